@@ -1,0 +1,81 @@
+"""lgsec_report: evaluate every host's gathered facts on the controller and write the report."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: lgsec_report
+short_description: Judge gathered lgsec facts against the catalog and write report.json
+description:
+  - Runs on the controller. For each host, reads the registered result of the gather step,
+    evaluates it with lgsec.evaluate (catalog, host variables, importance class) and writes
+    one report for the run. A host whose gather step was unreachable gets C(unreachable)
+    rows, one whose gather failed gets C(error) rows; neither is ever C(pass).
+options:
+  hosts: {description: Hosts of the run, type: list, elements: str, required: true}
+  outdir: {description: Directory for report.json, type: str, required: true}
+  gathered: {description: Name of the registered gather result, type: str, default: lgsec_gather}
+  controls: {description: Only these control ids (default all), type: list, elements: str}
+  inventory: {description: Inventory label for the report, type: str, default: ""}
+  started: {description: Start time of the run (ISO 8601), type: str}
+  catalog: {description: Catalog path (default catalog/controls.yml), type: str}
+"""
+
+import sys
+from pathlib import Path
+
+from ansible.plugins.action import ActionBase
+
+try:
+    import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
+except ImportError:  # a plain checkout: the package stands beside the playbooks
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lgsec import report
+from lgsec.catalog import load_catalog
+from lgsec.errors import InputError
+from lgsec.evaluate import evaluate_host, failed_host
+from lgsec.hostvars import pick
+
+
+def gather_problem(gathered: dict | None) -> tuple[str, str] | None:
+    """(status, reason) when a host's gather step gave no facts; None when it did."""
+    if not gathered:
+        return "error", "facts were not gathered (host skipped or failed earlier)"
+    if gathered.get("unreachable"):
+        return "unreachable", f"unreachable: {gathered.get('msg', '')}".strip()
+    if gathered.get("failed") or "lgsec_facts" not in gathered:
+        return "error", f"gather failed: {gathered.get('msg', 'no facts')}"
+    return None
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = self._task.args
+        started = args.get("started") or report.now_iso()
+        only = args.get("controls") or None
+        try:
+            catalog = load_catalog(args.get("catalog"))
+        except InputError as exc:
+            return {**result, "failed": True, "msg": f"lgsec input error: {exc}"}
+        rows = []
+        for host in args["hosts"]:
+            hvars = pick(task_vars["hostvars"][host])
+            gathered = task_vars["hostvars"][host].get(args.get("gathered", "lgsec_gather"))
+            problem = gather_problem(gathered)
+            if problem:
+                rows += failed_host(catalog, host, hvars, *problem, only=only)
+            else:
+                rows += evaluate_host(catalog, host, gathered["lgsec_facts"], hvars, only=only)
+        data = report.build(rows, started=started, inventory=args.get("inventory", ""), mode="audit")
+        path = report.write(data, args["outdir"])
+        return {
+            **result,
+            "changed": False,
+            "report": str(path),
+            "exit_code": report.exit_code(rows),
+            "msg": report.summary(rows),
+        }

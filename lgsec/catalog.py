@@ -1,0 +1,214 @@
+"""The control catalog: load catalog/controls.yml and check it against its schema.
+
+Every error names the file, the entry and the field (InputError, exit code 2).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lgsec.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CATALOG = ROOT / "catalog" / "controls.yml"
+
+PLATFORMS = ("linux", "windows", "network", "mail")
+AUTOMATION = ("automated", "audit-only", "manual")
+CLASSES = ("I", "II", "III", "IV")
+SECTIONS = tuple("ABCDEFGH")
+PARAM_TYPES: dict[str, type | tuple[type, ...]] = {
+    "int": int,
+    "bool": bool,
+    "str": str,
+    "list": list,
+    "dict": dict,
+}
+ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
+ARTICLE_RE = re.compile(r"^第\d+条")
+REQUIRED = ("id", "section", "articles", "title_ja", "title_en", "platforms", "automation", "params")
+OPTIONAL = ("classes", "mobile_only", "manual_note")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any
+    description: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    section: str
+    articles: tuple[str, ...]
+    title_ja: str
+    title_en: str
+    platforms: tuple[str, ...]
+    automation: str
+    params: dict[str, Param] = field(default_factory=dict)
+    classes: tuple[str, ...] = CLASSES
+    mobile_only: bool = False
+    manual_note: str = ""
+
+    def var(self, param: str) -> str:
+        """The host variable that sets one of this control's parameters."""
+        return var_name(self.id, param)
+
+
+def var_name(control_id: str, param: str) -> str:
+    return "lgsec_" + control_id.lower().replace("-", "_") + "_" + param
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: str
+    controls: dict[str, Control]
+
+    def __getitem__(self, cid: str) -> Control:
+        return self.controls[cid]
+
+    def __iter__(self):
+        return iter(self.controls.values())
+
+    def __len__(self) -> int:
+        return len(self.controls)
+
+    def variables(self) -> dict[str, tuple[Control, Param]]:
+        """Every parameter's host variable name → (control, param)."""
+        return {c.var(p.name): (c, p) for c in self for p in c.params.values()}
+
+
+def type_ok(value: Any, type_name: str) -> bool:
+    expected = PARAM_TYPES[type_name]
+    if type_name == "int" and isinstance(value, bool):
+        return False
+    return isinstance(value, expected)
+
+
+def check_value(value: Any, param: Param) -> str | None:
+    """Why value is not acceptable for param, or None."""
+    if not type_ok(value, param.type):
+        return f"must be {param.type}, got {type(value).__name__} {value!r}"
+    if param.type == "int":
+        if param.minimum is not None and value < param.minimum:
+            return f"must be at least {param.minimum}, got {value}"
+        if param.maximum is not None and value > param.maximum:
+            return f"must be at most {param.maximum}, got {value}"
+    if param.choices is not None and value not in param.choices:
+        return f"must be one of {', '.join(map(str, param.choices))}, got {value!r}"
+    return None
+
+
+def _param(where: str, name: str, spec: Any) -> Param:
+    if not isinstance(spec, dict):
+        raise InputError(where, f"params.{name}", "must be a mapping with type and default")
+    unknown = set(spec) - {"type", "default", "description", "minimum", "maximum", "choices"}
+    if unknown:
+        raise InputError(where, f"params.{name}", f"unknown key(s) {', '.join(sorted(unknown))}")
+    ptype = spec.get("type")
+    if ptype not in PARAM_TYPES:
+        raise InputError(where, f"params.{name}.type", f"must be one of {', '.join(PARAM_TYPES)}, got {ptype!r}")
+    if "default" not in spec:
+        raise InputError(where, f"params.{name}.default", "missing")
+    choices = spec.get("choices")
+    param = Param(
+        name=name,
+        type=ptype,
+        default=spec["default"],
+        description=str(spec.get("description", "")),
+        minimum=spec.get("minimum"),
+        maximum=spec.get("maximum"),
+        choices=tuple(choices) if choices is not None else None,
+    )
+    problem = check_value(param.default, param)
+    if problem:
+        raise InputError(where, f"params.{name}.default", problem)
+    return param
+
+
+def _str_list(where: str, fld: str, value: Any, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise InputError(where, fld, "must be a non-empty list of strings")
+    if allowed:
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            raise InputError(where, fld, f"unknown value(s) {', '.join(bad)}; allowed: {', '.join(allowed)}")
+    return tuple(value)
+
+
+def _control(path: str, index: int, entry: Any) -> Control:
+    if not isinstance(entry, dict):
+        raise InputError(path, f"controls[{index}]", "must be a mapping")
+    cid = entry.get("id")
+    where = f"{path}: control {cid}" if isinstance(cid, str) else f"{path}: controls[{index}]"
+    for key in REQUIRED:
+        if key not in entry:
+            raise InputError(where, key, "missing")
+    unknown = set(entry) - set(REQUIRED) - set(OPTIONAL)
+    if unknown:
+        raise InputError(where, ", ".join(sorted(unknown)), "unknown field")
+    if not isinstance(cid, str) or not ID_RE.match(cid):
+        raise InputError(where, "id", f"must look like PW-LENGTH, got {cid!r}")
+    if entry["section"] not in SECTIONS:
+        raise InputError(where, "section", f"must be one of {', '.join(SECTIONS)}")
+    articles = _str_list(where, "articles", entry["articles"])
+    for art in articles:
+        if not ARTICLE_RE.match(art):
+            raise InputError(where, "articles", f"{art!r} does not cite an article as 第N条…")
+    for key in ("title_ja", "title_en"):
+        if not isinstance(entry[key], str) or not entry[key].strip():
+            raise InputError(where, key, "must be a non-empty string")
+    if entry["automation"] not in AUTOMATION:
+        raise InputError(where, "automation", f"must be one of {', '.join(AUTOMATION)}")
+    params = entry["params"] or {}
+    if not isinstance(params, dict):
+        raise InputError(where, "params", "must be a mapping")
+    mobile_only = entry.get("mobile_only", False)
+    if not isinstance(mobile_only, bool):
+        raise InputError(where, "mobile_only", "must be true or false")
+    return Control(
+        id=cid,
+        section=entry["section"],
+        articles=articles,
+        title_ja=entry["title_ja"].strip(),
+        title_en=entry["title_en"].strip(),
+        platforms=_str_list(where, "platforms", entry["platforms"], PLATFORMS),
+        automation=entry["automation"],
+        params={name: _param(where, name, spec) for name, spec in params.items()},
+        classes=_str_list(where, "classes", entry.get("classes", list(CLASSES)), CLASSES),
+        mobile_only=mobile_only,
+        manual_note=str(entry.get("manual_note", "")).strip(),
+    )
+
+
+def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
+    path = Path(path or os.environ.get("LGSEC_CATALOG") or DEFAULT_CATALOG)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(str(path), "-", f"cannot read: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}" if mark else "-"
+        raise InputError(str(path), at, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("controls"), list):
+        raise InputError(str(path), "controls", "the catalog must be a mapping with a 'controls' list")
+    controls: dict[str, Control] = {}
+    for index, entry in enumerate(data["controls"]):
+        control = _control(str(path), index, entry)
+        if control.id in controls:
+            raise InputError(f"{path}: control {control.id}", "id", "duplicate id")
+        controls[control.id] = control
+    return Catalog(path=str(path), controls=controls)

@@ -1,0 +1,106 @@
+"""Checks: one function per (control id, platform) that judges gathered facts.
+
+A check receives a Ctx (the host's facts, this control's resolved parameters, the host's
+variables) and returns a Verdict. It raises Unreadable when a fact it needs could not be
+read; the evaluator turns that into an `error` row with the reason, never a `pass`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("pass", "fail", "waived", "not_applicable", "error", "manual", "unreachable")
+
+
+@dataclass
+class Verdict:
+    status: str
+    expected: str
+    actual: str
+    evidence: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+
+
+class Unreadable(Exception):
+    """A fact the check needs was not read; the message says which and why."""
+
+
+@dataclass
+class Ctx:
+    host: str
+    facts: dict
+    params: dict[str, Any]
+    hostvars: dict
+    all_params: Callable[[str], dict[str, Any]]
+
+    def param(self, control_id: str, name: str) -> Any:
+        """A parameter of another control (PW-MAXAGE uses PRIV-MEMBERS' groups)."""
+        return self.all_params(control_id)[name]
+
+    def file(self, path: str, required: bool = True) -> str | None:
+        """Text of a gathered file; None when absent and not required."""
+        files = self.facts.get("files", {})
+        if path in files:
+            return files[path]
+        reason = self.facts.get("errors", {}).get(path)
+        if reason:
+            raise Unreadable(f"{path}: {reason}")
+        if path in self.facts.get("missing", []):
+            if required:
+                raise Unreadable(f"{path}: not present on the host")
+            return None
+        raise Unreadable(f"{path}: not gathered")
+
+    def files(self, prefix: str) -> dict[str, str]:
+        """Every gathered file under a directory prefix (sudoers.d, profile.d …)."""
+        return {p: t for p, t in self.facts.get("files", {}).items() if p.startswith(prefix)}
+
+    def command(self, name: str) -> dict | None:
+        """Output of a gathered command; None when its program is not installed."""
+        if name in self.facts.get("errors", {}):
+            raise Unreadable(f"{name}: {self.facts['errors'][name]}")
+        result = self.facts.get("commands", {}).get(name)
+        if result is None:
+            raise Unreadable(f"{name}: not gathered")
+        if result["rc"] is None:
+            return None
+        if result["rc"] != 0:
+            raise Unreadable(f"{name} exited {result['rc']}: {result['stderr'][:200]}")
+        return result
+
+    def fact(self, key: str) -> Any:
+        """A structured fact (shadow, lastlog); Unreadable when its source failed."""
+        if key in self.facts:
+            return self.facts[key]
+        source = {"shadow": "/etc/shadow"}.get(key, key)
+        reason = self.facts.get("errors", {}).get(source, "not gathered")
+        raise Unreadable(f"{source}: {reason}")
+
+
+CheckFn = Callable[[Ctx], Verdict]
+CHECKS: dict[tuple[str, str], CheckFn] = {}
+
+
+def check(control_id: str, platform: str) -> Callable[[CheckFn], CheckFn]:
+    """Register a check for one control on one platform."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        key = (control_id, platform)
+        if key in CHECKS:
+            raise ValueError(f"two checks for {control_id} on {platform}")
+        CHECKS[key] = fn
+        return fn
+
+    return register
+
+
+def load_all() -> dict[tuple[str, str], CheckFn]:
+    """Import every platform's checks (they register themselves) and return the registry."""
+    from lgsec.checks import linux  # noqa: F401
+
+    return CHECKS

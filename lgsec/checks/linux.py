@@ -1,0 +1,346 @@
+"""Linux checks: account and password controls (CONTROLS.md section A)."""
+
+from __future__ import annotations
+
+from lgsec import parse
+from lgsec.checks import Ctx, Unreadable, Verdict, check
+
+PWQUALITY = "/etc/security/pwquality.conf"
+FAILLOCK = "/etc/security/faillock.conf"
+PWHISTORY = "/etc/security/pwhistory.conf"
+LOGIN_DEFS = "/etc/login.defs"
+USERADD = "/etc/default/useradd"
+DAY = 86400
+
+
+def verdict(problems: list[str], expected: str, ok: str, evidence: list[str]) -> Verdict:
+    """pass when there is no problem, else fail listing the problems as the actual value."""
+    if problems:
+        return Verdict("fail", expected, "; ".join(problems), evidence)
+    return Verdict("pass", expected, ok, evidence)
+
+
+# ---- PAM -------------------------------------------------------------------------------
+
+
+def pam_stack(ctx: Ctx, kind: str) -> list[parse.PamLine]:
+    """The PAM stack shared by all services: Debian common-<kind>, RHEL system-auth."""
+    debian = f"/etc/pam.d/common-{kind}"
+    text = ctx.file(debian, required=False)
+    if text is not None:
+        return parse.pam(text, debian)
+    lines = []
+    for path in ("/etc/pam.d/system-auth", "/etc/pam.d/password-auth"):
+        text = ctx.file(path, required=False)
+        if text is not None:
+            lines += [p for p in parse.pam(text, path) if p.type == kind]
+    if not lines:
+        raise Unreadable(f"{debian}: no shared PAM {kind} stack (common-{kind} or system-auth) found")
+    return lines
+
+
+def find_module(lines: list[parse.PamLine], module: str, ptype: str | None = None) -> list[parse.PamLine]:
+    return [p for p in lines if p.module == module and (ptype is None or p.type == ptype)]
+
+
+def pwquality(ctx: Ctx) -> tuple[dict[str, parse.Setting], list[str], list[str]]:
+    """Effective pwquality settings: pwquality.conf, then conf.d (later wins), then PAM arguments.
+    Returns (settings, problems, evidence)."""
+    stack = pam_stack(ctx, "password")
+    lines = find_module(stack, "pam_pwquality.so")
+    if not lines:
+        where = stack[0].path if stack else "common-password"
+        return {}, [f"pam_pwquality is not in the password stack ({where})"], []
+    values: dict[str, parse.Setting] = {}
+    text = ctx.file(PWQUALITY, required=False)
+    if text is not None:
+        values.update(parse.settings(text, PWQUALITY))
+    for path, conf in sorted(ctx.files("/etc/security/pwquality.conf.d/").items()):
+        values.update(parse.settings(conf, path))
+    for arg in lines[0].args:
+        key, _, value = arg.partition("=")
+        values[key] = parse.Setting(value, lines[0].path, lines[0].line)
+    return values, [], [f"{lines[0].where}: {lines[0].text}"]
+
+
+def setting_int(values: dict[str, parse.Setting], key: str, default: int) -> tuple[int, str]:
+    """An integer setting and where it came from ('default' when unset)."""
+    setting = values.get(key)
+    if setting is None:
+        return default, f"{key} unset (default {default})"
+    try:
+        return int(setting.value), f"{setting.where}: {key} = {setting.value}"
+    except ValueError:
+        return default, f"{setting.where}: {key} = {setting.value!r} is not a number"
+
+
+@check("PW-LENGTH", "linux")
+def pw_length(ctx: Ctx) -> Verdict:
+    want = ctx.params["min"]
+    expected = f"pam_pwquality minlen >= {want}, enforce_for_root"
+    values, problems, evidence = pwquality(ctx)
+    if not problems:
+        minlen, where = setting_int(values, "minlen", 8)  # pwquality's built-in default
+        evidence.append(where)
+        if minlen < want:
+            problems.append(f"minlen = {minlen}")
+        if "enforce_for_root" not in values:
+            problems.append("enforce_for_root not set (root may choose a short password)")
+        return verdict(problems, expected, f"minlen = {minlen}, enforce_for_root", evidence)
+    return verdict(problems, expected, "", evidence)
+
+
+@check("PW-COMPLEXITY", "linux")
+def pw_complexity(ctx: Ctx) -> Verdict:
+    want, dictcheck = ctx.params["minclass"], ctx.params["dictcheck"]
+    expected = f"pam_pwquality minclass >= {want}" + (", dictcheck on" if dictcheck else "")
+    values, problems, evidence = pwquality(ctx)
+    if problems:
+        return verdict(problems, expected, "", evidence)
+    minclass, where = setting_int(values, "minclass", 0)
+    evidence.append(where)
+    if minclass < want:
+        problems.append(f"minclass = {minclass}")
+    check_dict, where = setting_int(values, "dictcheck", 1)
+    evidence.append(where)
+    if dictcheck and check_dict == 0:
+        problems.append("dictcheck = 0")
+    return verdict(problems, expected, f"minclass = {minclass}, dictcheck = {check_dict}", evidence)
+
+
+@check("PW-HISTORY", "linux")
+def pw_history(ctx: Ctx) -> Verdict:
+    want = ctx.params["remember"]
+    expected = f"pam_pwhistory remember >= {want} in the password stack"
+    stack = pam_stack(ctx, "password")
+    lines = find_module(stack, "pam_pwhistory.so")
+    if not lines:
+        return Verdict("fail", expected, "pam_pwhistory is not in the password stack", [stack[0].path])
+    values: dict[str, parse.Setting] = {}
+    conf = ctx.file(PWHISTORY, required=False)
+    if conf is not None:
+        values.update(parse.settings(conf, PWHISTORY))
+    for arg in lines[0].args:
+        key, _, value = arg.partition("=")
+        values[key] = parse.Setting(value, lines[0].path, lines[0].line)
+    remember, where = setting_int(values, "remember", 10)  # pam_pwhistory's built-in default
+    evidence = [f"{lines[0].where}: {lines[0].text}", where]
+    problems = [f"remember = {remember}"] if remember < want else []
+    return verdict(problems, expected, f"remember = {remember}", evidence)
+
+
+# ---- accounts ----------------------------------------------------------------------------
+
+
+def privileged_accounts(ctx: Ctx) -> dict[str, str]:
+    """Account → why it is privileged: root, members (or primary members) of the privileged
+    groups, and users or groups granted rules in sudoers."""
+    groups = parse.groups(ctx.file("/etc/group"))
+    users = parse.passwd(ctx.file("/etc/passwd"))
+    priv_groups = [g for g in ctx.param("PRIV-MEMBERS", "groups") if g in groups]
+    sudo_files = {p: t for p, t in ctx.files("/etc/sudoers").items()}
+    rules, _ = parse.sudoers(sudo_files)
+    why: dict[str, str] = {u.name: "uid 0" for u in users if u.uid == 0}
+    for rule in rules:
+        if rule.who.startswith("%"):
+            name = rule.who[1:]
+            if name in groups and name not in priv_groups:
+                priv_groups.append(name)
+        elif rule.who != "root":
+            why.setdefault(rule.who, f"sudoers rule {rule.path}:{rule.line}")
+    for name in priv_groups:
+        group = groups[name]
+        for member in group.members:
+            why.setdefault(member, f"member of {name} (/etc/group:{group.line})")
+        for user in users:
+            if user.gid == group.gid:
+                why.setdefault(user.name, f"primary group {name} (/etc/passwd:{user.line})")
+    return why
+
+
+@check("PW-MAXAGE", "linux")
+def pw_maxage(ctx: Ctx) -> Verdict:
+    limit, priv_limit = ctx.params["max_days"], ctx.params["privileged_max_days"]
+    expected = f"PASS_MAX_DAYS <= {limit}; every password <= {limit} days (privileged <= {priv_limit})"
+    defs = parse.settings(ctx.file(LOGIN_DEFS), LOGIN_DEFS, style="space")
+    default, where = setting_int(defs, "PASS_MAX_DAYS", 99999)
+    problems = [f"PASS_MAX_DAYS = {default}"] if default > limit else []
+    evidence = [where]
+    shadow = ctx.fact("shadow")
+    privileged = privileged_accounts(ctx)
+    for name, entry in sorted(shadow.items()):
+        if entry["state"] != "set":
+            continue
+        allowed = priv_limit if name in privileged else limit
+        max_days = entry["max_days"]
+        if max_days is None or max_days > allowed:
+            shown = "none" if max_days is None else max_days
+            problems.append(f"{name}: max {shown} days (limit {allowed})")
+            evidence.append(f"/etc/shadow:{entry['line']} {name} max_days={shown}")
+    return verdict(problems, expected, f"PASS_MAX_DAYS = {default}; all passwords within limits", evidence)
+
+
+@check("PW-EMPTY", "linux")
+def pw_empty(ctx: Ctx) -> Verdict:
+    expected = "no account with an empty password; no nullok in PAM; sshd PermitEmptyPasswords no"
+    problems, evidence = [], []
+    for name, entry in sorted(ctx.fact("shadow").items()):
+        if entry["state"] == "empty":
+            problems.append(f"{name} has an empty password")
+            evidence.append(f"/etc/shadow:{entry['line']} {name}: empty password field")
+    for kind in ("auth", "password"):
+        for line in find_module(pam_stack(ctx, kind), "pam_unix.so"):
+            if line.arg("nullok") is not None or line.arg("nullok_secure") is not None:
+                problems.append(f"nullok on pam_unix ({line.where})")
+                evidence.append(f"{line.where}: {line.text}")
+    sshd = ctx.command("sshd -T")
+    if sshd is not None:
+        value = parse.sshd_t(sshd["stdout"]).get("permitemptypasswords", "no")
+        evidence.append(f"sshd -T: permitemptypasswords {value}")
+        if value != "no":
+            problems.append(f"sshd PermitEmptyPasswords {value}")
+    return verdict(problems, expected, "none found", evidence)
+
+
+@check("LOCKOUT", "linux")
+def lockout(ctx: Ctx) -> Verdict:
+    deny, unlock, root_unlock = (ctx.params[k] for k in ("deny", "unlock_time", "root_unlock_time"))
+    expected = (
+        f"pam_faillock preauth/authfail/account; deny <= {deny}, unlock_time >= {unlock}s, "
+        f"even_deny_root, root_unlock_time >= {root_unlock}s"
+    )
+    auth = find_module(pam_stack(ctx, "auth"), "pam_faillock.so")
+    account = find_module(pam_stack(ctx, "account"), "pam_faillock.so")
+    modes = {mode for line in auth for mode in ("preauth", "authfail") if line.arg(mode) is not None}
+    problems = [f"pam_faillock {m} missing from the auth stack" for m in ("preauth", "authfail") if m not in modes]
+    if not account:
+        problems.append("pam_faillock missing from the account stack")
+    evidence = [f"{line.where}: {line.text}" for line in auth + account]
+    if problems:
+        return verdict(problems, expected, "", evidence)
+    values: dict[str, parse.Setting] = {}
+    conf = ctx.file(FAILLOCK, required=False)
+    if conf is not None:
+        values.update(parse.settings(conf, FAILLOCK))
+    for line in auth:
+        for arg in line.args:
+            key, _, value = arg.partition("=")
+            values[key] = parse.Setting(value, line.path, line.line)
+    got_deny, where = setting_int(values, "deny", 3)
+    evidence.append(where)
+    if not 0 < got_deny <= deny:
+        problems.append(f"deny = {got_deny}")
+    got_unlock, where = setting_int(values, "unlock_time", 600)
+    evidence.append(where)
+    if 0 < got_unlock < unlock:  # 0 = locked until an administrator unlocks: stricter
+        problems.append(f"unlock_time = {got_unlock}")
+    if "even_deny_root" not in values:
+        problems.append("even_deny_root not set (root is never locked)")
+    else:
+        evidence.append(f"{values['even_deny_root'].where}: even_deny_root")
+        got_root, where = setting_int(values, "root_unlock_time", got_unlock)
+        evidence.append(where)
+        if 0 < got_root < root_unlock:
+            problems.append(f"root_unlock_time = {got_root}")
+    return verdict(problems, expected, f"deny = {got_deny}, unlock_time = {got_unlock}, even_deny_root", evidence)
+
+
+@check("PRIV-MEMBERS", "linux")
+def priv_members(ctx: Ctx) -> Verdict:
+    approved = set(ctx.params["approved"]) | {"root"}
+    expected = "privileged accounts only: " + ", ".join(sorted(approved))
+    privileged = privileged_accounts(ctx)
+    extra = sorted(set(privileged) - approved)
+    evidence = [f"{name}: {why}" for name, why in sorted(privileged.items())]
+    problems = [f"not approved: {', '.join(extra)}"] if extra else []
+    return verdict(problems, expected, ", ".join(sorted(privileged)) or "none", evidence)
+
+
+@check("PRIV-DEFAULT-ID", "linux")
+def priv_default_id(ctx: Ctx) -> Verdict:
+    expected = "sshd PermitRootLogin no (root is not used as shipped; admins log in by name)"
+    sshd = ctx.command("sshd -T")
+    if sshd is None:
+        return Verdict("not_applicable", expected, "no SSH server installed", ["sshd: not installed"])
+    value = parse.sshd_t(sshd["stdout"]).get("permitrootlogin", "")
+    problems = [f"PermitRootLogin {value}"] if value != "no" else []
+    return verdict(problems, expected, f"PermitRootLogin {value}", [f"sshd -T: permitrootlogin {value}"])
+
+
+def idle_accounts(facts: dict, max_idle_days: int, exempt: list[str]) -> dict[str, str]:
+    """Accounts with a usable password and no login for max_idle_days (never-used accounts
+    count from their last password change). Account → why. Shared with the role's filter."""
+    now = facts["collected_at"]
+    lastlog = facts.get("lastlog", {})
+    limit = now - max_idle_days * DAY
+    idle = {}
+    for name, entry in facts["shadow"].items():
+        if entry["state"] != "set" or name in exempt:
+            continue
+        if entry["expire"] is not None and entry["expire"] * DAY <= now:
+            continue  # account already expired
+        last = lastlog.get(name)
+        if last is not None:
+            if last < limit:
+                idle[name] = f"last login {(now - last) // DAY} days ago"
+        elif entry["last_change"] is not None and entry["last_change"] * DAY < limit:
+            idle[name] = f"never logged in; password set {(now - entry['last_change'] * DAY) // DAY} days ago"
+    return idle
+
+
+@check("ID-UNUSED", "linux")
+def id_unused(ctx: Ctx) -> Verdict:
+    days, inactive = ctx.params["max_idle_days"], ctx.params["inactive_days"]
+    expected = f"no usable account idle > {days} days; useradd INACTIVE between 0 and {inactive}"
+    defaults = parse.settings(ctx.file(USERADD), USERADD, style="shell")
+    got, where = setting_int(defaults, "INACTIVE", -1)
+    problems = [] if 0 <= got <= inactive else [f"INACTIVE = {got}"]
+    ctx.fact("shadow")
+    idle = idle_accounts(ctx.facts, days, ctx.params["exempt"])
+    problems += [f"{name}: {why}" for name, why in sorted(idle.items())]
+    evidence = [where, f"last logins from {ctx.facts.get('lastlog_source', 'unknown')}"]
+    return verdict(problems, expected, f"INACTIVE = {got}; no idle account", evidence)
+
+
+@check("SESSION-LIMIT", "linux")
+def session_limit(ctx: Ctx) -> Verdict:
+    tmout, interval, count, sudo_ts = (
+        ctx.params[k] for k in ("tmout", "client_alive_interval", "client_alive_count_max", "sudo_timestamp_timeout")
+    )
+    expected = (
+        f"readonly TMOUT <= {tmout}s; sshd ClientAliveInterval 1..{interval}, ClientAliveCountMax 1..{count}; "
+        f"sudo timestamp_timeout <= {sudo_ts} min"
+    )
+    problems, evidence, actual = [], [], []
+    shell_files = {p: ctx.file(p, required=False) or "" for p in ("/etc/profile", "/etc/bash.bashrc", "/etc/bashrc")}
+    shell_files.update(ctx.files("/etc/profile.d/"))
+    values, readonly = parse.tmout(shell_files)
+    good = [v for v in values if 0 < int(v.value) <= tmout]
+    evidence += [f"{v.where}: TMOUT={v.value}" for v in values] + [f"{r.where}: readonly TMOUT" for r in readonly]
+    if not good:
+        problems.append("TMOUT not set" if not values else f"TMOUT = {values[-1].value}")
+    elif not readonly:
+        problems.append("TMOUT not readonly (a user can unset it)")
+    else:
+        actual.append(f"TMOUT = {good[-1].value} readonly")
+    sshd = ctx.command("sshd -T")
+    if sshd is not None:
+        conf = parse.sshd_t(sshd["stdout"])
+        got_interval = int(conf.get("clientaliveinterval", "0"))
+        got_count = int(conf.get("clientalivecountmax", "3"))
+        evidence.append(f"sshd -T: clientaliveinterval {got_interval}, clientalivecountmax {got_count}")
+        if not 0 < got_interval <= interval:
+            problems.append(f"ClientAliveInterval {got_interval}")
+        if not 0 < got_count <= count:
+            problems.append(f"ClientAliveCountMax {got_count}")
+        actual.append(f"ClientAliveInterval {got_interval}, ClientAliveCountMax {got_count}")
+    sudo_files = ctx.files("/etc/sudoers")
+    if "/etc/sudoers" in sudo_files:
+        _, defaults = parse.sudoers(sudo_files)
+        setting = defaults.get("timestamp_timeout")
+        got_ts = float(setting.value) if setting else 15.0  # sudo's built-in default
+        evidence.append(f"{setting.where}: timestamp_timeout={setting.value}" if setting else "timestamp_timeout unset")
+        if got_ts < 0 or got_ts > sudo_ts:
+            problems.append(f"sudo timestamp_timeout {got_ts:g}")
+        actual.append(f"sudo timestamp_timeout {got_ts:g}")
+    return verdict(problems, expected, "; ".join(actual), evidence)

@@ -1,0 +1,144 @@
+"""lgsec command line: `lgsec audit`, `lgsec catalog`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from lgsec import __version__, report
+from lgsec.catalog import ROOT, load_catalog
+from lgsec.errors import EXIT_INPUT, EXIT_RUN_FAILED, InputError
+from lgsec.evaluate import validate_hostvars
+
+LOCAL_INVENTORY = ROOT / "inventories" / "localhost.yml"
+
+
+def load_inventory(path: str, limit: str | None, vault_password_file: str | None = None) -> dict[str, dict]:
+    """Hosts (after --limit) → their variables, read with Ansible's own inventory code so the
+    CLI validates exactly what the playbook will see. Errors name the inventory file."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.manager import VariableManager
+
+    if not Path(path).exists():
+        raise InputError(path, "-", "inventory not found")
+    loader = DataLoader()
+    if vault_password_file:
+        from ansible.cli import CLI
+
+        loader.set_vault_secrets(CLI.setup_vault_secrets(loader, [], vault_password_files=[vault_password_file]))
+    try:
+        inventory = InventoryManager(loader=loader, sources=[path])
+    except Exception as exc:  # Ansible raises several error types for a broken source
+        raise InputError(path, "-", f"cannot parse inventory: {exc}") from exc
+    if limit:
+        inventory.subset(limit)
+    hosts = inventory.get_hosts()
+    if not hosts:
+        raise InputError(path, "hosts", "no host in the inventory" + (f" matches --limit {limit}" if limit else ""))
+    variables = VariableManager(loader=loader, inventory=inventory)
+    out = {}
+    for host in hosts:
+        hvars = variables.get_vars(host=host, include_hostvars=False)
+        out[host.name] = {k: hvars[k] for k in hvars if k.startswith("lgsec_") or k == "group_names"}
+    return out
+
+
+def run_playbook(playbook: str, inventory: str, extravars: dict, limit: str | None, quiet: bool) -> tuple[int, str]:
+    """Run one of the project's playbooks with ansible-runner (as AWX would); (rc, stdout)."""
+    import ansible_runner
+
+    env = {
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    with tempfile.TemporaryDirectory(prefix="lgsec-run-") as private:
+        runner = ansible_runner.run(
+            private_data_dir=private,
+            project_dir=str(ROOT),
+            playbook=str(ROOT / "playbooks" / playbook),
+            inventory=str(Path(inventory).resolve()),
+            extravars=extravars,
+            limit=limit,
+            envvars=env,
+            quiet=quiet,
+            suppress_env_files=True,
+        )
+        stdout = runner.stdout.read() if runner.stdout else ""
+        return runner.rc, stdout
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    catalog = load_catalog(args.catalog)
+    only = [c.strip() for c in args.controls.split(",")] if args.controls else None
+    unknown = [c for c in only or [] if c not in catalog.controls]
+    if unknown:
+        raise InputError("--controls", "-", f"unknown control id(s): {', '.join(unknown)}")
+    inventory = args.inventory or str(LOCAL_INVENTORY)
+    for host, hvars in load_inventory(inventory, args.limit, args.vault_password_file).items():
+        validate_hostvars(catalog, host, hvars, source=inventory)
+    outdir = Path(args.outdir).resolve()
+    target = outdir / "report.json"
+    before = target.stat().st_mtime_ns if target.exists() else None
+    extravars = {
+        "lgsec_report_dir": str(outdir),
+        "lgsec_inventory_label": inventory,
+        "lgsec_started": report.now_iso(),
+    }
+    if only:
+        extravars["lgsec_only_controls"] = only
+    if args.catalog:
+        os.environ["LGSEC_CATALOG"] = str(Path(args.catalog).resolve())
+    rc, stdout = run_playbook("audit.yml", inventory, extravars, args.limit, quiet=not args.verbose)
+    if not target.exists() or target.stat().st_mtime_ns == before:
+        sys.stderr.write(stdout[-4000:])
+        print(f"lgsec: the audit playbook ended (rc {rc}) without writing {target}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    data = json.loads(target.read_text(encoding="utf-8"))
+    print(report.summary(data["results"]))
+    print(f"report: {target}")
+    return report.exit_code(data["results"])
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    catalog = load_catalog(args.catalog)
+    for c in catalog:
+        print(f"{c.id:<20} {c.automation:<11} {','.join(c.platforms):<28} {' '.join(c.articles)}  {c.title_ja}")
+    print(f"{len(catalog)} controls, catalog {catalog.path} is valid")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lgsec", description="情報セキュリティ対策要綱 hardening and audit")
+    p.add_argument("--version", action="version", version=f"lgsec {__version__}")
+    p.add_argument("--catalog", help="catalog file (default catalog/controls.yml)")
+    sub = p.add_subparsers(dest="command", required=True)
+    audit = sub.add_parser("audit", help="read-only audit; writes OUTDIR/report.json")
+    audit.add_argument("-i", "--inventory", help="Ansible inventory (default: this machine)")
+    audit.add_argument("-l", "--limit", help="limit to these hosts or groups")
+    audit.add_argument("-o", "--outdir", default="reports", help="report directory (default reports/)")
+    audit.add_argument("--controls", help="only these control ids, comma separated")
+    audit.add_argument("--vault-password-file", help="ansible-vault password file for the inventory")
+    audit.add_argument("-v", "--verbose", action="store_true", help="show Ansible's output")
+    audit.set_defaults(func=cmd_audit)
+    cat = sub.add_parser("catalog", help="validate and list the control catalog")
+    cat.set_defaults(func=cmd_catalog)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"lgsec: input error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

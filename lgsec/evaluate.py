@@ -1,0 +1,160 @@
+"""Evaluate: facts + catalog + host variables → one result per (host, control).
+
+Plain Python, no Ansible: the action plugin calls it for live hosts, the CLI for saved
+evidence, the unit tests on fixtures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lgsec.catalog import CLASSES, Catalog, Control, check_value, var_name
+from lgsec.checks import CHECKS, Ctx, Unreadable, Verdict, load_all
+from lgsec.errors import InputError
+
+# Inventory groups that give a host its importance class (第10条); I is the most important.
+CLASS_GROUPS = {f"importance_{n}": c for n, c in zip(("1", "2", "3", "4"), CLASSES, strict=True)}
+CONNECTION_PLATFORM = {
+    "winrm": "windows",
+    "psrp": "windows",
+    "ansible.windows.winrm": "windows",
+    "network_cli": "network",
+    "ansible.netcommon.network_cli": "network",
+}
+
+
+def validate_hostvars(catalog: Catalog, host: str, hostvars: dict, source: str = "inventory") -> None:
+    """Every lgsec_<control>_<param> variable must name a known parameter with the right type."""
+    known = catalog.variables()
+    prefixes = {var_name(c.id, ""): c for c in catalog}
+    for name, value in hostvars.items():
+        if not name.startswith("lgsec_"):
+            continue
+        where = f"{source}: host {host}"
+        if name in known:
+            control, param = known[name]
+            problem = check_value(value, param)
+            if problem:
+                raise InputError(where, name, f"{control.id} parameter {param.name} {problem}")
+            continue
+        for prefix, control in prefixes.items():
+            if name.startswith(prefix):
+                raise InputError(
+                    where,
+                    name,
+                    f"{control.id} has no parameter {name[len(prefix) :]!r} "
+                    f"(known: {', '.join(control.params) or 'none'})",
+                )
+    for key in ("lgsec_controls",):
+        if key in hostvars:
+            ids = hostvars[key]
+            if not isinstance(ids, list):
+                raise InputError(f"{source}: host {host}", key, "must be a list of control ids")
+            unknown = [i for i in ids if i not in catalog.controls]
+            if unknown:
+                raise InputError(f"{source}: host {host}", key, f"unknown control id(s) {', '.join(map(str, unknown))}")
+    klass = hostvars.get("lgsec_importance")
+    if klass is not None and klass not in CLASSES:
+        raise InputError(f"{source}: host {host}", "lgsec_importance", f"must be one of {', '.join(CLASSES)}")
+
+
+def params_for(control: Control, hostvars: dict) -> dict[str, Any]:
+    return {name: hostvars.get(control.var(name), p.default) for name, p in control.params.items()}
+
+
+def host_class(hostvars: dict) -> str | None:
+    if hostvars.get("lgsec_importance"):
+        return hostvars["lgsec_importance"]
+    for group in hostvars.get("group_names", []):
+        if group in CLASS_GROUPS:
+            return CLASS_GROUPS[group]
+    return None
+
+
+def host_platform(hostvars: dict, facts: dict | None = None) -> str:
+    if facts and facts.get("platform"):
+        return facts["platform"]
+    if hostvars.get("lgsec_platform"):
+        return hostvars["lgsec_platform"]
+    return CONNECTION_PLATFORM.get(str(hostvars.get("ansible_connection", "")), "linux")
+
+
+def selected(catalog: Catalog, platform: str, hostvars: dict, only: list[str] | None = None) -> list[Control]:
+    """The catalog's controls for this platform, in catalog order, narrowed by --controls and
+    the host's lgsec_controls."""
+    platforms = {platform, *hostvars.get("lgsec_platforms", [])}
+    wanted = set(only or catalog.controls) & set(hostvars.get("lgsec_controls") or catalog.controls)
+    return [c for c in catalog if c.id in wanted and platforms & set(c.platforms)]
+
+
+def row(host: str, control: Control, verdict: Verdict, platform: str, klass: str | None, source: str) -> dict:
+    return {
+        "host": host,
+        "control": control.id,
+        "articles": list(control.articles),
+        "title_ja": control.title_ja,
+        "title_en": control.title_en,
+        "status": verdict.status,
+        "expected": verdict.expected,
+        "actual": verdict.actual,
+        "evidence": verdict.evidence,
+        "platform": platform,
+        "importance": klass,
+        "source": source,
+    }
+
+
+def judge(control: Control, ctx: Ctx, platform: str, klass: str | None, mobile: bool) -> Verdict:
+    if klass is not None and klass not in control.classes:
+        return Verdict("not_applicable", f"applies to 重要性 {', '.join(control.classes)}", f"host is 重要性{klass}")
+    if control.mobile_only and not mobile:
+        return Verdict("not_applicable", "applies to mobile devices", "host not marked lgsec_mobile")
+    if control.automation == "manual":
+        return Verdict("manual", control.manual_note or "attested by a person", "not machine-checkable")
+    fn = CHECKS.get((control.id, platform))
+    if fn is None:
+        return Verdict("manual", "no automated probe yet", f"lgsec does not check {control.id} on {platform} yet")
+    try:
+        return fn(ctx)
+    except Unreadable as exc:
+        return Verdict("error", "the fact must be readable", f"could not read: {exc}")
+    except (KeyError, ValueError, TypeError) as exc:
+        return Verdict("error", "facts in the expected format", f"{type(exc).__name__}: {exc}")
+
+
+def evaluate_host(
+    catalog: Catalog,
+    host: str,
+    facts: dict,
+    hostvars: dict,
+    *,
+    source: str = "live",
+    only: list[str] | None = None,
+) -> list[dict]:
+    """Judge one host's gathered facts against every selected control."""
+    load_all()
+    platform = host_platform(hostvars, facts)
+    klass = host_class(hostvars)
+    mobile = bool(hostvars.get("lgsec_mobile", False))
+    cache: dict[str, dict] = {}
+
+    def all_params(cid: str) -> dict:
+        if cid not in cache:
+            cache[cid] = params_for(catalog[cid], hostvars)
+        return cache[cid]
+
+    rows = []
+    for control in selected(catalog, platform, hostvars, only):
+        ctx = Ctx(host=host, facts=facts, params=all_params(control.id), hostvars=hostvars, all_params=all_params)
+        rows.append(row(host, control, judge(control, ctx, platform, klass, mobile), platform, klass, source))
+    return rows
+
+
+def failed_host(
+    catalog: Catalog, host: str, hostvars: dict, status: str, reason: str, *, only: list[str] | None = None
+) -> list[dict]:
+    """Rows for a host whose facts could not be gathered: every control `unreachable` or `error`."""
+    platform = host_platform(hostvars)
+    klass = host_class(hostvars)
+    verdict = Verdict(status, "host reachable and facts gathered", reason)
+    return [row(host, c, verdict, platform, klass, "live") for c in selected(catalog, platform, hostvars, only)]

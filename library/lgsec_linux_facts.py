@@ -1,0 +1,254 @@
+#!/usr/bin/python
+# lgsec — gather, in one run, every fact the Linux controls need. Read-only.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: lgsec_linux_facts
+short_description: Read, in one run, every fact lgsec's Linux controls need
+description:
+  - Reads the configuration files, account databases and read-only command outputs that the
+    lgsec catalog's Linux controls are judged on, and returns them as C(lgsec_facts).
+  - Changes nothing on the host. The judging happens on the controller (lgsec.evaluate).
+  - Files are returned as text with their path so every verdict can cite file and line.
+    C(/etc/shadow) is parsed on the host and only the state of each password (set, empty,
+    locked, none) and its dates leave the host, never a hash.
+  - A file or command that cannot be read is reported under C(errors) with the reason, so
+    the controls that need it are judged C(error), never C(pass).
+version_added: "0.1.0"
+author: lgsec
+options:
+  extra_files:
+    description: More files to return as text (absolute paths), for site-specific controls.
+    type: list
+    elements: str
+    default: []
+notes:
+  - Supports check mode; it never changes anything.
+  - Root is needed to read /etc/shadow, sudoers and C(sshd -T); without it those facts are errors.
+"""
+
+EXAMPLES = r"""
+- name: Gather lgsec facts
+  lgsec_linux_facts:
+  register: lgsec_gather
+"""
+
+RETURN = r"""
+lgsec_facts:
+  description: The facts, keyed by kind.
+  returned: always
+  type: dict
+  contains:
+    schema: {description: Format version of these facts, type: int}
+    platform: {description: Always C(linux), type: str}
+    os: {description: /etc/os-release as a dict, type: dict}
+    collected_at: {description: Unix time on the host when read, type: int}
+    files: {description: Path to text of every configuration file read, type: dict}
+    missing: {description: Paths looked for and not present, type: list}
+    shadow: {description: User to password state and dates (no hashes), type: dict}
+    lastlog: {description: User to last login Unix time (absent = never), type: dict}
+    commands: {description: Name to rc, stdout, stderr of read-only commands, type: dict}
+    errors: {description: What could not be read, and why, type: dict}
+"""
+
+import glob
+import os
+import shutil
+import sqlite3
+import struct
+import subprocess
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+SCHEMA = 1
+
+# Files returned as text: the Linux controls' configuration, Debian and RHEL 9 family.
+FILES = (
+    "/etc/os-release",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/login.defs",
+    "/etc/default/useradd",
+    "/etc/security/pwquality.conf",
+    "/etc/security/pwhistory.conf",
+    "/etc/security/faillock.conf",
+    "/etc/pam.d/common-auth",
+    "/etc/pam.d/common-account",
+    "/etc/pam.d/common-password",
+    "/etc/pam.d/system-auth",
+    "/etc/pam.d/password-auth",
+    "/etc/sudoers",
+    "/etc/profile",
+    "/etc/bash.bashrc",
+    "/etc/bashrc",
+)
+GLOBS = (
+    "/etc/security/pwquality.conf.d/*.conf",
+    "/etc/sudoers.d/*",
+    "/etc/profile.d/*.sh",
+)
+# Read-only commands: name -> argv. A missing program is recorded, not an error.
+COMMANDS = {
+    "sshd -T": ["sshd", "-T"],
+}
+MAX_FILE = 1024 * 1024
+LASTLOG = "/var/log/lastlog"
+LASTLOG2 = "/var/lib/lastlog/lastlog2.db"
+LASTLOG_RECORD = struct.Struct("=I32s256s")  # ll_time, ll_line, ll_host (glibc, 64-bit hosts)
+
+
+def read_text(path, facts):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE + 1)
+    except FileNotFoundError:
+        facts["missing"].append(path)
+        return
+    except OSError as exc:
+        facts["errors"][path] = exc.strerror or str(exc)
+        return
+    if len(data) > MAX_FILE:
+        facts["errors"][path] = "larger than 1 MiB, not read"
+        return
+    facts["files"][path] = data.decode("utf-8", errors="replace")
+
+
+def as_int(text):
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def read_shadow(facts, path="/etc/shadow"):
+    """Password state per user. Hashes never leave this function."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError as exc:
+        facts["errors"][path] = exc.strerror or str(exc)
+        return
+    shadow = {}
+    for number, line in enumerate(lines, 1):
+        fields = line.split(":")
+        if len(fields) < 9 or line.startswith("#"):
+            continue
+        hashed = fields[1]
+        if hashed == "":
+            state = "empty"
+        elif hashed.startswith("*"):
+            state = "none"
+        elif hashed.startswith("!"):
+            # "!" before a hash locks a password; "!", "!!", "!*" mean none was ever set.
+            state = "locked" if hashed.lstrip("!") not in ("", "*") else "none"
+        else:
+            state = "set"
+        shadow[fields[0]] = {
+            "line": number,
+            "state": state,
+            "last_change": as_int(fields[2]),
+            "max_days": as_int(fields[4]),
+            "inactive": as_int(fields[6]),
+            "expire": as_int(fields[7]),
+        }
+    facts["shadow"] = shadow
+    facts["shadow_source"] = path
+
+
+def read_lastlog(facts):
+    """Last login per user, from lastlog2 (Debian 13) or the binary /var/log/lastlog."""
+    if os.path.exists(LASTLOG2):
+        try:
+            conn = sqlite3.connect(f"file:{LASTLOG2}?mode=ro", uri=True)
+            try:
+                rows = conn.execute("SELECT Name, Time FROM Lastlog2").fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            facts["errors"][LASTLOG2] = str(exc)
+            return
+        facts["lastlog"] = {name: int(when) for name, when in rows if when}
+        facts["lastlog_source"] = LASTLOG2
+        return
+    uids = {}
+    for line in facts["files"].get("/etc/passwd", "").splitlines():
+        fields = line.split(":")
+        if len(fields) >= 7 and fields[2].isdigit():
+            uids.setdefault(int(fields[2]), fields[0])
+    lastlog = {}
+    if os.path.exists(LASTLOG):
+        try:
+            with open(LASTLOG, "rb") as handle:
+                for uid, name in uids.items():
+                    handle.seek(uid * LASTLOG_RECORD.size)
+                    record = handle.read(LASTLOG_RECORD.size)
+                    if len(record) == LASTLOG_RECORD.size:
+                        when = LASTLOG_RECORD.unpack(record)[0]
+                        if when:
+                            lastlog[name] = when
+        except OSError as exc:
+            facts["errors"][LASTLOG] = exc.strerror or str(exc)
+            return
+        facts["lastlog_source"] = LASTLOG
+    else:
+        facts["lastlog_source"] = "none (no lastlog database on this host: no login recorded)"
+    facts["lastlog"] = lastlog
+
+
+def run_commands(facts):
+    env = dict(os.environ, LC_ALL="C", PATH="/usr/sbin:/usr/bin:/sbin:/bin")
+    for name, argv in COMMANDS.items():
+        program = shutil.which(argv[0], path=env["PATH"])
+        if program is None:
+            facts["commands"][name] = {"rc": None, "stdout": "", "stderr": f"{argv[0]} is not installed"}
+            continue
+        try:
+            proc = subprocess.run(
+                [program, *argv[1:]], capture_output=True, text=True, timeout=30, env=env, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            facts["errors"][name] = str(exc)
+            continue
+        facts["commands"][name] = {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr.strip()}
+
+
+def gather(extra_files=()):
+    facts = {
+        "schema": SCHEMA,
+        "platform": "linux",
+        "collected_at": int(time.time()),
+        "euid": os.geteuid(),
+        "files": {},
+        "missing": [],
+        "commands": {},
+        "errors": {},
+    }
+    paths = list(FILES) + sorted(p for pattern in GLOBS for p in glob.glob(pattern)) + list(extra_files)
+    for path in paths:
+        if os.path.isfile(path) or not os.path.exists(path):
+            read_text(path, facts)
+    os_release = {}
+    for line in facts["files"].get("/etc/os-release", "").splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            os_release[key.strip()] = value.strip().strip('"')
+    facts["os"] = os_release
+    read_shadow(facts)
+    read_lastlog(facts)
+    run_commands(facts)
+    return facts
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={"extra_files": {"type": "list", "elements": "str", "default": []}},
+        supports_check_mode=True,
+    )
+    module.exit_json(changed=False, lgsec_facts=gather(module.params["extra_files"]))
+
+
+if __name__ == "__main__":
+    main()
