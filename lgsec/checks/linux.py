@@ -50,7 +50,7 @@ def pwquality(ctx: Ctx) -> tuple[dict[str, parse.Setting], list[str], list[str]]
     lines = find_module(stack, "pam_pwquality.so")
     if not lines:
         where = stack[0].path if stack else "common-password"
-        return {}, [f"pam_pwquality is not in the password stack ({where})"], []
+        return {}, [f"pam_pwquality is not in the password stack ({where})"], [f"{where}: no pam_pwquality line"]
     values: dict[str, parse.Setting] = {}
     text = ctx.file(PWQUALITY, required=False)
     if text is not None:
@@ -115,7 +115,8 @@ def pw_history(ctx: Ctx) -> Verdict:
     stack = pam_stack(ctx, "password")
     lines = find_module(stack, "pam_pwhistory.so")
     if not lines:
-        return Verdict("fail", expected, "pam_pwhistory is not in the password stack", [stack[0].path])
+        where = stack[0].path if stack else "common-password"
+        return Verdict("fail", expected, "pam_pwhistory is not in the password stack", [f"{where}: no pam_pwhistory line"])
     values: dict[str, parse.Setting] = {}
     conf = ctx.file(PWHISTORY, required=False)
     if conf is not None:

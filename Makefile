@@ -1,0 +1,56 @@
+# lgsec — the two commands of the README, and their parts.
+#   make audit   read-only audit of this machine, report in reports/
+#   make test    everything the tests need, then unit tests, lint, the molecule lab
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+SCENARIOS ?= accounts
+AUDIT_ARGS ?=
+LAB_PACKAGES := podman runc debootstrap pamtester openssh-client
+
+.PHONY: audit test venv unit lint lab lab-deps molecule bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+audit: venv
+	@rc=0; $(BIN)/lgsec audit -o reports $(AUDIT_ARGS) || rc=$$?; \
+	case $$rc in 0) echo "compliant (exit 0)";; 1) echo "non-compliant findings (exit 1): see reports/report.json";; \
+	  3) echo "some hosts unreachable (exit 3)";; esac; \
+	[ $$rc -le 1 ] || exit $$rc
+
+test: venv unit lint lab molecule
+
+unit: venv
+	$(BIN)/pytest tests/unit -q
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint -q
+
+lab-deps:
+	@missing=""; for p in $(LAB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+
+lab: lab-deps
+	bash lab/build-images.sh
+
+molecule: venv lab
+	for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
+
+bench: venv lab
+	$(BIN)/python tests/bench/bench.py
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache
