@@ -1,0 +1,86 @@
+"""The roles and the catalog speak of the same controls with the same names and defaults."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lgsec.catalog import load_catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
+CATALOG = load_catalog()
+VARIABLES = CATALOG.variables()
+SPEC_TYPES = {"int": "int", "bool": "bool", "str": "str", "list": "list", "dict": "dict"}
+# Task names may also start with these prefixes: steps that serve every control of the role.
+SHARED_PREFIXES = ("GUARD",)
+
+
+def load(path: Path):
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def tasks_in(path: Path):
+    """Every task of a task file, blocks included."""
+    for task in load(path) if isinstance(load(path), list) else []:
+        yield task
+        for key in ("block", "rescue", "always"):
+            for inner in task.get(key, []):
+                yield inner
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_role_defaults_equal_the_catalog(role):
+    defaults = load(role / "defaults" / "main.yml")
+    specs = load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    shared = [name for name in defaults if name in VARIABLES]
+    assert shared, f"{role.name} declares no catalog parameter"
+    for name in shared:
+        control, param = VARIABLES[name]
+        assert defaults[name] == param.default, f"{role.name}: {name} default differs from catalog {control.id}"
+        assert name in specs, f"{role.name}: {name} missing from meta/argument_specs.yml"
+        assert specs[name]["type"] == SPEC_TYPES[param.type], f"{role.name}: {name} type differs from catalog"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_every_lgsec_default_is_a_catalog_parameter(role):
+    """A role variable named like a control's parameter but unknown to the catalog is a typo."""
+    prefixes = {c.var(""): c.id for c in CATALOG}
+    for name in load(role / "defaults" / "main.yml"):
+        owner = next((cid for prefix, cid in prefixes.items() if name.startswith(prefix)), None)
+        if owner:
+            assert name in VARIABLES, f"{role.name}: {name} looks like a {owner} parameter but the catalog has none"
+
+
+TASK_FILES = sorted(p for role in ROLES for p in (role / "tasks").glob("*.yml") if p.name != "main.yml")
+
+
+def import_tags(path: Path) -> set[str]:
+    """Tags given to a task file where the role's main.yml imports it (they apply to every task)."""
+    tags = set()
+    for task in load(path.parent / "main.yml"):
+        target = task.get("ansible.builtin.import_tasks") or task.get("import_tasks")
+        if target == path.name:
+            tags |= set(task.get("tags") or [])
+    return tags
+
+
+@pytest.mark.parametrize("path", TASK_FILES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_task_names_and_tags_carry_the_control_id(path):
+    inherited = import_tags(path)
+    for task in tasks_in(path):
+        name = task.get("name", "")
+        prefix = name.split(" | ", 1)[0]
+        assert " | " in name and (prefix in CATALOG.controls or prefix in SHARED_PREFIXES), (
+            f"{path.name}: task {name!r} is not named '<CONTROL-ID> | …'"
+        )
+        if prefix in CATALOG.controls:
+            tags = inherited | set(task.get("tags") or [])
+            assert prefix in tags or "always" in tags, f"{path.name}: task {name!r} is not tagged {prefix}"
+            articles = CATALOG[prefix].articles
+            assert any(re.match(r"第\d+条", a).group() in name for a in articles) or "block" in task, (
+                f"{path.name}: task {name!r} does not cite its article ({', '.join(articles)})"
+            )
