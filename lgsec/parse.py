@@ -33,8 +33,8 @@ def settings(text: str, path: str, style: str = "equals") -> dict[str, Setting]:
     out: dict[str, Setting] = {}
     for number, line in _lines(text):
         if style == "space":
-            key, _, value = line.partition(" ")
-            value = value.strip()
+            key, *rest = line.split(None, 1)  # login.defs(5): separated by whitespace (Debian: a tab)
+            value = rest[0].strip() if rest else ""
         else:
             key, _, value = line.partition("=")
             value = value.strip().strip('"').strip("'")
@@ -149,7 +149,7 @@ def sudoers(files: dict[str, str]) -> tuple[list[SudoRule], dict[str, Setting]]:
             if not line or (line.startswith("#") and not line.startswith("#include")):
                 continue
             if line.startswith("Defaults"):
-                for item in line.split(None, 1)[1].split(",") if " " in line else []:
+                for item in line.split(None, 1)[1].split(",") if len(line.split(None, 1)) > 1 else []:
                     key, _, value = item.strip().partition("=")
                     defaults[key.strip()] = Setting(value.strip(), path, number)
                 continue

@@ -57,7 +57,11 @@ class Ctx:
         raise Unreadable(f"{path}: not gathered")
 
     def files(self, prefix: str) -> dict[str, str]:
-        """Every gathered file under a directory prefix (sudoers.d, profile.d …)."""
+        """Every gathered file under a directory prefix (sudoers.d, profile.d …); Unreadable
+        when one of them could not be read (a check must not judge on the others alone)."""
+        for path, reason in self.facts.get("errors", {}).items():
+            if path.startswith(prefix):
+                raise Unreadable(f"{path}: {reason}")
         return {p: t for p, t in self.facts.get("files", {}).items() if p.startswith(prefix)}
 
     def command(self, name: str) -> dict | None:

@@ -1,0 +1,139 @@
+"""The lgsec command: input errors exit 2 before anything runs; audits write report.json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, SECTION_A_CHECKED
+
+from lgsec import __version__
+from lgsec.catalog import DEFAULT_CATALOG
+from lgsec.checks import STATUSES
+from lgsec.cli import LOCAL_INVENTORY, main
+
+LGSEC = Path(sys.executable).parent / "lgsec"
+ROW_FIELDS = ("host", "control", "articles", "title_ja", "title_en", "status", "expected", "actual", "evidence")
+
+
+def lgsec(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    command = [str(LGSEC)] if LGSEC.exists() else [sys.executable, "-m", "lgsec.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def inventory(tmp_path: Path, hostvars: dict) -> Path:
+    path = tmp_path / "hosts.yml"
+    host = {"ansible_connection": "local", **hostvars}
+    path.write_text(yaml.safe_dump({"all": {"hosts": {"web01": host}}}), encoding="utf-8")
+    return path
+
+
+# ---- input errors: exit 2, nothing run -----------------------------------------------------------
+
+
+def test_bad_variable_in_the_inventory(tmp_path, capsys):
+    inv = inventory(tmp_path, {"lgsec_pw_length_min": "twelve"})
+    outdir = tmp_path / "out"
+    assert main(["audit", "-i", str(inv), "-o", str(outdir)]) == 2
+    err = capsys.readouterr().err
+    assert f"{inv}: host web01: lgsec_pw_length_min: " in err
+    assert "must be int" in err
+    assert not (outdir / "report.json").exists()
+
+
+def test_input_error_leaves_the_last_report_alone(tmp_path, capsys):
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    (outdir / "report.json").write_text('{"previous": true}\n', encoding="utf-8")
+    inv = inventory(tmp_path, {"lgsec_controls": ["PW-LENGHT"]})
+    assert main(["audit", "-i", str(inv), "-o", str(outdir)]) == 2
+    assert "PW-LENGHT" in capsys.readouterr().err
+    assert (outdir / "report.json").read_text(encoding="utf-8") == '{"previous": true}\n'
+
+
+def test_unknown_control_in_the_option(tmp_path, capsys):
+    assert main(["audit", "--controls", "PW-LENGTH,NO-SUCH", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--controls" in err and "NO-SUCH" in err and "PW-LENGTH," not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("text", ["all:\n  hosts: {}\n", ""], ids=["no-hosts", "empty-file"])
+def test_empty_inventory(tmp_path, capsys, text):
+    inv = tmp_path / "hosts.yml"
+    inv.write_text(text, encoding="utf-8")
+    assert main(["audit", "-i", str(inv), "-o", str(tmp_path / "out")]) == 2
+    assert f"{inv}: hosts: no host in the inventory" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_inventory_not_found(tmp_path, capsys):
+    assert main(["audit", "-i", str(tmp_path / "nope.yml"), "-o", str(tmp_path)]) == 2
+    assert f"{tmp_path / 'nope.yml'}: -: inventory not found" in capsys.readouterr().err
+
+
+@pytest.fixture
+def bad_catalog(tmp_path) -> Path:
+    data = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    data["controls"][0]["platforms"] = ["linux", "os2"]
+    path = tmp_path / "bad-controls.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", [["catalog"], ["audit", "-o", "OUT"]])
+def test_malformed_catalog_option(tmp_path, capsys, bad_catalog, command):
+    command = [str(tmp_path / "out") if arg == "OUT" else arg for arg in command]
+    assert main(["--catalog", str(bad_catalog), *command]) == 2
+    assert f"{bad_catalog}: control PW-LENGTH: platforms: unknown value(s) os2" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_catalog_command_lists_the_46_controls():
+    result = lgsec("catalog")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == f"46 controls, catalog {DEFAULT_CATALOG} is valid"
+    assert [line.split()[0] for line in lines[:-1]][:3] == ["PW-LENGTH", "PW-COMPLEXITY", "PW-HISTORY"]
+    assert len(lines) == 47
+
+
+# ---- real audits ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_audit_of_this_machine_writes_the_report(tmp_path):
+    result = lgsec("audit", "-o", str(tmp_path))
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    results = report["results"]
+    statuses = {r["status"] for r in results}
+    expected_code = 3 if "unreachable" in statuses else 1 if statuses & {"fail", "error"} else 0
+    assert result.returncode == expected_code, result.stderr
+    assert result.stdout.splitlines()[-1] == f"report: {tmp_path / 'report.json'}"
+    run = report["run"]
+    assert (run["lgsec_version"], run["inventory"], run["mode"]) == (__version__, str(LOCAL_INVENTORY), "audit")
+    assert run["started"] <= run["finished"]
+    section_a = {"PW-TEMP", "PW-NOSTORE", *SECTION_A_CHECKED}
+    assert section_a <= {r["control"] for r in results}
+    for r in results:
+        assert set(ROW_FIELDS) <= set(r), r["control"]
+        assert r["host"] == "localhost" and r["status"] in STATUSES and r["articles"]
+    assert "unreachable" not in statuses
+
+
+@pytest.mark.slow
+def test_unreachable_host_is_never_pass(tmp_path):
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("ghost ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh\n", encoding="utf-8")
+    result = lgsec("audit", "-i", str(inv), "-o", str(tmp_path / "out"))
+    assert result.returncode == 3, result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["results"], "every control gets a row"
+    assert {r["status"] for r in report["results"]} == {"unreachable"}
+    assert {r["host"] for r in report["results"]} == {"ghost"}
+    assert "port 1" in report["results"][0]["actual"]
+    assert report["run"]["inventory"] == str(inv)

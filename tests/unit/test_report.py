@@ -1,0 +1,105 @@
+"""report.json, the terminal summary and the exit code."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import FIXTURES, evaluate, load_fixture
+
+from lgsec import __version__, report
+from lgsec.errors import EXIT_COMPLIANT, EXIT_NONCOMPLIANT, EXIT_UNREACHABLE
+from lgsec.evaluate import failed_host
+
+
+def rows_with(*statuses: str) -> list[dict]:
+    return [{"host": f"h{i}", "status": s} for i, s in enumerate(statuses)]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "code"),
+    [
+        ((), EXIT_COMPLIANT),
+        (("pass", "waived", "not_applicable", "manual"), EXIT_COMPLIANT),
+        (("pass", "fail"), EXIT_NONCOMPLIANT),
+        (("pass", "error"), EXIT_NONCOMPLIANT),
+        (("unreachable",), EXIT_UNREACHABLE),
+        (("fail", "error", "unreachable", "pass"), EXIT_UNREACHABLE),
+    ],
+)
+def test_exit_code_precedence(statuses, code):
+    assert report.exit_code(rows_with(*statuses)) == code
+
+
+def test_exit_codes_are_the_documented_numbers():
+    assert (EXIT_COMPLIANT, EXIT_NONCOMPLIANT, EXIT_UNREACHABLE) == (0, 1, 3)
+
+
+@pytest.fixture
+def lockout_rows(catalog):
+    facts, hostvars, _ = load_fixture(FIXTURES / "LOCKOUT" / "fail.yml")
+    return evaluate(catalog, facts, {**hostvars, "lgsec_importance": "II"}, only=["LOCKOUT", "PW-TEMP"])
+
+
+def test_summary_shows_expected_and_actual_of_failures(lockout_rows):
+    failed = next(r for r in lockout_rows if r["control"] == "LOCKOUT")
+    assert failed["status"] == "fail"
+    text = report.summary(lockout_rows)
+    assert "== web01 (重要性II) ==" in text
+    assert f"[FAIL] LOCKOUT {failed['title_ja']} (第69条5)" in text
+    assert f"expected 期待値: {failed['expected']}" in text
+    assert f"actual   実際値: {failed['actual']}" in text
+    assert "不適合 fail: 1" in text and "要手動確認 manual: 1" in text
+    assert "PW-TEMP" not in text  # only failures and errors are listed
+    assert text.splitlines()[-1] == "total: fail 1, manual 1"
+
+
+def test_summary_shows_why_a_host_was_unreachable(catalog):
+    reason = "unreachable: Failed to connect to the host via ssh: Connection refused"
+    text = report.summary(failed_host(catalog, "ghost", {}, "unreachable", reason, only=["PW-LENGTH", "LOCKOUT"]))
+    assert f"[UNREACHABLE] {reason}" in text
+    assert text.splitlines()[-1] == "total: unreachable 2"
+
+
+def test_build_records_the_run(lockout_rows):
+    data = report.build(lockout_rows, started="2026-11-25T09:00:00+00:00", inventory="inv.yml", mode="audit")
+    run = data["run"]
+    assert run["started"] == "2026-11-25T09:00:00+00:00"
+    assert run["finished"] >= run["started"]
+    assert (run["lgsec_version"], run["inventory"], run["mode"]) == (__version__, "inv.yml", "audit")
+    assert data["results"] == lockout_rows
+
+
+def test_write_keeps_japanese_readable(tmp_path, lockout_rows):
+    data = report.build(lockout_rows, started="s", inventory="i", mode="audit")
+    target = report.write(data, tmp_path / "out")
+    assert target == tmp_path / "out" / "report.json"
+    assert json.loads(target.read_text(encoding="utf-8")) == data
+    assert "ログイン試行回数" in target.read_text(encoding="utf-8")
+
+
+class Unserialisable:
+    """JSON cannot encode this: json.dump fails after part of the report is written."""
+
+
+def test_write_is_atomic(tmp_path, lockout_rows):
+    good = report.build(lockout_rows, started="s", inventory="i", mode="audit")
+    target = report.write(good, tmp_path)
+    before = target.read_bytes()
+    broken = report.build(
+        [*lockout_rows, {"host": "web02", "status": Unserialisable()}], started="s", inventory="i", mode="audit"
+    )
+    with pytest.raises(TypeError):
+        report.write(broken, tmp_path)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no half-written temporary left
+
+
+def test_write_interrupted_before_the_first_report(tmp_path, monkeypatch):
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        report.write(report.build([], started="s", inventory="i", mode="audit"), tmp_path)
+    assert list(tmp_path.iterdir()) == []
