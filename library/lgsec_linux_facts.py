@@ -226,6 +226,10 @@ def gather(extra_files=()):
         "commands": {},
         "errors": {},
     }
+    for pattern in GLOBS:
+        folder = os.path.dirname(pattern)
+        if os.path.isdir(folder) and not os.access(folder, os.R_OK | os.X_OK):
+            facts["errors"][folder + "/"] = "permission denied: cannot list the folder"
     paths = list(FILES) + sorted(p for pattern in GLOBS for p in glob.glob(pattern)) + list(extra_files)
     for path in paths:
         if os.path.isfile(path) or not os.path.exists(path):

@@ -43,6 +43,22 @@ def find_module(lines: list[parse.PamLine], module: str, ptype: str | None = Non
     return [p for p in lines if p.module == module and (ptype is None or p.type == ptype)]
 
 
+def effective(ctx: Ctx, conf: str, lines: list[parse.PamLine], conf_dir: str | None = None) -> dict[str, parse.Setting]:
+    """A PAM module's settings as it applies them: its .conf file, then conf.d files in order,
+    then the arguments on its PAM lines (which override the files)."""
+    values: dict[str, parse.Setting] = {}
+    text = ctx.file(conf, required=False)
+    if text is not None:
+        values.update(parse.settings(text, conf))
+    for path, extra in sorted(ctx.files(conf_dir).items()) if conf_dir else ():
+        values.update(parse.settings(extra, path))
+    for line in lines:
+        for arg in line.args:
+            key, _, value = arg.partition("=")
+            values[key] = parse.Setting(value, line.path, line.line)
+    return values
+
+
 def pwquality(ctx: Ctx) -> tuple[dict[str, parse.Setting], list[str], list[str]]:
     """Effective pwquality settings: pwquality.conf, then conf.d (later wins), then PAM arguments.
     Returns (settings, problems, evidence)."""
@@ -51,15 +67,7 @@ def pwquality(ctx: Ctx) -> tuple[dict[str, parse.Setting], list[str], list[str]]
     if not lines:
         where = stack[0].path if stack else "common-password"
         return {}, [f"pam_pwquality is not in the password stack ({where})"], [f"{where}: no pam_pwquality line"]
-    values: dict[str, parse.Setting] = {}
-    text = ctx.file(PWQUALITY, required=False)
-    if text is not None:
-        values.update(parse.settings(text, PWQUALITY))
-    for path, conf in sorted(ctx.files("/etc/security/pwquality.conf.d/").items()):
-        values.update(parse.settings(conf, path))
-    for arg in lines[0].args:
-        key, _, value = arg.partition("=")
-        values[key] = parse.Setting(value, lines[0].path, lines[0].line)
+    values = effective(ctx, PWQUALITY, lines[:1], "/etc/security/pwquality.conf.d/")
     return values, [], [f"{lines[0].where}: {lines[0].text}"]
 
 
@@ -116,14 +124,9 @@ def pw_history(ctx: Ctx) -> Verdict:
     lines = find_module(stack, "pam_pwhistory.so")
     if not lines:
         where = stack[0].path if stack else "common-password"
-        return Verdict("fail", expected, "pam_pwhistory is not in the password stack", [f"{where}: no pam_pwhistory line"])
-    values: dict[str, parse.Setting] = {}
-    conf = ctx.file(PWHISTORY, required=False)
-    if conf is not None:
-        values.update(parse.settings(conf, PWHISTORY))
-    for arg in lines[0].args:
-        key, _, value = arg.partition("=")
-        values[key] = parse.Setting(value, lines[0].path, lines[0].line)
+        evidence = [f"{where}: no pam_pwhistory line"]
+        return Verdict("fail", expected, "pam_pwhistory is not in the password stack", evidence)
+    values = effective(ctx, PWHISTORY, lines[:1])
     remember, where = setting_int(values, "remember", 10)  # pam_pwhistory's built-in default
     evidence = [f"{lines[0].where}: {lines[0].text}", where]
     problems = [f"remember = {remember}"] if remember < want else []
@@ -219,14 +222,7 @@ def lockout(ctx: Ctx) -> Verdict:
     evidence = [f"{line.where}: {line.text}" for line in auth + account]
     if problems:
         return verdict(problems, expected, "", evidence)
-    values: dict[str, parse.Setting] = {}
-    conf = ctx.file(FAILLOCK, required=False)
-    if conf is not None:
-        values.update(parse.settings(conf, FAILLOCK))
-    for line in auth:
-        for arg in line.args:
-            key, _, value = arg.partition("=")
-            values[key] = parse.Setting(value, line.path, line.line)
+    values = effective(ctx, FAILLOCK, auth)
     got_deny, where = setting_int(values, "deny", 3)
     evidence.append(where)
     if not 0 < got_deny <= deny:
@@ -284,6 +280,8 @@ def idle_accounts(facts: dict, max_idle_days: int, exempt: list[str]) -> dict[st
         if last is not None:
             if last < limit:
                 idle[name] = f"last login {(now - last) // DAY} days ago"
+        elif entry["last_change"] == 0:
+            continue  # temporary password, must be changed at first login (PW-TEMP): not yet in use
         elif entry["last_change"] is not None and entry["last_change"] * DAY < limit:
             idle[name] = f"never logged in; password set {(now - entry['last_change'] * DAY) // DAY} days ago"
     return idle

@@ -28,8 +28,7 @@ def tasks_in(path: Path):
     for task in load(path) if isinstance(load(path), list) else []:
         yield task
         for key in ("block", "rescue", "always"):
-            for inner in task.get(key, []):
-                yield inner
+            yield from task.get(key, [])
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
