@@ -234,6 +234,7 @@ def idle_facts() -> dict:
             "no_password": account(400, state="none"),
             "expired": account(400, expire=TODAY - 1),
             "expires_later": account(400, expire=TODAY + 30),
+            "temporary": {**account(None), "last_change": 0},  # chage -d 0: awaiting first login
         },
         "lastlog": {
             "old_login": NOW - 120 * DAY,
@@ -253,6 +254,11 @@ def test_idle_accounts():
         "never_old": "never logged in; password set 200 days ago",
         "expires_later": "never logged in; password set 400 days ago",
     }
+
+
+def test_account_awaiting_first_login_is_not_idle():
+    """PW-TEMP provisions with `chage -d 0`; day 0 is not a password set in 1970."""
+    assert "temporary" not in idle_accounts(idle_facts(), 1, [])
 
 
 def test_idle_accounts_follow_the_limit():
