@@ -65,8 +65,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 SCHEMA = 1
 
-# Files returned as text: the Linux controls' configuration, Debian and RHEL 9 family.
+# What is read, by area of CONTROLS.md. Each area adds its own lines to its own block.
+# Files returned as text (Debian and RHEL 9 family paths).
 FILES = (
+    # A. accounts and passwords
     "/etc/os-release",
     "/etc/passwd",
     "/etc/group",
@@ -84,15 +86,35 @@ FILES = (
     "/etc/profile",
     "/etc/bash.bashrc",
     "/etc/bashrc",
+    # B. desk and device
+    # C. software
+    # D. malware
+    # E. logs and time
+    # F. network and remote access
+    # H. data at rest and backup
 )
 GLOBS = (
+    # A. accounts and passwords
     "/etc/security/pwquality.conf.d/*.conf",
     "/etc/sudoers.d/*",
     "/etc/profile.d/*.sh",
+    # B. desk and device
+    # C. software
+    # D. malware
+    # E. logs and time
+    # F. network and remote access
+    # H. data at rest and backup
 )
 # Read-only commands: name -> argv. A missing program is recorded, not an error.
 COMMANDS = {
+    # A. accounts and passwords
     "sshd -T": ["sshd", "-T"],
+    # B. desk and device
+    # C. software
+    # D. malware
+    # E. logs and time
+    # F. network and remote access
+    # H. data at rest and backup
 }
 MAX_FILE = 1024 * 1024
 LASTLOG = "/var/log/lastlog"

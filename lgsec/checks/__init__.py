@@ -105,6 +105,9 @@ def check(control_id: str, platform: str) -> Callable[[CheckFn], CheckFn]:
 
 def load_all() -> dict[tuple[str, str], CheckFn]:
     """Import every platform's checks (they register themselves) and return the registry."""
-    from lgsec.checks import linux  # noqa: F401
+    import importlib
+    import pkgutil
 
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
     return CHECKS
