@@ -91,6 +91,28 @@ FILES = (
     # D. malware
     # E. logs and time
     # F. network and remote access
+    "/etc/nftables.conf",
+    "/etc/sysctl.conf",
+    "/etc/aide/lgsec-web.conf",
+    "/etc/default/lgsec-web-aide",
+    "/etc/systemd/system/lgsec-web-aide.timer",
+    # KERNEL-NET: running values of this network namespace, for a fixed set of net sysctls
+    # (the catalog defaults and the usual hardening keys; others are judged on their files only)
+    *(
+        f"/proc/sys/net/ipv4/{key}"
+        for key in ("tcp_syncookies", "icmp_echo_ignore_broadcasts", "icmp_ignore_bogus_error_responses", "ip_forward")
+    ),
+    *(
+        f"/proc/sys/net/ipv4/conf/{scope}/{key}"
+        for scope in ("all", "default")
+        for key in ("rp_filter", "accept_redirects", "secure_redirects", "send_redirects", "accept_source_route")
+    ),
+    *(f"/proc/sys/net/ipv4/conf/{scope}/log_martians" for scope in ("all", "default")),
+    *(
+        f"/proc/sys/net/ipv6/conf/{scope}/{key}"
+        for scope in ("all", "default")
+        for key in ("accept_redirects", "accept_source_route", "accept_ra", "forwarding")
+    ),
     # H. data at rest and backup
 )
 GLOBS = (
@@ -103,6 +125,10 @@ GLOBS = (
     # D. malware
     # E. logs and time
     # F. network and remote access
+    "/etc/sysctl.d/*.conf",
+    "/run/sysctl.d/*.conf",
+    "/usr/local/lib/sysctl.d/*.conf",
+    "/usr/lib/sysctl.d/*.conf",
     # H. data at rest and backup
 )
 # Read-only commands: name -> argv. A missing program is recorded, not an error.
@@ -114,6 +140,30 @@ COMMANDS = {
     # D. malware
     # E. logs and time
     # F. network and remote access
+    "nft -j list ruleset": ["nft", "-j", "list", "ruleset"],
+    "ss -H -tulpn": ["ss", "-H", "-tulpn"],
+    "dpkg-query -W": ["dpkg-query", "-W", "-f=${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n"],
+    "rpm -qa": ["rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n"],
+    "systemctl list-unit-files --state=enabled": [
+        "systemctl",
+        "list-unit-files",
+        "--type=service,socket,timer",
+        "--state=enabled",
+        "--no-legend",
+        "--no-pager",
+    ],
+    "findmnt /proc/sys/net": ["findmnt", "-n", "-o", "TARGET,OPTIONS", "--target", "/proc/sys/net"],
+    "find lgsec-web aide files": [
+        "find",
+        "/etc",
+        "/var/lib",
+        "-maxdepth",
+        "2",
+        "-path",
+        "*/aide/lgsec-web*",
+        "-printf",
+        "%p\t%T@\n",
+    ],
     # H. data at rest and backup
 }
 MAX_FILE = 1024 * 1024
