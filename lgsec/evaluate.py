@@ -88,7 +88,7 @@ def selected(catalog: Catalog, platform: str, hostvars: dict, only: list[str] | 
 
 
 def row(host: str, control: Control, verdict: Verdict, platform: str, klass: str | None, source: str) -> dict:
-    return {
+    out = {
         "host": host,
         "control": control.id,
         "articles": list(control.articles),
@@ -102,6 +102,9 @@ def row(host: str, control: Control, verdict: Verdict, platform: str, klass: str
         "importance": klass,
         "source": source,
     }
+    if verdict.details:
+        out["details"] = verdict.details
+    return out
 
 
 def judge(control: Control, ctx: Ctx, platform: str, klass: str | None, mobile: bool) -> Verdict:

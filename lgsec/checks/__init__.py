@@ -20,6 +20,7 @@ class Verdict:
     expected: str
     actual: str
     evidence: list[str] = field(default_factory=list)
+    details: list[dict] = field(default_factory=list)  # optional rows (SW-INVENTORY's package list)
 
     def __post_init__(self):
         if self.status not in STATUSES:
