@@ -90,6 +90,11 @@ FILES = (
     # C. software
     # D. malware
     # E. logs and time
+    "/etc/systemd/journald.conf",
+    "/etc/logrotate.conf",
+    "/etc/rsyslog.conf",
+    "/etc/chrony/chrony.conf",
+    "/etc/chrony.conf",
     # F. network and remote access
     "/etc/nftables.conf",
     "/etc/sysctl.conf",
@@ -124,6 +129,15 @@ GLOBS = (
     # C. software
     # D. malware
     # E. logs and time
+    "/usr/lib/systemd/journald.conf.d/*.conf",
+    "/run/systemd/journald.conf.d/*.conf",
+    "/etc/systemd/journald.conf.d/*.conf",
+    "/etc/logrotate.d/*",
+    "/etc/audit/rules.d/*.rules",
+    "/etc/rsyslog.d/*.conf",
+    "/etc/chrony/conf.d/*.conf",
+    "/etc/chrony/sources.d/*.sources",
+    "/run/chrony-dhcp/*.sources",
     # F. network and remote access
     "/etc/sysctl.d/*.conf",
     "/run/sysctl.d/*.conf",
@@ -139,6 +153,13 @@ COMMANDS = {
     # C. software
     # D. malware
     # E. logs and time
+    "journal directories": ["find", "/var/log", "-maxdepth", "2", "-path", "/var/log/journal*", "-type", "d"],
+    "systemctl is-enabled auditd": ["systemctl", "is-enabled", "auditd.service"],
+    "systemctl is-active auditd": ["systemctl", "is-active", "auditd.service"],
+    "auditctl -l": ["auditctl", "-l"],
+    "systemctl is-active rsyslog": ["systemctl", "is-active", "rsyslog.service"],
+    "chronyc -N sources": ["chronyc", "-N", "sources"],
+    "chronyc -n tracking": ["chronyc", "-n", "tracking"],
     # F. network and remote access
     "nft -j list ruleset": ["nft", "-j", "list", "ruleset"],
     "ss -H -tulpn": ["ss", "-H", "-tulpn"],
