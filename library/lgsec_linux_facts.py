@@ -24,6 +24,22 @@ options:
     type: list
     elements: str
     default: []
+  backup_units:
+    description:
+      - BACKUP-RECENT (section H) the host's declared backup job(s), systemd units (C(name.service),
+        C(name.timer); a name without a suffix is a service). For each, C(systemctl show) of the
+        service and of the timers that trigger it, and the journal's last successful start job of
+        the service, are returned under C(commands). Only the units named here are queried.
+    type: list
+    elements: str
+    default: []
+  stamp_files:
+    description:
+      - BACKUP-RECENT (section H) files a backup job touches on success (absolute paths); their
+        modification time is returned under C(commands) as C(stat PATH).
+    type: list
+    elements: str
+    default: []
 notes:
   - Supports check mode; it never changes anything.
   - Root is needed to read /etc/shadow, sudoers and C(sshd -T); without it those facts are errors.
@@ -32,6 +48,12 @@ notes:
 EXAMPLES = r"""
 - name: Gather lgsec facts
   lgsec_linux_facts:
+  register: lgsec_gather
+
+- name: Gather lgsec facts, with the host's declared backup job
+  lgsec_linux_facts:
+    backup_units: [backup-etc.service]
+    stamp_files: [/var/backups/last-success]
   register: lgsec_gather
 """
 
@@ -55,6 +77,7 @@ lgsec_facts:
 
 import glob
 import os
+import re
 import shutil
 import sqlite3
 import struct
@@ -87,6 +110,9 @@ FILES = (
     "/etc/bash.bashrc",
     "/etc/bashrc",
     # B. desk and device
+    "/etc/dconf/profile/user",
+    "/etc/usbguard/rules.conf",
+    "/etc/usbguard/usbguard-daemon.conf",
     # C. software
     # D. malware
     # E. logs and time
@@ -119,6 +145,7 @@ FILES = (
         for key in ("accept_redirects", "accept_source_route", "accept_ra", "forwarding")
     ),
     # H. data at rest and backup
+    "/etc/crypttab",
 )
 GLOBS = (
     # A. accounts and passwords
@@ -126,6 +153,15 @@ GLOBS = (
     "/etc/sudoers.d/*",
     "/etc/profile.d/*.sh",
     # B. desk and device
+    "/etc/dconf/db/local.d/*",
+    "/etc/dconf/db/local.d/locks/*",
+    "/etc/modprobe.d/*.conf",
+    "/run/modprobe.d/*.conf",
+    "/usr/local/lib/modprobe.d/*.conf",
+    "/lib/modprobe.d/*.conf",
+    "/usr/lib/modprobe.d/*.conf",
+    "/etc/usbguard/rules.d/*.conf",
+    "/sys/bus/usb/devices/usb*/idVendor",  # root hubs: the host has a USB controller
     # C. software
     # D. malware
     # E. logs and time
@@ -150,6 +186,29 @@ COMMANDS = {
     # A. accounts and passwords
     "sshd -T": ["sshd", "-T"],
     # B. desk and device
+    "systemctl show usbguard": [
+        "systemctl",
+        "show",
+        "usbguard.service",
+        "-p",
+        "Id,LoadState,ActiveState,SubState,UnitFileState",
+    ],
+    # dconf: the system database local, its keyfiles and the desktop's dconf backend, with mtimes
+    "find /etc/dconf": [
+        "find",
+        *(d for d in ("/etc/dconf", "/usr/lib", "/usr/lib64") if os.path.isdir(d)),
+        "-maxdepth",
+        "4",
+        "(",
+        "-path",
+        "/etc/dconf/*",
+        "-o",
+        "-name",
+        "libdconfsettings.so",
+        ")",
+        "-printf",
+        "%T@ %y %p\n",
+    ],
     # C. software
     # D. malware
     # E. logs and time
@@ -186,6 +245,8 @@ COMMANDS = {
         "%p\t%T@\n",
     ],
     # H. data at rest and backup
+    "lsblk -J -p": ["lsblk", "-J", "-p", "-o", "NAME,TYPE,FSTYPE,MOUNTPOINTS,RM,HOTPLUG"],
+    "findmnt /": ["findmnt", "-J", "-o", "TARGET,SOURCE,FSTYPE", "/"],
 }
 MAX_FILE = 1024 * 1024
 LASTLOG = "/var/log/lastlog"
@@ -291,9 +352,9 @@ def read_lastlog(facts):
     facts["lastlog"] = lastlog
 
 
-def run_commands(facts):
+def run_commands(facts, commands=None):
     env = dict(os.environ, LC_ALL="C", PATH="/usr/sbin:/usr/bin:/sbin:/bin")
-    for name, argv in COMMANDS.items():
+    for name, argv in (COMMANDS if commands is None else commands).items():
         program = shutil.which(argv[0], path=env["PATH"])
         if program is None:
             facts["commands"][name] = {"rc": None, "stdout": "", "stderr": f"{argv[0]} is not installed"}
@@ -308,7 +369,55 @@ def run_commands(facts):
         facts["commands"][name] = {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr.strip()}
 
 
-def gather(extra_files=()):
+# H. data at rest and backup: BACKUP-RECENT reads only the job the host's variables declare.
+UNIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@\\-]*$")
+SERVICE_PROPS = (
+    "Id,LoadState,ActiveState,SubState,Type,Result,ExecMainStatus,ExecMainStartTimestamp,"
+    "ExecMainExitTimestamp,TriggeredBy,UnitFileState"
+)
+TIMER_PROPS = "Id,LoadState,ActiveState,UnitFileState,Unit,Result,LastTriggerUSec,NextElapseUSecRealtime"
+
+
+def unit_name(name):
+    """A unit as the host's variables name it: no suffix means a service."""
+    return name if name.rsplit(".", 1)[-1] in ("service", "timer") else f"{name}.service"
+
+
+def systemctl_show(unit):
+    props = TIMER_PROPS if unit.endswith(".timer") else SERVICE_PROPS
+    return {f"systemctl show {unit}": ["systemctl", "show", unit, "-p", props, "--timestamp=unix"]}
+
+
+def read_backup(facts, units=(), stamp_files=()):
+    """systemctl show of each declared unit and of its timers (or its service), the journal's
+    last successful start job of the service, and the mtime of each declared stamp file."""
+    for declared in units:
+        if not UNIT_RE.match(declared):
+            facts["errors"][f"systemctl show {declared}"] = "not a systemd unit name"
+            continue
+        unit = unit_name(declared)
+        run_commands(facts, systemctl_show(unit))
+        result = facts["commands"].get(f"systemctl show {unit}") or {}
+        shown = dict(line.partition("=")[::2] for line in result.get("stdout", "").splitlines())
+        if unit.endswith(".timer"):
+            service, related = shown.get("Unit", ""), [shown.get("Unit", "")]
+        else:
+            service, related = unit, shown.get("TriggeredBy", "").split()
+        for other in related:
+            if UNIT_RE.match(other) and other.endswith((".service", ".timer")):
+                run_commands(facts, systemctl_show(other))
+        if UNIT_RE.match(service) and service.endswith(".service"):
+            matches = [f"UNIT={service}", "JOB_TYPE=start", "JOB_RESULT=done"]
+            argv = ["journalctl", "--no-pager", "-q", "-o", "json", "--output-fields=JOB_RESULT", "-n", "1", *matches]
+            run_commands(facts, {"journalctl " + " ".join(matches): argv})
+    for path in stamp_files:
+        if not os.path.isabs(path):
+            facts["errors"][f"stat {path}"] = "not an absolute path"
+            continue
+        run_commands(facts, {f"stat {path}": ["stat", "--format=%Y", "--", path]})
+
+
+def gather(extra_files=(), backup_units=(), stamp_files=()):
     facts = {
         "schema": SCHEMA,
         "platform": "linux",
@@ -336,15 +445,22 @@ def gather(extra_files=()):
     read_shadow(facts)
     read_lastlog(facts)
     run_commands(facts)
+    read_backup(facts, backup_units, stamp_files)
     return facts
 
 
 def main():
     module = AnsibleModule(
-        argument_spec={"extra_files": {"type": "list", "elements": "str", "default": []}},
+        argument_spec={
+            "extra_files": {"type": "list", "elements": "str", "default": []},
+            "backup_units": {"type": "list", "elements": "str", "default": []},
+            "stamp_files": {"type": "list", "elements": "str", "default": []},
+        },
         supports_check_mode=True,
     )
-    module.exit_json(changed=False, lgsec_facts=gather(module.params["extra_files"]))
+    params = module.params
+    facts = gather(params["extra_files"], params["backup_units"], params["stamp_files"])
+    module.exit_json(changed=False, lgsec_facts=facts)
 
 
 if __name__ == "__main__":
