@@ -1,0 +1,323 @@
+"""roles/accounts on real Debian 12 and 13, checked the way an auditor or a user would.
+
+Run by `molecule verify -s accounts` (testinfra over podman://debian12, podman://debian13),
+after prepare (fixtures + the audit before hardening), converge and idempotence.
+Figures come from the role's defaults and the scenario's inventory, never from this file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
+ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
+EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+
+# Section A controls the role enforces: each fails before hardening and passes after.
+CONTROLS = [
+    "PW-LENGTH",
+    "PW-COMPLEXITY",
+    "PW-HISTORY",
+    "PW-MAXAGE",
+    "PW-EMPTY",
+    "LOCKOUT",
+    "PRIV-MEMBERS",
+    "PRIV-DEFAULT-ID",
+    "ID-UNUSED",
+    "SESSION-LIMIT",
+]
+
+
+@cache
+def scenario() -> dict:
+    return yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))
+
+
+def hostvars(name: str) -> dict:
+    """The role's defaults, then the scenario's group_vars and host_vars (as Ansible layers them)."""
+    inventory = scenario()["provisioner"]["inventory"]
+    merged = yaml.safe_load((ROOT / "roles/accounts/defaults/main.yml").read_text(encoding="utf-8"))
+    merged.update(inventory.get("group_vars", {}).get("all", {}))
+    merged.update(inventory.get("host_vars", {}).get(name, {}))
+    return merged
+
+
+@pytest.fixture
+def v(host) -> dict:
+    return hostvars(host.backend.name)
+
+
+def sh(host, script: str):
+    """Run a shell snippet in the container (root)."""
+    return host.run("bash -c " + shlex.quote(script))
+
+
+def report_rows(path: Path) -> dict[tuple[str, str], dict]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {(row["host"], row["control"]): row for row in data["results"]}
+
+
+# ---- the audit, before and after -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def audit_after() -> dict[tuple[str, str], dict]:
+    """A fresh `lgsec audit` of both hosts after converge (before the PAM tests change them)."""
+    cli = shutil.which("lgsec") or str(ROOT / ".venv/bin/lgsec")
+    assert Path(cli).exists(), "the lgsec CLI is not installed (pip install -e '.[test]')"
+    out = EPHEMERAL / "after"
+    proc = subprocess.run(
+        [cli, "audit", "-i", INVENTORY, "-o", str(out)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert (out / "report.json").exists(), f"lgsec audit wrote no report (exit {proc.returncode}):\n{proc.stderr}"
+    return report_rows(out / "report.json")
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_audit_before_hardening_fails(host, control):
+    report = EPHEMERAL / "before" / "report.json"
+    assert report.exists(), "prepare did not leave the audit-before report"
+    row = report_rows(report)[(host.backend.name, control)]
+    assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_audit_after_hardening_passes(host, control, audit_after):
+    row = audit_after[(host.backend.name, control)]
+    assert row["status"] == "pass", f"{control} after hardening: {row['status']} ({row['actual']}) {row['evidence']}"
+
+
+# ---- files and settings ----------------------------------------------------------------
+
+
+def test_pwquality_conf(host, v):
+    assert host.package("libpam-pwquality").is_installed
+    conf = host.file("/etc/security/pwquality.conf")
+    assert conf.contains(rf"^minlen = {v['lgsec_pw_length_min']}$")
+    assert conf.contains(rf"^minclass = {v['lgsec_pw_complexity_minclass']}$")
+    assert conf.contains(rf"^dictcheck = {int(v['lgsec_pw_complexity_dictcheck'])}$")
+    assert conf.contains(r"^enforce_for_root$")
+
+
+def pam_lines(host, path: str) -> list[list[str]]:
+    lines = []
+    for line in host.file(path).content_string.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            # the control may be "[a=b c=d]": keep it one field
+            if "[" in line:
+                head, rest = line.split("[", 1)
+                control, rest = rest.split("]", 1)
+                lines.append([head.strip(), f"[{control}]", *rest.split()])
+            else:
+                lines.append(line.split())
+    return lines
+
+
+def test_password_stack_order(host, v):
+    stack = [line[2] for line in pam_lines(host, "/etc/pam.d/common-password")]
+    assert stack.index("pam_pwquality.so") < stack.index("pam_pwhistory.so") < stack.index("pam_unix.so")
+    history = next(line for line in pam_lines(host, "/etc/pam.d/common-password") if line[2] == "pam_pwhistory.so")
+    assert f"remember={v['lgsec_pw_history_remember']}" in history
+    assert {"use_authtok", "enforce_for_root"} <= set(history)
+
+
+def test_auth_stack_faillock_and_no_nullok(host):
+    auth = pam_lines(host, "/etc/pam.d/common-auth")
+    modules = [(line[2], line[3:]) for line in auth]
+    preauth = modules.index(("pam_faillock.so", ["preauth"]))
+    authfail = modules.index(("pam_faillock.so", ["authfail"]))
+    unix = [m for m, _ in modules].index("pam_unix.so")
+    assert preauth < unix < authfail
+    for path in ("/etc/pam.d/common-auth", "/etc/pam.d/common-password"):
+        for line in pam_lines(host, path):
+            if line[2] == "pam_unix.so":
+                assert "nullok" not in line, f"{path}: {line}"
+    account = [line[2] for line in pam_lines(host, "/etc/pam.d/common-account")]
+    assert "pam_faillock.so" in account
+
+
+def test_faillock_conf(host, v):
+    conf = host.file("/etc/security/faillock.conf")
+    assert conf.contains(rf"^deny = {v['lgsec_lockout_deny']}$")
+    assert conf.contains(rf"^unlock_time = {v['lgsec_lockout_unlock_time']}$")
+    assert conf.contains(rf"^root_unlock_time = {v['lgsec_lockout_root_unlock_time']}$")
+    assert conf.contains(r"^even_deny_root$")
+    assert conf.contains(r"^admin_group = sudo$")
+
+
+def shadow(host, user: str) -> list[str]:
+    return host.check_output(f"getent shadow {user}").split(":")
+
+
+def test_password_max_age(host, v):
+    login_defs = host.file("/etc/login.defs").content_string
+    assert re.search(rf"^PASS_MAX_DAYS\s+{v['lgsec_pw_maxage_max_days']}$", login_defs, re.M)
+    assert int(shadow(host, "lgsecadmin")[4]) <= v["lgsec_pw_maxage_privileged_max_days"]
+    assert int(shadow(host, "lgsectest")[4]) <= v["lgsec_pw_maxage_max_days"]
+
+
+def test_no_empty_password(host):
+    assert shadow(host, "emptypw")[1].startswith("!")
+    assert sh(host, "getent shadow | awk -F: '$2 == \"\"' | grep .").rc == 1
+
+
+def test_privileged_members(host, v):
+    members = host.group("sudo").members
+    assert "intruder" not in members
+    assert "lgsecadmin" in members
+    assert set(members) <= set(v["lgsec_priv_members_approved"])
+    assert "users" in host.user("intruder").groups  # its other groups are kept
+
+
+def test_unused_id_locked_and_expired(host, v):
+    entry = shadow(host, "idleuser")
+    assert entry[1].startswith("!")
+    assert entry[7] == "1"
+    assert host.file("/etc/default/useradd").contains(rf"^INACTIVE={v['lgsec_id_unused_inactive_days']}$")
+    # accounts in use are left alone
+    assert not shadow(host, "lgsecadmin")[1].startswith("!")
+    assert shadow(host, "lgsecadmin")[7] == ""
+
+
+def test_sshd_effective_config(host, v):
+    conf = dict(line.split(" ", 1) for line in host.check_output("sshd -T").splitlines() if " " in line)
+    assert conf["permitrootlogin"] == "no"
+    assert conf["permitemptypasswords"] == "no"
+    assert conf["clientaliveinterval"] == str(v["lgsec_session_limit_client_alive_interval"])
+    assert conf["clientalivecountmax"] == str(v["lgsec_session_limit_client_alive_count_max"])
+    dropin = host.file("/etc/ssh/sshd_config.d/40-lgsec-accounts.conf")
+    assert dropin.mode == 0o600 and dropin.user == "root"
+    assert host.service("ssh").is_running
+
+
+def test_tmout_in_a_login_shell(host, v):
+    tmout = v["lgsec_session_limit_tmout"]
+    out = sh(host, "runuser -l lgsectest -c 'echo TMOUT=$TMOUT; unset TMOUT && echo unset'")
+    assert f"TMOUT={tmout}" in out.stdout
+    assert "unset" not in out.stdout.splitlines()  # readonly: a user cannot lift it
+
+
+def test_sudo_timestamp_timeout(host, v):
+    out = host.check_output("sudo -l -U lgsecadmin")
+    assert f"timestamp_timeout={v['lgsec_session_limit_sudo_timestamp_timeout']}" in out
+    assert host.run("visudo -c").rc == 0
+
+
+# ---- PAM behaviour: what a user meets ---------------------------------------------------
+
+
+def passwd_as(host, user: str, *answers: str):
+    """`passwd` run by the user, answers on stdin (current password, new, new)."""
+    feed = "".join(f"{a}\n" for a in answers)
+    return sh(host, f"printf %s {shlex.quote(feed)} | runuser -u {user} -- passwd")
+
+
+def test_short_password_refused(host, v):
+    old = v["lgsec_lab_test_password"]
+    short = "Xq7#" + "k" * (v["lgsec_pw_length_min"] - 6)  # one character short of minlen
+    out = passwd_as(host, "lgsectest", old, short, short)
+    assert out.rc != 0
+    assert "shorter than" in out.stdout + out.stderr
+
+
+def test_too_few_character_classes_refused(host, v):
+    old = v["lgsec_lab_test_password"]
+    weak = "kestrelmarmotquince"  # long enough, one character class
+    out = passwd_as(host, "lgsectest", old, weak, weak)
+    assert out.rc != 0
+    assert "character classes" in out.stdout + out.stderr
+
+
+def test_reused_password_refused(host, v):
+    old, new = v["lgsec_lab_test_password"], "Quartz-Violet-7193"
+    changed = passwd_as(host, "lgsectest", old, new, new)
+    assert changed.rc == 0, changed.stdout + changed.stderr
+    back = passwd_as(host, "lgsectest", new, old, old)
+    assert back.rc != 0
+    assert "already used" in back.stdout + back.stderr
+    assert host.file("/etc/security/opasswd").contains("^lgsectest:")
+
+
+def test_repeated_bad_passwords_lock_the_account(host, v):
+    user, good = "locktest", v["lgsec_lab_test_password"]
+    sh(host, f"faillock --user {user} --reset")
+    assert sh(host, f"echo {shlex.quote(good)} | pamtester sshd {user} authenticate").rc == 0
+    # the failed attempts run side by side: PAM's 2 s failure delay is then paid once
+    attempts = " ".join(
+        f"(echo Wrong-Guess-{i} | pamtester sshd {user} authenticate >/dev/null 2>&1 && echo ACCEPTED) &"
+        for i in range(v["lgsec_lockout_deny"])
+    )
+    assert "ACCEPTED" not in sh(host, f"{attempts} wait").stdout
+    tally = host.check_output(f"faillock --user {user}")
+    assert tally.count(" V") >= v["lgsec_lockout_deny"], tally
+    refused = sh(host, f"echo {shlex.quote(good)} | pamtester sshd {user} authenticate")
+    assert refused.rc != 0, "the correct password was accepted on a locked account"
+
+
+# ---- the operator can still get in -----------------------------------------------------
+
+
+def test_operator_logs_in_over_ssh_and_uses_sudo(host, v):
+    key = EPHEMERAL / "lgsecadmin_ed25519"
+    assert key.exists()
+    cmd = [
+        "ssh",
+        "-i",
+        str(key),
+        "-p",
+        str(v["lgsec_lab_ssh_port"]),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "ConnectTimeout=10",
+        "lgsecadmin@127.0.0.1",
+        "sudo -S -k -p '' id -u",
+    ]
+    proc = subprocess.run(
+        cmd, input=v["lgsec_lab_admin_password"] + "\n", capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"
+
+
+def test_root_cannot_log_in_over_ssh(host, v):
+    proc = subprocess.run(
+        [
+            "ssh",
+            "-p",
+            str(v["lgsec_lab_ssh_port"]),
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "ConnectTimeout=10",
+            "-i",
+            str(EPHEMERAL / "lgsecadmin_ed25519"),
+            "root@127.0.0.1",
+            "true",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 255 and "Permission denied" in proc.stderr
