@@ -217,7 +217,7 @@ COMMANDS = {
     "systemctl is-active auditd": ["systemctl", "is-active", "auditd.service"],
     "auditctl -l": ["auditctl", "-l"],
     "systemctl is-active rsyslog": ["systemctl", "is-active", "rsyslog.service"],
-    "chronyc -N sources": ["chronyc", "-N", "sources"],
+    "chronyc -c -N sources": ["chronyc", "-c", "-N", "sources"],
     "chronyc -n tracking": ["chronyc", "-n", "tracking"],
     # F. network and remote access
     "nft -j list ruleset": ["nft", "-j", "list", "ruleset"],

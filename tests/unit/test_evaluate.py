@@ -141,9 +141,9 @@ def test_no_ssh_server_does_not_hide_a_shell_without_timeout(catalog):
     [
         ({"lgsec_importance": "III"}, "not_applicable"),
         ({"group_names": ["importance_4"]}, "not_applicable"),
-        ({"lgsec_importance": "I"}, "manual"),  # applies; no Linux probe yet
-        ({"group_names": ["importance_2"]}, "manual"),
-        ({}, "manual"),  # no class: every control applies
+        ({"lgsec_importance": "I"}, "fail"),  # applies: no backup job declared
+        ({"group_names": ["importance_2"]}, "fail"),
+        ({}, "fail"),  # no class: every control applies
     ],
 )
 def test_control_applies_by_importance_class(catalog, base12, hostvars, status):
@@ -161,10 +161,11 @@ def test_control_of_every_class_is_judged_on_class_iv(catalog):
     assert status_of(catalog, facts, "PW-LENGTH", {"lgsec_importance": "IV"})["status"] == "fail"
 
 
-@pytest.mark.parametrize(("mobile", "status"), [(False, "not_applicable"), (True, "manual")])
-def test_mobile_only_control(catalog, base12, mobile, status):
+@pytest.mark.parametrize(("mobile", "status"), [(False, "not_applicable"), (True, "fail")])
+def test_mobile_only_control(catalog, mobile, status):
     assert catalog["DISK-ENCRYPTED"].mobile_only
-    row = status_of(catalog, base12, "DISK-ENCRYPTED", {"lgsec_importance": "I", "lgsec_mobile": mobile})
+    facts, _, _ = load_fixture(FIXTURES / "DISK-ENCRYPTED" / "fail.yml")
+    row = status_of(catalog, facts, "DISK-ENCRYPTED", {"lgsec_importance": "I", "lgsec_mobile": mobile})
     assert row["status"] == status
 
 

@@ -1,0 +1,440 @@
+"""Linux checks: the desk and the device (CONTROLS.md section B) — screen lock, locked
+settings, USB storage, autorun.
+
+GNOME reads its settings through dconf. lgsec judges the system database `local`: its
+keyfiles (/etc/dconf/db/local.d/*, later files win), its locks (local.d/locks/*), the user
+profile that makes users read it (/etc/dconf/profile/user: system-db:local) and, when the
+database is compiled or a desktop is installed, that `dconf update` ran after the last change.
+On a host without a desktop the keyfiles are judged as written: they take effect when a
+desktop is installed and `dconf update` compiles them (roles/desktop runs it).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from lgsec import parse
+from lgsec.checks import Ctx, Unreadable, Verdict, check
+from lgsec.checks.linux import verdict
+
+PROFILE = "/etc/dconf/profile/user"
+KEYFILES = "/etc/dconf/db/local.d/"
+LOCKS = "/etc/dconf/db/local.d/locks/"
+COMPILED = "/etc/dconf/db/local"
+
+IDLE_DELAY = "/org/gnome/desktop/session/idle-delay"
+LOCK_ENABLED = "/org/gnome/desktop/screensaver/lock-enabled"
+LOCK_DELAY = "/org/gnome/desktop/screensaver/lock-delay"
+IDLE_ACTIVATION = "/org/gnome/desktop/screensaver/idle-activation-enabled"
+NO_LOCK_SCREEN = "/org/gnome/desktop/lockdown/disable-lock-screen"
+AUTOMOUNT = "/org/gnome/desktop/media-handling/automount"
+AUTOMOUNT_OPEN = "/org/gnome/desktop/media-handling/automount-open"
+AUTORUN_NEVER = "/org/gnome/desktop/media-handling/autorun-never"
+# SCREEN-LOCK's booleans and AUTORUN's keys with the value they must have.
+SCREEN_BOOLS = {LOCK_ENABLED: True, IDLE_ACTIVATION: True, NO_LOCK_SCREEN: False}
+AUTORUN_KEYS = {AUTOMOUNT: False, AUTOMOUNT_OPEN: False, AUTORUN_NEVER: True}
+# Every key roles/desktop sets: SETTINGS-LOCKED wants each locked.
+LOCKED_KEYS = (IDLE_DELAY, LOCK_DELAY, *SCREEN_BOOLS, *AUTORUN_KEYS)
+
+SHELL_FILES = ("/etc/profile", "/etc/bash.bashrc", "/etc/bashrc")
+
+
+def utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def short(key: str) -> str:
+    return key.rsplit("/", 1)[-1]
+
+
+# ---- dconf -------------------------------------------------------------------------------
+
+
+def dconf_keyfiles(files: dict[str, str]) -> dict[str, parse.Setting]:
+    """Key path → GVariant text of the database's keyfiles; dconf reads them in name order
+    and a later file overrides an earlier one."""
+    out: dict[str, parse.Setting] = {}
+    for path in sorted(files):
+        group = None
+        for number, raw in enumerate(files[path].splitlines(), 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                group = line[1:-1].strip().strip("/")
+                continue
+            key, sep, value = line.partition("=")
+            if sep and group is not None:
+                out[f"/{group}/{key.strip()}"] = parse.Setting(value.strip(), path, number)
+    return out
+
+
+def dconf_locks(files: dict[str, str]) -> dict[str, parse.Setting]:
+    """Locked key → where it is locked (one key per line)."""
+    out: dict[str, parse.Setting] = {}
+    for path in sorted(files):
+        for number, raw in enumerate(files[path].splitlines(), 1):
+            line = raw.strip()
+            if line and not line.startswith("#"):
+                out.setdefault(line, parse.Setting("locked", path, number))
+    return out
+
+
+def database_files(ctx: Ctx) -> tuple[dict[str, str], dict[str, str]]:
+    """(keyfiles, lock files) of the database local; hidden files are not read by dconf."""
+    keyfiles, locks = {}, {}
+    for path, text in ctx.files(KEYFILES).items():
+        if path.rsplit("/", 1)[-1].startswith("."):
+            continue
+        (locks if path.startswith(LOCKS) else keyfiles)[path] = text
+    return keyfiles, locks
+
+
+def dconf_in_force(ctx: Ctx) -> tuple[list[str], list[str], str]:
+    """Whether users' sessions read the database local as its keyfiles say.
+    Returns (problems, evidence, note for the actual value)."""
+    problems, evidence, note = [], [], ""
+    profile = ctx.file(PROFILE, required=False)
+    if profile is None:
+        problems.append(f"no {PROFILE}: sessions read no system database (system-db:local)")
+        evidence.append(f"{PROFILE}: not present")
+    else:
+        lines = [(n, line.strip()) for n, line in enumerate(profile.splitlines(), 1)]
+        found = [n for n, line in lines if line == "system-db:local"]
+        if found:
+            evidence.append(f"{PROFILE}:{found[0]}: system-db:local")
+        else:
+            problems.append(f"{PROFILE} does not list system-db:local")
+            evidence.append(f"{PROFILE}: no system-db:local line")
+    result = ctx.command("find /etc/dconf")
+    if result is None:
+        raise Unreadable("find /etc/dconf: find is not installed")
+    entries: dict[str, tuple[float, str]] = {}
+    for line in result["stdout"].splitlines():
+        fields = line.split(" ", 2)
+        if len(fields) == 3:
+            entries[fields[2]] = (float(fields[0]), fields[1])
+    backend = sorted(p for p in entries if p.endswith("/libdconfsettings.so"))
+    sources = {p: m for p, (m, _) in entries.items() if p == KEYFILES.rstrip("/") or p.startswith(KEYFILES)}
+    newest = max(sources, key=sources.get) if sources else None
+    compiled = entries.get(COMPILED)
+    if compiled and compiled[1] == "f":
+        if newest and sources[newest] > compiled[0]:
+            problems.append(
+                f"{COMPILED} is older than {newest}: `dconf update` has not run since the change, "
+                "sessions still get the old values"
+            )
+        evidence.append(
+            f"{COMPILED}: compiled {utc(compiled[0])}; newest source {newest}: {utc(sources.get(newest, 0))}"
+        )
+    elif backend:
+        problems.append(f"a desktop reads dconf ({backend[0]}) but {COMPILED} was never compiled (`dconf update`)")
+        evidence.append(f"{COMPILED}: not present; dconf backend {backend[0]}")
+    else:
+        note = "no desktop on this host (no dconf GSettings backend): judged on the keyfiles, compiled when one is"
+        evidence.append("no libdconfsettings.so under /usr/lib: no desktop reads dconf here")
+    return problems, evidence, note
+
+
+_UINT = re.compile(r"^(?:(uint32|int32|uint16|int16|uint64|int64|byte)\s+)?(\d+)$")
+
+
+def uint32(values: dict[str, parse.Setting], key: str, problems: list[str], evidence: list[str]) -> int | None:
+    """A uint32 key's value; a problem when unset, or set without the uint32 type (GSettings then
+    ignores it and the session uses the schema default)."""
+    setting = values.get(key)
+    if setting is None:
+        problems.append(f"{short(key)} not set in {KEYFILES}")
+        return None
+    evidence.append(f"{setting.where}: {short(key)}={setting.value}")
+    match = _UINT.match(setting.value)
+    if not match:
+        problems.append(f"{short(key)}={setting.value} is not a number")
+        return None
+    if match.group(1) != "uint32":
+        problems.append(f"{short(key)}={setting.value} is not typed uint32: GNOME ignores it ({setting.where})")
+        return None
+    return int(match.group(2))
+
+
+def booleans(values: dict[str, parse.Setting], wanted: dict[str, bool], problems: list[str], evidence: list[str]):
+    for key, want in wanted.items():
+        setting = values.get(key)
+        if setting is None:
+            problems.append(f"{short(key)} not set in {KEYFILES}")
+            continue
+        evidence.append(f"{setting.where}: {short(key)}={setting.value}")
+        if setting.value != ("true" if want else "false"):
+            problems.append(f"{short(key)}={setting.value}")
+
+
+def console_tmout(ctx: Ctx, limit: int, problems: list[str], evidence: list[str]) -> str:
+    """The readonly TMOUT of login shells (the same files SESSION-LIMIT reads)."""
+    shell_files = {p: ctx.file(p, required=False) or "" for p in SHELL_FILES}
+    shell_files.update(ctx.files("/etc/profile.d/"))
+    values, readonly = parse.tmout(shell_files)
+    evidence += [f"{v.where}: TMOUT={v.value}" for v in values] + [f"{r.where}: readonly TMOUT" for r in readonly]
+    if not values:
+        problems.append("console TMOUT not set")
+        return "no console TMOUT"
+    last = values[-1]
+    if not 0 < int(last.value) <= limit:
+        problems.append(f"console TMOUT = {last.value} ({last.where})")
+    elif not readonly:
+        problems.append("console TMOUT not readonly (a user can unset it)")
+    return f"TMOUT = {last.value}" + (" readonly" if readonly else "")
+
+
+@check("SCREEN-LOCK", "linux")
+def screen_lock(ctx: Ctx) -> Verdict:
+    limit = ctx.params["idle_seconds"]
+    expected = (
+        f"GNOME (dconf database local): idle-delay uint32 1..{limit} s, idle-delay + lock-delay <= {limit} s, "
+        f"lock-enabled true, idle-activation-enabled true, disable-lock-screen false; "
+        f"console: readonly TMOUT 1..{limit} s"
+    )
+    problems, evidence, note = dconf_in_force(ctx)
+    keyfiles, _ = database_files(ctx)
+    values = dconf_keyfiles(keyfiles)
+    idle = uint32(values, IDLE_DELAY, problems, evidence)
+    delay = uint32(values, LOCK_DELAY, problems, evidence)
+    if idle is not None and not 0 < idle <= limit:
+        problems.append(f"idle-delay {idle} s" + (" (0 = never idle)" if idle == 0 else ""))
+    elif idle is not None and delay is not None and idle + delay > limit:
+        problems.append(f"locks after idle-delay {idle} s + lock-delay {delay} s = {idle + delay} s")
+    booleans(values, SCREEN_BOOLS, problems, evidence)
+    console = console_tmout(ctx, limit, problems, evidence)
+    desktop = f"locks after {idle} + {delay} s" if idle is not None and delay is not None else "lock delay unknown"
+    ok = "; ".join(x for x in (f"GNOME {desktop}, lock-enabled", console, note) if x)
+    if problems and note:
+        problems.append(note)
+    return verdict(problems, expected, ok, evidence)
+
+
+@check("SETTINGS-LOCKED", "linux")
+def settings_locked(ctx: Ctx) -> Verdict:
+    expected = "dconf locks in database local for " + ", ".join(short(k) for k in LOCKED_KEYS)
+    problems, evidence, note = dconf_in_force(ctx)
+    _, lock_files = database_files(ctx)
+    locks = dconf_locks(lock_files)
+    missing = [short(k) for k in LOCKED_KEYS if k not in locks]
+    if missing:
+        problems.append(f"not locked (a user can change them): {', '.join(missing)}")
+    evidence += [f"{locks[k].where}: {k}" for k in LOCKED_KEYS if k in locks]
+    if not lock_files:
+        evidence.append(f"{LOCKS}: no lock file")
+    ok = "; ".join(x for x in (f"all {len(LOCKED_KEYS)} keys locked", note) if x)
+    if problems and note:
+        problems.append(note)
+    return verdict(problems, expected, ok, evidence)
+
+
+@check("AUTORUN", "linux")
+def autorun(ctx: Ctx) -> Verdict:
+    expected = "GNOME (dconf database local): automount false, automount-open false, autorun-never true"
+    problems, evidence, note = dconf_in_force(ctx)
+    keyfiles, _ = database_files(ctx)
+    booleans(dconf_keyfiles(keyfiles), AUTORUN_KEYS, problems, evidence)
+    ok = "; ".join(x for x in ("automount false, automount-open false, autorun-never true", note) if x)
+    if problems and note:
+        problems.append(note)
+    return verdict(problems, expected, ok, evidence)
+
+
+# ---- USB storage ---------------------------------------------------------------------------
+
+# kmod's configuration folders, most important first: a file's name in an earlier folder hides
+# the same name in a later one; the files are then read in name order.
+MODPROBE_DIRS = (
+    "/etc/modprobe.d/",
+    "/run/modprobe.d/",
+    "/usr/local/lib/modprobe.d/",
+    "/lib/modprobe.d/",
+    "/usr/lib/modprobe.d/",
+)
+USB_MODULES = ("usb_storage", "uas")
+NO_OP = ("false", "true")
+
+
+def modprobe_config(ctx: Ctx) -> list[tuple[str, int, list[str]]]:
+    """The effective modprobe.d lines in kmod's reading order: (path, line, words)."""
+    chosen: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for folder in MODPROBE_DIRS:
+        for path, text in ctx.files(folder).items():
+            name = path[len(folder) :]
+            if "/" in name or not name.endswith(".conf"):
+                continue
+            chosen.setdefault(name, path)
+            texts[path] = text
+    lines = []
+    for name in sorted(chosen):
+        path = chosen[name]
+        pending, start = "", 0
+        for number, raw in enumerate(texts[path].splitlines(), 1):
+            if not pending:
+                start = number
+            line = raw.rstrip()
+            if line.endswith("\\"):
+                pending += line[:-1] + " "
+                continue
+            line, pending = (pending + line).strip(), ""
+            if line and not line.startswith("#"):
+                lines.append((path, start, line.split()))
+    return lines
+
+
+def module_name(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def modprobe_blocks(ctx: Ctx, problems: list[str], evidence: list[str]) -> list[str]:
+    """Each USB storage module's first install command (kmod runs the first it finds)."""
+    lines = modprobe_config(ctx)
+    blocked = []
+    for module in USB_MODULES:
+        installs = [(p, n, w) for p, n, w in lines if w[0] == "install" and len(w) > 2 and module_name(w[1]) == module]
+        blacklist = [(p, n) for p, n, w in lines if w[0] == "blacklist" and len(w) > 1 and module_name(w[1]) == module]
+        evidence += [f"{p}:{n}: blacklist {module}" for p, n in blacklist]
+        if not installs:
+            problems.append(f"{module} can load (no `install {module} /bin/false` in modprobe.d)")
+            continue
+        path, number, words = installs[0]
+        command = " ".join(words[2:])
+        evidence.append(f"{path}:{number}: install {words[1]} {command}")
+        if len(words) == 3 and words[2].rsplit("/", 1)[-1] in NO_OP:
+            blocked.append(module)
+        else:
+            problems.append(f"{module} install command `{command}` loads it ({path}:{number})")
+    return blocked
+
+
+_IFACE = re.compile(r"with-interface\s+(?:(all-of|one-of|none-of|equals|equals-ordered|match-all)\s+)?(\{[^}]*\}|\S+)")
+
+
+def usbguard_rules(ctx: Ctx) -> list[parse.Setting]:
+    """Rules in the order USBGuard loads them: RuleFile, then RuleFolder's *.conf by name."""
+    rules = []
+    texts = [("/etc/usbguard/rules.conf", ctx.file("/etc/usbguard/rules.conf", required=False) or "")]
+    texts += sorted(ctx.files("/etc/usbguard/rules.d/").items())
+    for path, text in texts:
+        for number, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            if line and not line.startswith("#"):
+                rules.append(parse.Setting(line, path, number))
+    return rules
+
+
+def interfaces(rule: str) -> tuple[str | None, list[str]] | None:
+    """(operator, interface patterns) of a rule's with-interface, None when it has none."""
+    match = _IFACE.search(rule)
+    if not match:
+        return None
+    return match.group(1), match.group(2).strip("{}").split()
+
+
+def is_storage(pattern: str) -> bool:
+    return pattern.split(":", 1)[0] in ("08", "*")
+
+
+def admits_no_storage(rule: str) -> bool:
+    """An allow rule that cannot match a device with a mass-storage (08) interface."""
+    found = interfaces(rule)
+    if found is None:
+        return False
+    operator, patterns = found
+    if operator == "none-of":
+        return "08:*:*" in patterns or "*:*:*" in patterns
+    return operator in (None, "equals", "equals-ordered") and not any(is_storage(p) for p in patterns)
+
+
+def closes_storage(rule: str) -> bool:
+    """A block/reject rule, with no other condition, for every device with a mass-storage interface."""
+    match = _IFACE.search(rule)
+    if not match:
+        return False
+    rest = (rule[: match.start()] + rule[match.end() :]).split()
+    patterns = match.group(2).strip("{}").split()
+    return len(rest) == 1 and match.group(1) == "one-of" and "08:*:*" in patterns
+
+
+_ID = re.compile(r"\bid\s+([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\b")
+
+
+def usbguard(ctx: Ctx, allowed: list[str], problems: list[str], evidence: list[str]) -> str:
+    allowed_ids = {a.lower() for a in allowed}
+    rules = usbguard_rules(ctx)
+    if not rules:
+        problems.append("no USBGuard rule (/etc/usbguard/rules.conf, rules.d)")
+    granted, closed = set(), False
+    for rule in rules:
+        target = rule.value.split()[0]
+        if target in ("block", "reject") and closes_storage(rule.value):
+            closed = True
+            evidence.append(f"{rule.where}: {rule.value}")
+            continue
+        if target != "allow" or closed:
+            continue
+        ident = _ID.search(rule.value)
+        if ident and f"{ident.group(1)}:{ident.group(2)}".lower() in allowed_ids:
+            granted.add(f"{ident.group(1)}:{ident.group(2)}".lower())
+            evidence.append(f"{rule.where}: {rule.value}")
+        elif admits_no_storage(rule.value):
+            evidence.append(f"{rule.where}: {rule.value}")
+        else:
+            problems.append(f"`{rule.value}` may admit USB storage not in the allow-list ({rule.where})")
+    missing = sorted(allowed_ids - granted)
+    if missing:
+        problems.append(f"allow-list device(s) without an allow rule: {', '.join(missing)}")
+    conf_path = "/etc/usbguard/usbguard-daemon.conf"
+    conf = parse.settings(ctx.file(conf_path, required=False) or "", conf_path, style="shell")
+    for key, default, good in (
+        ("ImplicitPolicyTarget", "block", ("block", "reject")),
+        ("PresentDevicePolicy", "apply-policy", ("apply-policy", "block", "reject")),
+        ("InsertedDevicePolicy", "apply-policy", ("apply-policy", "block", "reject")),
+    ):
+        setting = conf.get(key)
+        value = setting.value if setting else default
+        evidence.append(f"{setting.where}: {key}={value}" if setting else f"{conf_path}: {key} unset ({default})")
+        if value not in good:
+            problems.append(f"USBGuard {key}={value}")
+    unit = ctx.command("systemctl show usbguard")
+    if unit is None:
+        raise Unreadable("systemctl show usbguard: systemctl is not installed")
+    state = dict(line.partition("=")[::2] for line in unit["stdout"].splitlines())
+    evidence.append(
+        "systemctl show usbguard: "
+        + ", ".join(f"{k}={state.get(k, '')}" for k in ("LoadState", "UnitFileState", "ActiveState"))
+    )
+    controllers = ctx.files("/sys/bus/usb/devices/")
+    if state.get("LoadState") != "loaded":
+        problems.append("usbguard is not installed")
+    elif state.get("UnitFileState") != "enabled":
+        problems.append(f"usbguard.service is {state.get('UnitFileState') or 'not enabled'}")
+    elif state.get("ActiveState") != "active":
+        if controllers:
+            problems.append(f"usbguard.service is {state.get('ActiveState')}: the rules are not enforced")
+        else:
+            return "no USB controller on this host (/sys/bus/usb): the daemon cannot run, judged on its configuration"
+    return "USBGuard " + state.get("ActiveState", "")
+
+
+@check("USB-STORAGE", "linux")
+def usb_storage(ctx: Ctx) -> Verdict:
+    allowed, use_usbguard = ctx.params["allowed_devices"], ctx.params["use_usbguard"]
+    problems, evidence = [], []
+    if use_usbguard:
+        expected = (
+            "USBGuard enabled and running, ImplicitPolicyTarget block; devices with a mass-storage interface "
+            f"allowed only by id: {', '.join(allowed) or 'none'}"
+        )
+        state = usbguard(ctx, allowed, problems, evidence)
+        ok = f"{state}; storage allowed only for {', '.join(allowed) or 'no device'}"
+        return verdict(problems, expected, ok, evidence)
+    expected = "usb-storage and uas never load: `install <module> /bin/false` (or /bin/true) in modprobe.d"
+    blocked = modprobe_blocks(ctx, problems, evidence)
+    ok = f"{' and '.join(blocked)} blocked (modprobe.d install /bin/false)"
+    if allowed:
+        ok += f"; allowed_devices {', '.join(allowed)} not usable without use_usbguard (all USB storage blocked)"
+    return verdict(problems, expected, ok, evidence)
