@@ -175,3 +175,51 @@ def tmout(files: dict[str, str]) -> tuple[list[Setting], list[Setting]]:
             if _READONLY_RE.match(line):
                 readonly.append(Setting("readonly", path, number))
     return values, readonly
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    arch: str
+    state: str  # dpkg's status word (installed, config-files, unpacked …); rpm: installed
+    line: int
+
+    @property
+    def present(self) -> bool:
+        """Its files are on the host: anything but not-installed or configuration files only."""
+        return self.state not in ("not-installed", "config-files")
+
+
+_DPKG_STATES = {
+    "n": "not-installed",
+    "c": "config-files",
+    "H": "half-installed",
+    "U": "unpacked",
+    "F": "half-configured",
+    "W": "triggers-awaited",
+    "t": "triggers-pending",
+    "i": "installed",
+}
+
+
+def dpkg_packages(stdout: str) -> list[Package]:
+    """`dpkg-query -W -f='${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\n'`:
+    every package dpkg knows, with its state (the second letter of the abbreviation)."""
+    out = []
+    for number, line in enumerate(stdout.splitlines(), 1):
+        fields = line.split("\t")
+        if len(fields) >= 4 and len(fields[0]) >= 2:
+            state = _DPKG_STATES.get(fields[0][1], f"unknown ({fields[0].strip()})")
+            out.append(Package(fields[1], fields[2], fields[3], state, number))
+    return out
+
+
+def rpm_packages(stdout: str) -> list[Package]:
+    """`rpm -qa --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}\\n'`: the installed packages."""
+    out = []
+    for number, line in enumerate(stdout.splitlines(), 1):
+        fields = line.split("\t")
+        if len(fields) >= 3 and fields[0]:
+            out.append(Package(fields[0], fields[1], fields[2], "installed", number))
+    return out

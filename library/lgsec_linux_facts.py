@@ -113,7 +113,10 @@ FILES = (
     "/etc/dconf/profile/user",
     "/etc/usbguard/rules.conf",
     "/etc/usbguard/usbguard-daemon.conf",
-    # C. software
+    # C. software (apt.conf.d: only these two files, others may hold proxy credentials)
+    "/etc/apt/apt.conf.d/20auto-upgrades",
+    "/etc/apt/apt.conf.d/50unattended-upgrades",
+    "/etc/dnf/automatic.conf",
     # D. malware
     # E. logs and time
     "/etc/systemd/journald.conf",
@@ -209,7 +212,37 @@ COMMANDS = {
         "-printf",
         "%T@ %y %p\n",
     ],
-    # C. software
+    # C. software (package lists: "dpkg-query -W" / "rpm -qa" of F below). Pending updates from
+    # the host's own package lists, never refreshed here; no binary cache is written.
+    "apt-get -s dist-upgrade": [
+        "apt-get",
+        "-s",
+        "-o",
+        "Debug::NoLocking=1",
+        "-o",
+        "Dir::Cache::pkgcache=",
+        "-o",
+        "Dir::Cache::srcpkgcache=",
+        "dist-upgrade",
+    ],
+    "apt-config dump": ["apt-config", "dump", "APT::Periodic", "Unattended-Upgrade"],
+    "apt lists and periodic times": [
+        "find",
+        "/var/lib/apt",
+        "-maxdepth",
+        "2",
+        "(",
+        "-path",
+        "/var/lib/apt/lists/*Release",
+        "-o",
+        "-path",
+        "/var/lib/apt/periodic/*",
+        ")",
+        "-printf",
+        "%T@\t%p\n",
+    ],
+    "dnf updateinfo list --security": ["dnf", "-q", "-C", "updateinfo", "list", "--security"],
+    "dnf metadata times": ["find", "/var/cache/dnf", "-maxdepth", "3", "-name", "repomd.xml", "-printf", "%T@\t%p\n"],
     # D. malware
     # E. logs and time
     "journal directories": ["find", "/var/log", "-maxdepth", "2", "-path", "/var/log/journal*", "-type", "d"],
