@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lgsec import eol
 from lgsec.catalog import CLASSES, Catalog, Control, check_value, var_name
 from lgsec.checks import CHECKS, Ctx, Unreadable, Verdict, load_all
 from lgsec.errors import InputError
@@ -56,6 +57,7 @@ def validate_hostvars(catalog: Catalog, host: str, hostvars: dict, source: str =
     klass = hostvars.get("lgsec_importance")
     if klass is not None and klass not in CLASSES:
         raise InputError(f"{source}: host {host}", "lgsec_importance", f"must be one of {', '.join(CLASSES)}")
+    eol.validate_host(catalog, hostvars)  # SW-SUPPORTED's data file is input too (exit 2 when broken)
 
 
 def params_for(control: Control, hostvars: dict) -> dict[str, Any]:
