@@ -1,0 +1,543 @@
+"""Linux checks: network and remote access (CONTROLS.md section F, 第57条, 第71条, 第84条, 第89条)."""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import json
+import re
+
+from lgsec import parse
+from lgsec.checks import Ctx, Unreadable, Verdict, check
+from lgsec.checks.linux import verdict
+
+NFT = "nft -j list ruleset"
+SS = "ss -H -tulpn"
+DPKG = "dpkg-query -W"
+RPM = "rpm -qa"
+UNITS = "systemctl list-unit-files --state=enabled"
+PROC_SYS_MOUNT = "findmnt /proc/sys/net"
+AIDE_FILES = "find lgsec-web aide files"
+SSHD = "sshd -T"
+
+# What roles/web_integrity installs (its vars/main.yml names the same paths).
+AIDE_CONF = "/etc/aide/lgsec-web.conf"
+AIDE_DB = "/var/lib/aide/lgsec-web.db"
+AIDE_DEFAULTS = "/etc/default/lgsec-web-aide"
+AIDE_TIMER = "/etc/systemd/system/lgsec-web-aide.timer"
+AIDE_TIMER_UNIT = "lgsec-web-aide.timer"
+
+# sysctl.d(5): files of the same name in an earlier directory replace those in later ones;
+# then all are applied in the lexicographic order of their names. procps' `sysctl --system`
+# applies /etc/sysctl.conf after them.
+SYSCTL_DIRS = ("/etc/sysctl.d/", "/run/sysctl.d/", "/usr/local/lib/sysctl.d/", "/usr/lib/sysctl.d/")
+SYSCTL_CONF = "/etc/sysctl.conf"
+
+# Algorithm names that are weak whatever the allowed lists say (第71条3-4): CBC and RC4
+# ciphers, MD5/SHA-1/64-bit MACs, SHA-1 key exchange.
+WEAK_SSH = (
+    "-cbc",
+    "arcfour",
+    "3des",
+    "blowfish",
+    "cast128",
+    "rijndael",
+    "hmac-md5",
+    "hmac-sha1",
+    "hmac-ripemd160",
+    "umac-64",
+    "diffie-hellman-group1-",
+    "diffie-hellman-group14-sha1",
+    "diffie-hellman-group-exchange-sha1",
+)
+
+
+# ---- shared readers ------------------------------------------------------------------------
+
+
+def enabled_units(ctx: Ctx) -> set[str]:
+    """Unit files enabled to start (services, sockets, timers)."""
+    result = ctx.command(UNITS)
+    if result is None:
+        raise Unreadable(f"{UNITS}: systemctl is not installed (no systemd): enabled units unknown")
+    return {line.split()[0] for line in result["stdout"].splitlines() if line.strip()}
+
+
+def installed_packages(ctx: Ctx) -> tuple[dict[str, str], str]:
+    """Installed packages (name -> version) and the command they were read from."""
+    dpkg = ctx.command(DPKG)
+    if dpkg is not None:
+        out = {}
+        for line in dpkg["stdout"].splitlines():
+            fields = line.split("\t")
+            # ${db:Status-Abbrev}: desired, status, error; status n (not installed) and
+            # c (config-files only) mean the package is gone.
+            if len(fields) >= 3 and len(fields[0]) >= 2 and fields[0][1] not in "nc":
+                out[fields[1]] = fields[2]
+        return out, DPKG
+    rpm = ctx.command(RPM)
+    if rpm is not None:
+        return {f[0]: f[1] for f in (line.split("\t") for line in rpm["stdout"].splitlines()) if len(f) >= 2}, RPM
+    raise Unreadable("no package database: neither dpkg-query nor rpm is installed")
+
+
+def sshd_config(ctx: Ctx) -> dict[str, str] | None:
+    """`sshd -T` as keyword -> value; None when no SSH server is installed."""
+    result = ctx.command(SSHD)
+    return None if result is None else parse.sshd_t(result["stdout"])
+
+
+def proc_sys_readonly(ctx: Ctx) -> bool:
+    result = ctx.facts.get("commands", {}).get(PROC_SYS_MOUNT) or {}
+    if result.get("rc") != 0:
+        return False
+    fields = result["stdout"].split()
+    return len(fields) >= 2 and "ro" in fields[1].split(",")
+
+
+# ---- FW-DEFAULT-DENY -------------------------------------------------------------------------
+
+# Statements that do not narrow which packets a rule applies to.
+_NON_MATCHING = {"counter", "log", "limit", "accept", "drop", "reject", "comment"}
+_VERDICTS = ("accept", "drop", "reject")
+
+
+def _rule_verdict(rule: dict) -> str | None:
+    for expr in rule.get("expr", []):
+        for name in _VERDICTS:
+            if name in expr:
+                return name
+    return None
+
+
+def _unconditional(rule: dict) -> bool:
+    """A rule with no match: every packet that reaches it gets its verdict."""
+    return all(set(expr) <= _NON_MATCHING - {"limit"} for expr in rule.get("expr", []))
+
+
+def _render(value) -> str:
+    if isinstance(value, dict):
+        if "prefix" in value:
+            return f"{value['prefix']['addr']}/{value['prefix']['len']}"
+        if "set" in value:
+            return "{" + ", ".join(_render(v) for v in value["set"]) + "}"
+        if "range" in value:
+            return "-".join(_render(v) for v in value["range"])
+        if "payload" in value:
+            p = value["payload"]
+            return f"{p.get('protocol', '')} {p.get('field', '')}".strip()
+        if "meta" in value:
+            return value["meta"]["key"]
+        if "ct" in value:
+            return f"ct {value['ct']['key']}"
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return ",".join(_render(v) for v in value)
+    return str(value)
+
+
+def describe_rule(rule: dict) -> str:
+    """One nft rule from its JSON form, readable enough for evidence."""
+    parts = []
+    for expr in rule.get("expr", []):
+        if "match" in expr:
+            m = expr["match"]
+            op = "" if m.get("op") in ("==", "in") else f"{m.get('op')} "
+            parts.append(f"{_render(m['left'])} {op}{_render(m['right'])}")
+        else:
+            parts.extend(name for name in expr if name in _VERDICTS)
+    return " ".join(parts) or "(empty rule)"
+
+
+@check("FW-DEFAULT-DENY", "linux")
+def fw_default_deny(ctx: Ctx) -> Verdict:
+    expected = (
+        "nftables input-hook filter chain that drops by default (policy drop or a final drop/reject) "
+        "for IPv4 and IPv6, no accept-all rule; the ruleset loaded at boot (nftables.service enabled)"
+    )
+    result = ctx.command(NFT)
+    if result is None:
+        evidence = [f"{NFT}: nft not installed"]
+        return Verdict("fail", expected, "nftables (nft) is not installed: no host firewall", evidence)
+    items = json.loads(result["stdout"] or "{}").get("nftables", [])
+    chains = [i["chain"] for i in items if "chain" in i]
+    rules: dict[tuple, list[dict]] = {}
+    for item in items:
+        if "rule" in item:
+            r = item["rule"]
+            rules.setdefault((r["family"], r["table"], r["chain"]), []).append(r)
+    problems, evidence, covered = [], [], set()
+    inputs = [c for c in chains if c.get("hook") == "input" and c.get("type", "filter") == "filter"]
+    for chain in inputs:
+        key = (chain["family"], chain["table"], chain["name"])
+        name = f"{chain['family']} {chain['table']} {chain['name']}"
+        chain_rules = rules.get(key, [])
+        policy = chain.get("policy", "accept")
+        last = chain_rules[-1] if chain_rules else None
+        final_deny = last is not None and _unconditional(last) and _rule_verdict(last) in ("drop", "reject")
+        accept_all = [r for r in chain_rules if _unconditional(r) and _rule_verdict(r) == "accept"]
+        evidence.append(f"{NFT}: table {name} hook input policy {policy}, {len(chain_rules)} rule(s)")
+        for rule in chain_rules:
+            if _rule_verdict(rule) == "accept":
+                evidence.append(f"  {name} accepts: {describe_rule(rule)}")
+        if accept_all:
+            problems.append(f"{name}: rule {accept_all[0].get('handle')} accepts every packet")
+            continue
+        if policy == "drop" or final_deny:
+            covered |= {"inet": {"IPv4", "IPv6"}, "ip": {"IPv4"}, "ip6": {"IPv6"}}.get(chain["family"], set())
+    ipv6_on = any(p.startswith("/proc/sys/net/ipv6/") for p in ctx.facts.get("files", {}))
+    needed = ["IPv4", "IPv6"] if ipv6_on else ["IPv4"]
+    if not inputs:
+        problems.append("no input-hook chain: every inbound packet is accepted")
+    else:
+        problems += [f"{fam} inbound not denied by default" for fam in needed if fam not in covered]
+    units = enabled_units(ctx)
+    persistent = sorted(units & {"nftables.service", "firewalld.service"})
+    state = ", ".join(persistent) + " enabled" if persistent else "nftables.service not enabled"
+    evidence.append(f"{UNITS}: {state}")
+    if not persistent:
+        problems.append("nftables.service not enabled: the ruleset is not loaded at boot")
+    ok = f"inbound default deny ({', '.join(sorted(covered))}); {', '.join(persistent)} enabled"
+    return verdict(problems, expected, ok, evidence)
+
+
+# ---- PORTS-APPROVED --------------------------------------------------------------------------
+
+_PROCESS_RE = re.compile(r'\("([^"]+)",pid=(\d+)')
+
+
+def listeners(stdout: str) -> list[dict]:
+    """`ss -H -tulpn` lines: protocol, address, port, processes, loopback or not."""
+    out = []
+    for line in stdout.splitlines():
+        fields = line.split()
+        if len(fields) < 5 or fields[0] not in ("tcp", "udp"):
+            continue
+        addr, _, port = fields[4].rpartition(":")
+        addr = addr.strip("[]").split("%", 1)[0]
+        try:
+            loopback = addr not in ("*", "") and ipaddress.ip_address(addr).is_loopback
+        except ValueError:
+            loopback = False
+        if addr.startswith("::ffff:127."):
+            loopback = True
+        procs = [f"{name} pid {pid}" for name, pid in _PROCESS_RE.findall(line)]
+        out.append({"proto": fields[0], "addr": addr or "*", "port": port, "loopback": loopback, "procs": procs})
+    return out
+
+
+@check("PORTS-APPROVED", "linux")
+def ports_approved(ctx: Ctx) -> Verdict:
+    allowed = {str(p).lower() for p in ctx.params["allowed"]}
+    expected = "sockets listening beyond loopback only on " + (", ".join(sorted(allowed)) or "nothing")
+    result = ctx.command(SS)
+    if result is None:
+        raise Unreadable(f"{SS}: ss (iproute2) is not installed: listening sockets unknown")
+    problems, evidence, exposed = [], [], []
+    for sock in listeners(result["stdout"]):
+        key = f"{sock['proto']}/{sock['port']}"
+        who = ", ".join(sock["procs"]) or "process unknown (gathered without root?)"
+        where = f"[{sock['addr']}]:{sock['port']}" if ":" in sock["addr"] else f"{sock['addr']}:{sock['port']}"
+        if sock["loopback"]:
+            evidence.append(f"{SS}: {key} on {where} ({who}) loopback only, not counted")
+            continue
+        evidence.append(f"{SS}: {key} on {where} ({who})")
+        exposed.append(key)
+        if key not in allowed:
+            problems.append(f"{key} on {where} ({who}) not approved")
+    if not evidence:
+        evidence.append(f"{SS}: no listening socket")
+    # one socket per address family: report each port once
+    problems = list(dict.fromkeys(problems))
+    ok = "listening: " + (", ".join(sorted(set(exposed))) or "none beyond loopback")
+    return verdict(problems, expected, ok, evidence)
+
+
+# ---- SVC-UNNEEDED ----------------------------------------------------------------------------
+
+
+@check("SVC-UNNEEDED", "linux")
+def svc_unneeded(ctx: Ctx) -> Verdict:
+    deny = list(ctx.params["deny"])
+    expected = "not installed, no unit enabled: " + ", ".join(deny)
+    packages, source = installed_packages(ctx)
+    units = enabled_units(ctx)
+    problems, evidence = [], []
+    for name in deny:
+        if name in packages:
+            problems.append(f"{name} installed")
+            evidence.append(f"{source}: {name} {packages[name]} installed")
+    for unit in sorted(units):
+        stem, _, kind = unit.rpartition(".")
+        if stem in deny and kind in ("service", "socket", "timer"):
+            problems.append(f"{unit} enabled")
+            evidence.append(f"{UNITS}: {unit} enabled")
+    if not problems:
+        evidence.append(f"{source}: none of the {len(deny)} listed packages installed ({len(packages)} packages)")
+        evidence.append(f"{UNITS}: none of their units enabled")
+    return verdict(problems, expected, "none installed or enabled", evidence)
+
+
+# ---- REMOTE-ENCRYPTED, REMOTE-MINIMAL (sshd) ----------------------------------------------
+
+
+def weak(name: str) -> bool:
+    return any(marker in name for marker in WEAK_SSH)
+
+
+@check("REMOTE-ENCRYPTED", "linux")
+def remote_encrypted(ctx: Ctx) -> Verdict:
+    p = ctx.params
+    expected = (
+        "sshd (protocol 2) with Ciphers, MACs and KexAlgorithms only from the allowed lists and none weak; "
+        f"MaxAuthTries <= {p['max_auth_tries']}; PermitEmptyPasswords no"
+        + ("" if p["password_authentication"] else "; PasswordAuthentication no, KbdInteractiveAuthentication no")
+    )
+    conf = sshd_config(ctx)
+    if conf is None:
+        return Verdict("not_applicable", expected, "no SSH server installed", [f"{SSHD}: sshd not installed"])
+    problems, evidence = [], []
+    for keyword, label, param in (
+        ("ciphers", "Ciphers", "ciphers"),
+        ("macs", "MACs", "macs"),
+        ("kexalgorithms", "KexAlgorithms", "kex"),
+    ):
+        names = [n for n in conf.get(keyword, "").split(",") if n]
+        evidence.append(f"{SSHD}: {keyword} {','.join(names)}")
+        if not names:
+            problems.append(f"{label} not shown by sshd -T")
+            continue
+        bad = [n for n in names if weak(n)]
+        other = [n for n in names if n not in p[param] and n not in bad]
+        if bad:
+            problems.append(f"{label} weak: {', '.join(bad)}")
+        if other:
+            problems.append(f"{label} not in the allowed list: {', '.join(other)}")
+    if "1" in conf.get("protocol", "2").split(","):
+        problems.append(f"Protocol {conf['protocol']}")
+    tries = int(conf.get("maxauthtries", "6"))
+    if tries > p["max_auth_tries"]:
+        problems.append(f"MaxAuthTries {tries}")
+    empty = conf.get("permitemptypasswords", "no")
+    if empty != "no":
+        problems.append(f"PermitEmptyPasswords {empty}")
+    password = conf.get("passwordauthentication", "yes")
+    kbd = conf.get("kbdinteractiveauthentication", conf.get("challengeresponseauthentication", "yes"))
+    if not p["password_authentication"]:
+        if password != "no":
+            problems.append(f"PasswordAuthentication {password} (keys only required)")
+        if kbd != "no":
+            problems.append(f"KbdInteractiveAuthentication {kbd} (keys only required)")
+    evidence.append(
+        f"{SSHD}: maxauthtries {tries}, permitemptypasswords {empty}, passwordauthentication {password}, "
+        f"kbdinteractiveauthentication {kbd}"
+    )
+    ok = f"allowed algorithms only; MaxAuthTries {tries}; PasswordAuthentication {password}; PermitEmptyPasswords no"
+    return verdict(problems, expected, ok, evidence)
+
+
+@check("REMOTE-MINIMAL", "linux")
+def remote_minimal(ctx: Ctx) -> Verdict:
+    approved = list(ctx.params["allow_groups"])
+    expected = (
+        "sshd AllowGroups set, only of: " + (", ".join(approved) or "(none decided: lgsec_remote_minimal_allow_groups)")
+    ) + "; PermitRootLogin no; X11Forwarding no"
+    conf = sshd_config(ctx)
+    if conf is None:
+        return Verdict("not_applicable", expected, "no SSH server installed", [f"{SSHD}: sshd not installed"])
+    groups = conf.get("allowgroups", "").split()
+    root, x11 = conf.get("permitrootlogin", ""), conf.get("x11forwarding", "no")
+    evidence = [f"{SSHD}: allowgroups {' '.join(groups) or '(unset)'}"]
+    if conf.get("allowusers"):
+        evidence.append(f"{SSHD}: allowusers {conf['allowusers']}")
+    evidence.append(f"{SSHD}: permitrootlogin {root}, x11forwarding {x11}")
+    problems = []
+    if not approved:
+        problems.append("no approved remote-login groups decided (lgsec_remote_minimal_allow_groups is empty)")
+    if not groups:
+        problems.append("AllowGroups not set: every account with a password or key may log in")
+    else:
+        extra = [g for g in groups if g not in approved]
+        if extra and approved:
+            problems.append(f"AllowGroups has unapproved {', '.join(extra)}")
+    if root != "no":
+        problems.append(f"PermitRootLogin {root}")
+    if x11 != "no":
+        problems.append(f"X11Forwarding {x11}")
+    ok = f"AllowGroups {' '.join(groups)}; PermitRootLogin no; X11Forwarding no"
+    return verdict(problems, expected, ok, evidence)
+
+
+# ---- KERNEL-NET --------------------------------------------------------------------------------
+
+
+def sysctl_files(ctx: Ctx) -> list[tuple[str, str]]:
+    """(path, text) of the sysctl configuration in the order it is applied."""
+    by_name: dict[str, tuple[str, str]] = {}
+    for folder in reversed(SYSCTL_DIRS):  # the earlier folder wins a name: apply it last
+        for path, text in ctx.files(folder).items():
+            name = path[len(folder) :]
+            if "/" not in name and name.endswith(".conf"):
+                by_name[name] = (path, text)
+    ordered = [by_name[name] for name in sorted(by_name)]
+    main = ctx.file(SYSCTL_CONF, required=False)
+    if main is not None:
+        ordered.append((SYSCTL_CONF, main))
+    return ordered
+
+
+def sysctl_key(raw: str) -> str:
+    """sysctl.d(5): a key whose first separator is '/' uses '/' throughout."""
+    key = raw.strip().lstrip("-").strip()
+    return key.replace("/", ".") if "/" in key.split(".", 1)[0] else key
+
+
+def sysctl_effective(files: list[tuple[str, str]], keys: list[str]) -> dict[str, parse.Setting]:
+    """The value each key gets from the files (later assignments win; glob keys apply to the keys they match)."""
+    out: dict[str, parse.Setting] = {}
+    for path, text in files:
+        for number, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            if not line or line[0] in "#;" or "=" not in line:
+                continue
+            key, _, value = line.partition("=")
+            key = sysctl_key(key)
+            setting = parse.Setting(" ".join(value.split()), path, number)
+            if any(c in key for c in "*?["):
+                for wanted in keys:
+                    if fnmatch.fnmatchcase(wanted, key):
+                        out[wanted] = setting
+            else:
+                out[key] = setting
+    return out
+
+
+@check("KERNEL-NET", "linux")
+def kernel_net(ctx: Ctx) -> Verdict:
+    wanted = {k: " ".join(str(v).split()) for k, v in ctx.params["sysctls"].items()}
+    expected = "in the sysctl files and the running kernel: " + ", ".join(f"{k} = {v}" for k, v in wanted.items())
+    effective = sysctl_effective(sysctl_files(ctx), list(wanted))
+    files, missing, errors = (ctx.facts.get(k, d) for k, d in (("files", {}), ("missing", []), ("errors", {})))
+    problems, evidence, unread = [], [], []
+    for key, want in wanted.items():
+        setting = effective.get(key)
+        if setting is None:
+            problems.append(f"{key} not set in the sysctl files")
+        else:
+            evidence.append(f"{setting.where}: {key} = {setting.value}")
+            if setting.value != want:
+                problems.append(f"{key} = {setting.value} ({setting.where})")
+        proc = "/proc/sys/" + key.replace(".", "/")
+        if proc in files:
+            live = " ".join(files[proc].split())
+            evidence.append(f"{proc}: {live}")
+            if live != want:
+                problems.append(f"{key} running value {live}")
+        elif proc in errors:
+            unread.append(f"{key} ({errors[proc]})")
+        elif proc in missing:
+            unread.append(f"{key} (not in this kernel)")
+        else:
+            unread.append(f"{key} (outside the set lgsec reads)")
+    if unread:
+        evidence.append("running value not judged for: " + ", ".join(unread))
+    if any("running value" in p for p in problems) and proc_sys_readonly(ctx):
+        evidence.append(
+            f"{PROC_SYS_MOUNT}: /proc/sys is read-only here (a container): its running net values are set "
+            "by the container engine, not by this host's sysctl files"
+        )
+    return verdict(problems, expected, f"{len(wanted)} settings in the files and the running kernel", evidence)
+
+
+# ---- WEB-TAMPER --------------------------------------------------------------------------------
+
+
+def aide_selections(text: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]], dict[str, parse.Setting]]:
+    """AIDE config: watched paths (regex prefixes unescaped), excluded paths, and settings."""
+    watched, excluded, settings = [], [], {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#") or line.startswith("@@"):
+            continue
+        if line[0] in "/=!":
+            # "/re" watches a tree, "!re" excludes one, "=re" watches one entry only (not a tree)
+            regex = line[1:].split()[0] if line[0] in "=!" else line.split()[0]
+            path = re.sub(r"\\(.)", r"\1", regex).rstrip("$")
+            if line[0] != "=":
+                (excluded if line[0] == "!" else watched).append((path, number))
+        elif "=" in line:
+            key, _, value = line.partition("=")
+            settings[key.strip()] = parse.Setting(value.strip(), AIDE_CONF, number)
+    return watched, excluded, settings
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+@check("WEB-TAMPER", "linux")
+def web_tamper(ctx: Ctx) -> Verdict:
+    paths, schedule, mail_to = (ctx.params[k] for k in ("paths", "schedule", "mail_to"))
+    expected = (
+        f"AIDE baseline of {', '.join(paths) or '(no web root)'} ({AIDE_CONF}), database newer than its "
+        f"configuration, {AIDE_TIMER_UNIT} enabled ({schedule}), reports to {', '.join(mail_to) or 'the journal'}"
+    )
+    if not paths:
+        return Verdict("not_applicable", expected, "no web root declared for this host", ["lgsec_web_tamper_paths: []"])
+    problems, evidence = [], []
+    packages, source = installed_packages(ctx)
+    if "aide" not in packages:
+        problems.append("aide not installed")
+        evidence.append(f"{source}: aide not installed")
+    conf = ctx.file(AIDE_CONF, required=False)
+    if conf is None:
+        problems.append(f"no AIDE configuration for the web roots ({AIDE_CONF})")
+        evidence.append(f"{AIDE_CONF}: not present")
+        db_path = AIDE_DB
+    else:
+        watched, excluded, settings = aide_selections(conf)
+        db_setting = settings.get("database_in") or settings.get("database")
+        db_path = db_setting.value.removeprefix("file:") if db_setting else AIDE_DB
+        for path in paths:
+            cover = [(w, n) for w, n in watched if _under(path, w)]
+            cut = [(x, n) for x, n in excluded if _under(path, x)]
+            if not cover or cut:
+                problems.append(f"{path} not watched" + (f" (excluded at {AIDE_CONF}:{cut[0][1]})" if cut else ""))
+            else:
+                evidence.append(f"{AIDE_CONF}:{cover[0][1]}: watches {cover[0][0]} (covers {path})")
+    found = ctx.command(AIDE_FILES)
+    mtimes = {}
+    for line in (found or {}).get("stdout", "").splitlines():
+        path, _, when = line.partition("\t")
+        try:
+            mtimes[path] = float(when)
+        except ValueError:
+            continue
+    if db_path not in mtimes:
+        problems.append(f"no AIDE database {db_path} (baseline never initialised)")
+        evidence.append(f"{AIDE_FILES}: {db_path} absent")
+    elif AIDE_CONF in mtimes and mtimes[db_path] < mtimes[AIDE_CONF]:
+        problems.append(f"database {db_path} older than {AIDE_CONF} (configuration changed, baseline not renewed)")
+        evidence.append(f"{AIDE_FILES}: {db_path} mtime {mtimes[db_path]:.0f} < {AIDE_CONF} {mtimes[AIDE_CONF]:.0f}")
+    else:
+        evidence.append(f"{AIDE_FILES}: {db_path} mtime {mtimes[db_path]:.0f}, newer than its configuration")
+    if AIDE_TIMER_UNIT not in enabled_units(ctx):
+        problems.append(f"{AIDE_TIMER_UNIT} not enabled (no scheduled check)")
+        evidence.append(f"{UNITS}: {AIDE_TIMER_UNIT} not enabled")
+    else:
+        evidence.append(f"{UNITS}: {AIDE_TIMER_UNIT} enabled")
+        timer = parse.settings(ctx.file(AIDE_TIMER), AIDE_TIMER)
+        calendar = timer.get("OnCalendar")
+        if calendar is None or calendar.value != schedule:
+            problems.append(f"check runs {calendar.value if calendar else 'never'}, not {schedule}")
+        if calendar is not None:
+            evidence.append(f"{calendar.where}: OnCalendar={calendar.value}")
+    defaults = parse.settings(ctx.file(AIDE_DEFAULTS, required=False) or "", AIDE_DEFAULTS, style="shell")
+    mail = defaults.get("MAILTO")
+    got = mail.value.split() if mail else []
+    if mail is not None:
+        evidence.append(f"{mail.where}: MAILTO={mail.value}")
+    missing_to = [m for m in mail_to if m not in got]
+    if missing_to:
+        problems.append(f"changes not reported to {', '.join(missing_to)}")
+    return verdict(problems, expected, f"{', '.join(paths)} watched, checked {schedule}", evidence)
