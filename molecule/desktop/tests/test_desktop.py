@@ -1,0 +1,238 @@
+"""roles/desktop (section B) and the section H audits on real Debian 12 and 13, checked the way
+an auditor or a user would.
+
+Run by `molecule verify -s desktop` (testinfra over podman://desktop-d12, podman://desktop-d13),
+after prepare (fixtures + the audit before hardening + one backup run), converge and idempotence.
+desktop-d12 is a mobile desktop PC (GNOME's dconf backend; USBGuard allow-list); desktop-d13 a
+server without a desktop (usb-storage and uas blocked by modprobe.d).
+Figures come from the role's defaults and the scenario's inventory, never from this file.
+
+What a container cannot show, the tests say and skip: loading a kernel module (the kernel is the
+host's), the USBGuard daemon guarding a device (no USB controller), a LUKS volume (no block device).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
+ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
+EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+
+# Each fails before hardening and passes after, on both hosts. BACKUP-RECENT is audit-only: the
+# lab's job has never run at the audit before, and ran once (prepare) before the audit after.
+CONTROLS = ["SCREEN-LOCK", "SETTINGS-LOCKED", "USB-STORAGE", "AUTORUN", "BACKUP-RECENT"]
+DCONF_KEYS = {
+    ("org.gnome.desktop.session", "idle-delay"): None,  # the figure: lgsec_screen_lock_idle_seconds
+    ("org.gnome.desktop.screensaver", "lock-enabled"): "true",
+    ("org.gnome.desktop.screensaver", "lock-delay"): "uint32 0",
+    ("org.gnome.desktop.screensaver", "idle-activation-enabled"): "true",
+    ("org.gnome.desktop.lockdown", "disable-lock-screen"): "false",
+    ("org.gnome.desktop.media-handling", "automount"): "false",
+    ("org.gnome.desktop.media-handling", "automount-open"): "false",
+    ("org.gnome.desktop.media-handling", "autorun-never"): "true",
+}
+NO_KERNEL = "module loading cannot be exercised in a container: the kernel is the host's (never touched by tests)"
+
+
+@cache
+def scenario() -> dict:
+    return yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))
+
+
+def hostvars(name: str) -> dict:
+    """The role's defaults, then the scenario's host_vars (as Ansible layers them)."""
+    merged = yaml.safe_load((ROOT / "roles/desktop/defaults/main.yml").read_text(encoding="utf-8"))
+    merged.update(scenario()["provisioner"]["inventory"]["host_vars"][name])
+    return merged
+
+
+@pytest.fixture
+def v(host) -> dict:
+    return hostvars(host.backend.name)
+
+
+def sh(host, script: str):
+    """Run a shell snippet in the container (root)."""
+    return host.run("bash -c " + shlex.quote(script))
+
+
+def as_user(host, command: str):
+    """A command as the desk user, in a login shell with its own D-Bus session (as in a desktop session)."""
+    return sh(host, f"runuser -l deskuser -c {shlex.quote('dbus-run-session -- ' + command)}")
+
+
+def report_rows(path: Path) -> dict[tuple[str, str], dict]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {(row["host"], row["control"]): row for row in data["results"]}
+
+
+# ---- the audit, before and after -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def audit_after() -> dict[tuple[str, str], dict]:
+    """A fresh `lgsec audit` of both hosts after converge."""
+    cli = shutil.which("lgsec") or str(ROOT / ".venv/bin/lgsec")
+    assert Path(cli).exists(), "the lgsec CLI is not installed (pip install -e '.[test]')"
+    out = EPHEMERAL / "after"
+    proc = subprocess.run(
+        [cli, "audit", "-i", INVENTORY, "-o", str(out)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert (out / "report.json").exists(), f"lgsec audit wrote no report (exit {proc.returncode}):\n{proc.stderr}"
+    return report_rows(out / "report.json")
+
+
+@pytest.fixture(scope="session")
+def audit_before() -> dict[tuple[str, str], dict]:
+    report = EPHEMERAL / "before" / "report.json"
+    assert report.exists(), "prepare did not leave the audit-before report"
+    return report_rows(report)
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_audit_before_hardening_fails(host, control, audit_before):
+    row = audit_before[(host.backend.name, control)]
+    assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_audit_after_hardening_passes(host, control, audit_after):
+    row = audit_after[(host.backend.name, control)]
+    assert row["status"] == "pass", f"{control} after hardening: {row['status']} ({row['actual']}) {row['evidence']}"
+
+
+def test_backup_never_run_is_named_before(host, audit_before):
+    row = audit_before[(host.backend.name, "BACKUP-RECENT")]
+    assert "lgsec-backup.service has no successful run on record" in row["actual"]
+
+
+def test_backup_after_names_its_last_success(host, audit_after):
+    row = audit_after[(host.backend.name, "BACKUP-RECENT")]
+    assert "last good backup by lgsec-backup.service 0.0 days ago" in row["actual"]
+    assert "scheduled by lgsec-backup.timer" in row["actual"]
+
+
+def test_backup_archive_is_real(host):
+    """What the audit counted as a good backup is an archive of /etc."""
+    listing = host.check_output("tar -tzf /var/backups/lgsec/etc.tar.gz")
+    assert "etc/hostname" in listing.splitlines()
+
+
+def test_disk_encryption(host, v, audit_before, audit_after):
+    name = host.backend.name
+    if not v.get("lgsec_mobile"):
+        for rows in (audit_before, audit_after):
+            assert rows[(name, "DISK-ENCRYPTED")]["status"] == "not_applicable"
+        return
+    for rows in (audit_before, audit_after):  # no role: the audit alone, unchanged by hardening
+        row = rows[(name, "DISK-ENCRYPTED")]
+        assert row["status"] == "fail"
+        assert "/ is overlay from overlay: not on a block device" in row["actual"]
+    pytest.skip(
+        "a container has no block device, so no LUKS: the pass side of DISK-ENCRYPTED is proved on "
+        "tests/fixtures/linux/DISK-ENCRYPTED/pass.yml only"
+    )
+
+
+# ---- screen lock, locked settings, autorun: GNOME through dconf --------------------------
+
+
+def test_dconf_files(host, v):
+    profile = host.file("/etc/dconf/profile/user")
+    assert profile.content_string.splitlines()[:2] == ["user-db:user", "system-db:local"]
+    keyfile = host.file("/etc/dconf/db/local.d/00-lgsec-screensaver")
+    assert keyfile.contains(rf"^idle-delay=uint32 {v['lgsec_screen_lock_idle_seconds']}$")
+    assert host.file("/etc/dconf/db/local.d/00-lgsec-media-handling").contains("^autorun-never=true$")
+    locks = host.file("/etc/dconf/db/local.d/locks/00-lgsec").content_string.splitlines()
+    for schema, key in DCONF_KEYS:
+        assert f"/{schema.replace('.', '/')}/{key}" in locks
+
+
+def test_dconf_database_compiled_only_where_a_desktop_is(host, v, audit_after):
+    compiled = host.file("/etc/dconf/db/local")
+    if v["lgsec_lab_desktop"]:
+        assert host.file("/usr/bin/dconf").exists, "the role installs the dconf command on a desktop"
+        assert compiled.exists
+        assert compiled.mtime >= host.file("/etc/dconf/db/local.d/00-lgsec-screensaver").mtime
+    else:
+        assert not compiled.exists and not host.file("/usr/bin/dconf").exists
+        row = audit_after[(host.backend.name, "SCREEN-LOCK")]
+        assert "no desktop on this host" in row["actual"]
+
+
+def test_user_session_sees_the_settings(host, v):
+    if not v["lgsec_lab_desktop"]:
+        pytest.skip("a server without a desktop: no GSettings to ask (the keyfiles are judged instead)")
+    for (schema, key), want in DCONF_KEYS.items():
+        want = want or f"uint32 {v['lgsec_screen_lock_idle_seconds']}"
+        got = as_user(host, f"gsettings get {schema} {key}")
+        assert got.rc == 0 and got.stdout.strip() == want, f"{schema} {key}: {got.stdout}{got.stderr}"
+
+
+def test_user_cannot_change_them(host, v):
+    if not v["lgsec_lab_desktop"]:
+        pytest.skip("a server without a desktop: no GSettings to ask (the locks are judged on their file)")
+    for schema, key in DCONF_KEYS:
+        assert as_user(host, f"gsettings writable {schema} {key}").stdout.strip() == "false", key
+    tried = as_user(host, "gsettings set org.gnome.desktop.session idle-delay 0")
+    assert tried.rc != 0 and "not writable" in tried.stderr
+    tried = as_user(host, "gsettings set org.gnome.desktop.media-handling autorun-never false")
+    assert tried.rc != 0
+    got = as_user(host, "gsettings get org.gnome.desktop.session idle-delay").stdout.strip()
+    assert got == f"uint32 {v['lgsec_screen_lock_idle_seconds']}"
+
+
+def test_console_tmout_in_a_login_shell(host, v):
+    login = sh(host, "runuser -l deskuser -c 'echo TMOUT=$TMOUT'")
+    assert login.stdout.strip() == f"TMOUT={v['lgsec_screen_lock_idle_seconds']}"
+    assert "readonly" not in login.stderr  # one TMOUT file, not two assigning a readonly variable
+    out = sh(host, "runuser -l deskuser -c 'unset TMOUT && echo unset'")
+    assert "unset" not in out.stdout.splitlines()  # readonly: a user cannot lift it
+
+
+# ---- USB storage ------------------------------------------------------------------------
+
+
+def test_modprobe_resolves_usb_storage_to_false(host, v):
+    conf = host.file("/etc/modprobe.d/lgsec-usb-storage.conf")
+    if v["lgsec_usb_storage_use_usbguard"]:
+        assert not conf.exists, "with USBGuard the modules must load for the allowed devices"
+        return
+    for module in ("usb-storage", "uas"):
+        # kmod's own resolution of the configuration (dry run: nothing is loaded)
+        out = host.run(f"modprobe --dry-run --verbose {module}")
+        assert out.stdout.strip() == "install /bin/false", out.stdout + out.stderr
+    shown = host.check_output("modprobe --showconfig")
+    assert "blacklist usb_storage" in shown.splitlines() and "blacklist uas" in shown.splitlines()
+    pytest.skip(NO_KERNEL + "; kmod's resolution (install /bin/false) is what was checked")
+
+
+def test_usbguard_policy(host, v):
+    if not v["lgsec_usb_storage_use_usbguard"]:
+        assert not host.package("usbguard").is_installed
+        return
+    assert host.package("usbguard").is_installed
+    rules = host.file("/etc/usbguard/rules.conf")
+    assert (rules.user, rules.mode) == ("root", 0o600)
+    parsed = host.run("usbguard-rule-parser -f /etc/usbguard/rules.conf")
+    assert parsed.rc == 0, parsed.stdout + parsed.stderr  # USBGuard's own parser accepts every rule
+    lines = [x for x in rules.content_string.splitlines() if x and not x.startswith("#")]
+    allowed = [f"allow id {d}" for d in v["lgsec_usb_storage_allowed_devices"]]
+    assert lines == [*allowed, "block with-interface one-of { 08:*:* }", "allow with-interface none-of { 08:*:* }"]
+    assert host.file("/etc/usbguard/usbguard-daemon.conf").contains("^ImplicitPolicyTarget=block$")
+    assert host.service("usbguard").is_enabled
+    pytest.skip(
+        "the USBGuard daemon cannot run without a USB controller (/sys/bus/usb) in a container: "
+        "enabled for boot, its policy checked by usbguard-rule-parser, no device plugged"
+    )
