@@ -129,7 +129,7 @@ def dconf_in_force(ctx: Ctx) -> tuple[list[str], list[str], str]:
             f"{COMPILED}: compiled {utc(compiled[0])}; newest source {newest}: {utc(sources.get(newest, 0))}"
         )
     elif backend:
-        problems.append(f"a desktop reads dconf ({backend[0]}) but {COMPILED} was never compiled (`dconf update`)")
+        problems.append(f"GSettings reads dconf here ({backend[0]}) but {COMPILED} was never compiled (`dconf update`)")
         evidence.append(f"{COMPILED}: not present; dconf backend {backend[0]}")
     else:
         note = "no desktop on this host (no dconf GSettings backend): judged on the keyfiles, compiled when one is"
