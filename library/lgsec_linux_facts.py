@@ -79,6 +79,7 @@ import glob
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import struct
 import subprocess
@@ -117,7 +118,11 @@ FILES = (
     "/etc/apt/apt.conf.d/20auto-upgrades",
     "/etc/apt/apt.conf.d/50unattended-upgrades",
     "/etc/dnf/automatic.conf",
-    # D. malware
+    # D. malware (ClamAV: Debian /etc/clamav, RHEL 9 family /etc/clamd.d; freshclam.conf is read
+    # by read_clamav, which blanks a proxy password)
+    "/etc/clamav/clamd.conf",
+    "/etc/clamd.d/scan.conf",
+    "/etc/cron.d/clamav-freshclam",
     # E. logs and time
     "/etc/systemd/journald.conf",
     "/etc/logrotate.conf",
@@ -243,7 +248,23 @@ COMMANDS = {
     ],
     "dnf updateinfo list --security": ["dnf", "-q", "-C", "updateinfo", "list", "--security"],
     "dnf metadata times": ["find", "/var/cache/dnf", "-maxdepth", "3", "-name", "repomd.xml", "-printf", "%T@\t%p\n"],
-    # D. malware
+    # D. malware: the ClamAV daemon (Debian clamav-daemon, RHEL clamd@scan), freshclam, lgsec's full scan.
+    # TZ=UTC: --timestamp=unix leaves LastTriggerUSec in local time, whose zone name may be ambiguous.
+    "systemctl show clamav": [
+        "env",
+        "TZ=UTC",
+        "systemctl",
+        "show",
+        "--timestamp=unix",
+        "-p",
+        "Id,LoadState,ActiveState,SubState,UnitFileState,Result,ExecMainStatus,ExecMainStartTimestamp,"
+        "ExecMainExitTimestamp,ExecStart,TimersCalendar,LastTriggerUSec,NextElapseUSecRealtime",
+        "clamav-daemon.service",
+        "clamd@scan.service",
+        "clamav-freshclam.service",
+        "lgsec-clamscan.timer",
+        "lgsec-clamscan.service",
+    ],
     # E. logs and time
     "journal directories": ["find", "/var/log", "-maxdepth", "2", "-path", "/var/log/journal*", "-type", "d"],
     "systemctl is-enabled auditd": ["systemctl", "is-enabled", "auditd.service"],
@@ -450,6 +471,114 @@ def read_backup(facts, units=(), stamp_files=()):
         run_commands(facts, {f"stat {path}": ["stat", "--format=%Y", "--", path]})
 
 
+# D. malware: ClamAV's signature databases are judged on their own headers, the first 512 bytes
+# of each .cvd/.cld/.cud ("ClamAV-VDB:build time:version:signatures:…"), never read whole; other
+# database files by size and mtime only. clamd is asked PING on its local socket only when systemd
+# reports it active: connecting to the socket of a stopped clamd would start it (socket
+# activation), and an audit changes nothing.
+CLAMD_CONFS = ("/etc/clamav/clamd.conf", "/etc/clamd.d/scan.conf")
+CLAMD_UNITS = ("clamav-daemon.service", "clamd@scan.service")
+FRESHCLAM_CONFS = ("/etc/clamav/freshclam.conf", "/etc/freshclam.conf")
+CLAMAV_DB_DIR = "/var/lib/clamav"
+CLAMAV_CONTAINERS = (".cvd", ".cld", ".cud")
+CLAMAV_HEADER = 512
+CLAMAV_MAX_FILES = 500
+PROXY_PASSWORD_RE = re.compile(r"^(\s*HTTPProxyPassword\s+)\S.*$", re.M)
+
+
+def clamav_conf_value(text, key):
+    """The last value of a clamd.conf / freshclam.conf keyword ("Keyword value" lines)."""
+    value = None
+    for line in text.splitlines():
+        fields = line.split(None, 1)
+        if len(fields) == 2 and fields[0] == key:
+            value = fields[1].strip()
+    return value
+
+
+def clamav_databases(directory):
+    """One line per regular file of the database directory: name, size, mtime and, for a
+    .cvd/.cld/.cud, its header (printable ASCII only)."""
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return {"rc": None, "stdout": "", "stderr": f"{directory}: no such directory"}
+    except OSError as exc:
+        return {"rc": 1, "stdout": "", "stderr": f"{directory}: {exc.strerror or exc}"}
+    lines = [f"directory {directory}"]
+    for name in names[:CLAMAV_MAX_FILES]:
+        path = os.path.join(directory, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue  # removed while listing
+        if not os.path.isfile(path) or os.path.islink(path):
+            continue
+        shown = re.sub(r"\s", "?", name)  # one line, space-separated fields
+        line = f"{shown} size={info.st_size} mtime={int(info.st_mtime)}"
+        if name.endswith(CLAMAV_CONTAINERS):
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(CLAMAV_HEADER).decode("ascii", errors="replace")
+            except OSError as exc:
+                line += f" unreadable={exc.strerror or exc}"
+            else:
+                line += " header=" + "".join(c if c.isprintable() else "?" for c in head).rstrip()
+        lines.append(line)
+    if len(names) > CLAMAV_MAX_FILES:
+        lines.append(f"truncated {len(names) - CLAMAV_MAX_FILES} more entries not listed")
+    return {"rc": 0, "stdout": "\n".join(lines) + "\n", "stderr": ""}
+
+
+def clamd_ping(conf, active):
+    """clamd's answer to PING on its LocalSocket (2 s timeout), only when its unit is active."""
+    path = clamav_conf_value(conf, "LocalSocket") if conf is not None else None
+    if conf is None:
+        return {"rc": None, "stdout": "", "stderr": "no clamd.conf: not asked"}
+    if not path:
+        return {"rc": None, "stdout": "", "stderr": "clamd.conf sets no LocalSocket: not asked"}
+    if not active:
+        return {"rc": None, "stdout": "", "stderr": "clamd is not active: not asked (the socket would start it)"}
+    reply = b""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(2)
+            conn.connect(path)
+            conn.sendall(b"zPING\0")
+            while not reply.endswith(b"\0") and len(reply) < 64:
+                chunk = conn.recv(64)
+                if not chunk:
+                    break
+                reply += chunk
+    except OSError as exc:
+        return {"rc": 1, "stdout": "", "stderr": f"{path}: {exc.strerror or exc}"}
+    answer = reply.rstrip(b"\0").decode("ascii", errors="replace").strip()
+    return {"rc": 0 if answer == "PONG" else 1, "stdout": f"{path}: {answer}", "stderr": ""}
+
+
+def read_clamav(facts):
+    """freshclam.conf (a proxy password blanked), the database listing and clamd's PING."""
+    for path in FRESHCLAM_CONFS:
+        read_text(path, facts)
+        if path in facts["files"]:
+            facts["files"][path] = PROXY_PASSWORD_RE.sub(r"\1(blanked by lgsec)", facts["files"][path])
+    conf_path = next((p for p in CLAMD_CONFS if p in facts["files"]), None)
+    conf = facts["files"][conf_path] if conf_path else None
+    directory = clamav_conf_value(conf or "", "DatabaseDirectory") or CLAMAV_DB_DIR
+    facts["commands"]["clamav databases"] = clamav_databases(directory)
+    shown = facts["commands"].get("systemctl show clamav") or {}
+    units, unit = {}, {}
+    for line in [*shown.get("stdout", "").splitlines(), ""]:
+        key, sep, value = line.partition("=")
+        if sep:
+            unit[key] = value
+        elif unit:
+            units[unit.get("Id", "")] = unit
+            unit = {}
+    active = any(units.get(u, {}).get("ActiveState") == "active" for u in CLAMD_UNITS)
+    facts["commands"]["clamd PING"] = clamd_ping(conf, active)
+
+
 def gather(extra_files=(), backup_units=(), stamp_files=()):
     facts = {
         "schema": SCHEMA,
@@ -478,6 +607,7 @@ def gather(extra_files=(), backup_units=(), stamp_files=()):
     read_shadow(facts)
     read_lastlog(facts)
     run_commands(facts)
+    read_clamav(facts)
     read_backup(facts, backup_units, stamp_files)
     return facts
 
