@@ -363,6 +363,34 @@ def test_guard_refuses_an_unapproved_operator(host, unapproved_run):
     assert "lgsecadmin" in host.group("sudo").members
 
 
+@pytest.fixture(scope="session")
+def tagged_check_run() -> subprocess.CompletedProcess:
+    """A few controls on their own (--tags), in check mode, on the hardened hosts."""
+    return subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            INVENTORY,
+            str(SCENARIO / "converge.yml"),
+            "--check",
+            "--tags",
+            "PW-MAXAGE,ID-UNUSED,SESSION-LIMIT",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+def test_a_control_runs_alone_and_finds_nothing_to_change(host, tagged_check_run):
+    out = tagged_check_run.stdout
+    assert tagged_check_run.returncode == 0, out[-3000:]
+    recap = re.search(rf"^{host.backend.name}\s*:.*$", out, re.M)
+    assert recap and "changed=0" in recap.group() and "failed=0" in recap.group()
+
+
 # ---- PW-TEMP: playbooks/provision_user.yml -----------------------------------------------
 
 
