@@ -1,0 +1,160 @@
+"""roles/software on real Debian 12 and 13, checked the way an auditor or a user would.
+
+Run by `molecule verify -s software` (testinfra over podman://software-d12, podman://software-d13),
+after prepare (telnet installed, the audit before hardening), converge and idempotence.
+Figures come from the role's defaults and the scenario's inventory, never from this file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
+ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
+EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+
+# Enforced controls: each fails before hardening (telnet installed; no security archive, no
+# unattended-upgrades on the stock image) and passes after.
+ENFORCED = ["SW-UNAPPROVED", "SW-PATCHED"]
+# Audit-only controls: pass before and after (the stock images are supported releases and
+# their package lists read cleanly); their fail sides are on fixtures (Debian 10, a half-
+# configured package): the lab has no Debian 10 image.
+AUDIT_ONLY = ["SW-INVENTORY", "SW-SUPPORTED"]
+SECURITY_LISTS = "/var/lib/apt/lists/*security*Release"
+
+
+@cache
+def defaults() -> dict:
+    merged = yaml.safe_load((ROOT / "roles/software/defaults/main.yml").read_text(encoding="utf-8"))
+    inventory = yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))["provisioner"]["inventory"]
+    merged.update(inventory.get("group_vars", {}).get("all", {}))
+    return merged
+
+
+def report_rows(path: Path) -> dict[tuple[str, str], dict]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {(row["host"], row["control"]): row for row in data["results"]}
+
+
+def lgsec_cli() -> str:
+    cli = shutil.which("lgsec") or str(ROOT / ".venv/bin/lgsec")
+    assert Path(cli).exists(), "the lgsec CLI is not installed (pip install -e '.[test]')"
+    return cli
+
+
+def audit(out: Path, limit: str | None = None) -> dict[tuple[str, str], dict]:
+    command = [lgsec_cli(), "audit", "-i", INVENTORY, "-o", str(out)] + (["-l", limit] if limit else [])
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert (out / "report.json").exists(), f"lgsec audit wrote no report (exit {proc.returncode}):\n{proc.stderr}"
+    return report_rows(out / "report.json")
+
+
+def state(host) -> str:
+    """What an audit must not change: the package database and the package lists (with times)."""
+    return host.check_output(
+        "md5sum /var/lib/dpkg/status; stat -c '%n %Y %s' /var/lib/apt/lists/*Release /var/lib/apt/lists/*Packages*; "
+        "ls -la --time-style=+%s /var/cache/apt/ /var/lib/apt/periodic/ 2>/dev/null || true"
+    )
+
+
+@pytest.fixture(scope="session")
+def before() -> dict[tuple[str, str], dict]:
+    report = EPHEMERAL / "before" / "report.json"
+    assert report.exists(), "prepare did not leave the audit-before report"
+    return report_rows(report)
+
+
+@pytest.fixture(scope="session")
+def audit_after() -> dict[tuple[str, str], dict]:
+    """A fresh `lgsec audit` of both hosts after converge."""
+    return audit(EPHEMERAL / "after")
+
+
+# ---- the audit, before and after -------------------------------------------------------
+
+
+@pytest.mark.parametrize("control", ENFORCED)
+def test_audit_before_hardening_fails(host, before, control):
+    row = before[(host.backend.name, control)]
+    assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
+
+
+def test_audit_before_names_what_is_wrong(host, before):
+    name = host.backend.name
+    assert "telnet " in before[(name, "SW-UNAPPROVED")]["actual"]
+    patched = before[(name, "SW-PATCHED")]["actual"]
+    assert "no security archive in the package lists" in patched
+    assert "unattended-upgrades is not installed" in patched
+
+
+@pytest.mark.parametrize("control", ENFORCED + AUDIT_ONLY)
+def test_audit_after_hardening_passes(host, audit_after, control):
+    row = audit_after[(host.backend.name, control)]
+    assert row["status"] == "pass", f"{control} after hardening: {row['status']} ({row['actual']}) {row['evidence']}"
+
+
+@pytest.mark.parametrize("control", AUDIT_ONLY)
+def test_audit_only_controls_pass_before_too(host, before, control):
+    row = before[(host.backend.name, control)]
+    assert row["status"] == "pass", f"{control} before hardening: {row['status']} ({row['actual']})"
+
+
+def test_inventory_lists_every_installed_package(host, before, audit_after):
+    """SW-INVENTORY (第63条2): the row's details are dpkg's own list of installed packages."""
+    listed = host.check_output("dpkg-query -W -f='${db:Status-Status} ${Package} ${Version}\\n'").splitlines()
+    installed = sorted((n, v) for s, n, v in (line.split(" ", 2) for line in listed) if s == "installed")
+    row = audit_after[(host.backend.name, "SW-INVENTORY")]
+    assert sorted((d["name"], d["version"]) for d in row["details"]) == installed
+    assert row["actual"].startswith(f"{len(installed)} packages installed")
+    names_before = {d["name"] for d in before[(host.backend.name, "SW-INVENTORY")]["details"]}
+    assert "telnet" in names_before and "telnet" not in {d["name"] for d in row["details"]}
+
+
+def test_supported_release_is_judged_on_its_dates(host, audit_after):
+    release = host.system_info.release.split(".")[0]
+    row = audit_after[(host.backend.name, "SW-SUPPORTED")]
+    assert any(e.startswith("catalog/eol.yml:") and f"debian {release} " in e for e in row["evidence"]), row["evidence"]
+    assert "LTS until 20" in row["actual"] and "days left" in row["actual"]
+
+
+# ---- what a user finds on the host -------------------------------------------------------
+
+
+def test_deny_listed_packages_are_purged(host):
+    for name in defaults()["lgsec_sw_unapproved_deny"]:
+        out = host.run(f"dpkg-query -W -f='${{db:Status-Abbrev}}' {name}")
+        assert out.rc != 0 or out.stdout.strip() in ("un", "pn"), f"{name}: {out.stdout!r}"  # purged: no config left
+    assert host.run("command -v telnet").rc != 0
+
+
+def test_security_archive_is_in_the_apt_sources(host):
+    policy = host.check_output("apt-cache policy")
+    codename = host.system_info.codename
+    assert f"{codename}-security/main" in policy, policy
+
+
+def test_unattended_upgrades_runs_daily_for_security(host):
+    assert host.package("unattended-upgrades").is_installed
+    config = host.check_output("apt-config dump APT::Periodic")
+    assert 'APT::Periodic::Update-Package-Lists "1";' in config
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in config
+    for timer in ("apt-daily.timer", "apt-daily-upgrade.timer"):
+        assert host.service(timer).is_enabled
+    dry = host.check_output("unattended-upgrade --dry-run -v 2>&1")
+    codename = host.system_info.codename
+    assert f"codename={codename}-security,label=Debian-Security" in dry, dry
+
+
+def test_no_security_update_is_pending(host):
+    sim = host.check_output("LC_ALL=C apt-get -s dist-upgrade")
+    pending = [line for line in sim.splitlines() if line.startswith("Inst ") and "ecurity" in line]
+    assert not pending, pending
