@@ -294,6 +294,9 @@ def log_retention(ctx: Ctx) -> Verdict:
     evidence.append(f"{use.where}: SystemMaxUse={use.value}" if use else "SystemMaxUse unset (journald's default cap)")
     if max_use and (use is None or use.value.lower() != max_use.lower()):
         problems.append(f"journald SystemMaxUse={use.value if use else 'unset'} (expected {max_use})")
+    elif not max_use:  # the oldest entries go when the cap is reached: said, not judged
+        cap = use.value if use else "journald's default"
+        actual.append(f"size cap {cap} (not judged: lgsec_log_retention_journal_max_use unset)")
 
     # logrotate
     rotation = logrotate(ctx)
@@ -547,9 +550,9 @@ class Forward:
 
 def _strip_comments(text: str) -> str:
     """rsyslog text with `#` comments blanked (not inside quotes), line numbers kept."""
-    out, quote = [], ""
+    out = []
     for line in text.splitlines():
-        kept = []
+        kept, quote = [], ""
         for ch in line:
             if quote:
                 quote = "" if ch == quote else quote
@@ -558,7 +561,6 @@ def _strip_comments(text: str) -> str:
             elif ch == "#":
                 break
             kept.append(ch)
-        quote = quote if kept else ""
         out.append("".join(kept))
     return "\n".join(out)
 
@@ -571,12 +573,11 @@ def _context(text: str, start: int) -> str:
         return prefix.rstrip("{ ").strip()
     if prefix and prefix not in ("{", "&"):
         return prefix
-    depth, heads = 0, []
+    heads = []
     for match in re.finditer(r"[{}]", text[:start]):
         if match.group() == "{":
             head_start = text.rfind("\n", 0, match.start()) + 1
             heads.append(text[head_start : match.start()].strip())
-            depth += 1
         elif heads:
             heads.pop()
     for head in reversed(heads):
