@@ -42,8 +42,10 @@ def start_host() -> None:
     for _ in range(50):
         state = sh("podman", "exec", NAME, "systemctl", "is-system-running", check=False).stdout.strip()
         if state in ("running", "degraded"):
-            return
+            break
         time.sleep(0.2)
+    # A real server has its package lists; the lab image ships without them (check mode needs them).
+    sh("podman", "exec", NAME, "apt-get", "update", "-qq")
 
 
 def main() -> int:
