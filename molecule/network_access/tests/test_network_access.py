@@ -40,8 +40,8 @@ CONTAINER_ONLY_LIVE = "KERNEL-NET"
 PROC_SYS_SKIP = (
     "the container's /proc/sys is read-only (podman mounts it so unless privileged, and a privileged "
     "container would let systemd-sysctl set the host's kernel.* values): the role cannot set the running "
-    "net values here. Their configuration is verified (sysctl files, effective order); the running part "
-    "is proved only on a real host."
+    "net values here (a real host gets them from the role's sysctl -p). Their configuration is verified "
+    "(sysctl files, effective order); the running part is not exercised in this lab."
 )
 
 
