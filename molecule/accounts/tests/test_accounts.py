@@ -8,21 +8,12 @@ Figures come from the role's defaults and the scenario's inventory, never from t
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import shutil
 import subprocess
-from functools import cache
-from pathlib import Path
 
 import pytest
-import yaml
-
-SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
-ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
-EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+from lgsec_lab import EPHEMERAL, INVENTORY, ROOT, SCENARIO, audit, audit_before, hostvars, sh
 
 # Section A controls the role enforces: each fails before hardening and passes after.
 CONTROLS = [
@@ -39,47 +30,9 @@ CONTROLS = [
 ]
 
 
-@cache
-def scenario() -> dict:
-    return yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))
-
-
-def hostvars(name: str) -> dict:
-    """The role's defaults, then the scenario's group_vars and host_vars (as Ansible layers them)."""
-    inventory = scenario()["provisioner"]["inventory"]
-    merged = yaml.safe_load((ROOT / "roles/accounts/defaults/main.yml").read_text(encoding="utf-8"))
-    merged.update(inventory.get("group_vars", {}).get("all", {}))
-    merged.update(inventory.get("host_vars", {}).get(name, {}))
-    return merged
-
-
 @pytest.fixture
 def v(host) -> dict:
-    return hostvars(host.backend.name)
-
-
-def sh(host, script: str):
-    """Run a shell snippet in the container (root)."""
-    return host.run("bash -c " + shlex.quote(script))
-
-
-def report_rows(path: Path) -> dict[tuple[str, str], dict]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {(row["host"], row["control"]): row for row in data["results"]}
-
-
-# ---- the audit, before and after -------------------------------------------------------
-
-
-def audit(out: Path) -> dict[tuple[str, str], dict]:
-    """`lgsec audit` of both hosts from the controller, as an operator runs it."""
-    cli = shutil.which("lgsec") or str(ROOT / ".venv/bin/lgsec")
-    assert Path(cli).exists(), "the lgsec CLI is not installed (pip install -e '.[test]')"
-    proc = subprocess.run(
-        [cli, "audit", "-i", INVENTORY, "-o", str(out)], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert (out / "report.json").exists(), f"lgsec audit wrote no report (exit {proc.returncode}):\n{proc.stderr}"
-    return report_rows(out / "report.json")
+    return hostvars(host.backend.name, "accounts")
 
 
 @pytest.fixture(scope="session")
@@ -95,9 +48,7 @@ def audit_after_provision(provisioned) -> dict[tuple[str, str], dict]:
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_before_hardening_fails(host, control):
-    report = EPHEMERAL / "before" / "report.json"
-    assert report.exists(), "prepare did not leave the audit-before report"
-    row = report_rows(report)[(host.backend.name, control)]
+    row = audit_before()[(host.backend.name, control)]
     assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
 
 

@@ -6,25 +6,18 @@ No signature mirror is reachable from the lab: the tests stand in for the union'
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from functools import cache
 from pathlib import Path
 
-import yaml
+import lgsec_lab
+from lgsec_lab import EPHEMERAL, INVENTORY, ROOT, SCENARIO, report_rows, scenario  # noqa: F401  (re-exported)
 
-SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
-ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
-EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 sys.path.insert(0, str(SCENARIO / "files"))
 
-import lab_sigdb  # noqa: E402  (the scenario's own builder, next to prepare.yml)
+import lab_sigdb
 
 CONTROLS = ["AV-RESIDENT", "AV-CURRENT", "AV-FULLSCAN"]
 SAMPLE = (SCENARIO / "files" / "lab-sample.txt").read_bytes()
@@ -33,20 +26,13 @@ DB_DIR = "/var/lib/clamav"
 SCAN_LOG = "/var/log/clamav/lgsec-fullscan.log"
 
 
-@cache
-def scenario() -> dict:
-    return yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))
-
-
 def names() -> list[str]:
     return [p["name"] for p in scenario()["platforms"]]
 
 
 def hostvars() -> dict:
-    """The role's defaults, then the scenario's group_vars (as Ansible layers them)."""
-    merged = yaml.safe_load((ROOT / "roles/antivirus/defaults/main.yml").read_text(encoding="utf-8"))
-    merged.update(scenario()["provisioner"]["inventory"]["group_vars"]["all"])
-    return merged
+    """The role's defaults, then the scenario's group_vars (both hosts share them)."""
+    return lgsec_lab.hostvars(names()[0], "antivirus")
 
 
 def podman(name: str, *argv: str, stdin: bytes | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -84,20 +70,7 @@ def reload_clamd(name: str, version: int) -> None:
 
 
 def audit(out: str, controls: list[str] | None = None) -> dict[tuple[str, str], dict]:
-    cli = shutil.which("lgsec") or str(ROOT / ".venv/bin/lgsec")
-    assert Path(cli).exists(), "the lgsec CLI is not installed (pip install -e '.[test]')"
-    argv = [cli, "audit", "-i", INVENTORY, "-o", str(EPHEMERAL / out)]
-    if controls:
-        argv += ["--controls", ",".join(controls)]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
-    report = EPHEMERAL / out / "report.json"
-    assert report.exists(), f"lgsec audit wrote no report (exit {proc.returncode}):\n{proc.stderr}"
-    return report_rows(report)
-
-
-def report_rows(path: Path) -> dict[tuple[str, str], dict]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {(row["host"], row["control"]): row for row in data["results"]}
+    return lgsec_lab.audit(EPHEMERAL / out, *(["--controls", ",".join(controls)] if controls else []))
 
 
 def show(host, unit: str) -> dict[str, str]:

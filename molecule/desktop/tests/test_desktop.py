@@ -13,24 +13,11 @@ host's), the USBGuard daemon guarding a device (no USB controller), a LUKS volum
 
 from __future__ import annotations
 
-import json
-import os
 import shlex
-import shutil
-import subprocess
-from functools import cache
-from pathlib import Path
 
 import pytest
-import yaml
+from lgsec_lab import EPHEMERAL, audit, audit_before, hostvars, sh
 
-SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
-ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
-EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
-
-# Each fails before hardening and passes after, on both hosts. BACKUP-RECENT is audit-only: the
-# lab's job has never run at the audit before, and ran once (prepare) before the audit after.
 CONTROLS = ["SCREEN-LOCK", "SETTINGS-LOCKED", "USB-STORAGE", "AUTORUN", "BACKUP-RECENT"]
 DCONF_KEYS = {
     ("org.gnome.desktop.session", "idle-delay"): None,  # the figure: lgsec_screen_lock_idle_seconds
@@ -45,36 +32,14 @@ DCONF_KEYS = {
 NO_KERNEL = "module loading cannot be exercised in a container: the kernel is the host's (never touched by tests)"
 
 
-@cache
-def scenario() -> dict:
-    return yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))
-
-
-def hostvars(name: str) -> dict:
-    """The role's defaults, then the scenario's host_vars (as Ansible layers them)."""
-    merged = yaml.safe_load((ROOT / "roles/desktop/defaults/main.yml").read_text(encoding="utf-8"))
-    merged.update(scenario()["provisioner"]["inventory"]["host_vars"][name])
-    return merged
-
-
 @pytest.fixture
 def v(host) -> dict:
-    return hostvars(host.backend.name)
-
-
-def sh(host, script: str):
-    """Run a shell snippet in the container (root)."""
-    return host.run("bash -c " + shlex.quote(script))
+    return hostvars(host.backend.name, "desktop")
 
 
 def as_user(host, command: str):
     """A command as the desk user, in a login shell with its own D-Bus session (as in a desktop session)."""
     return sh(host, f"runuser -l deskuser -c {shlex.quote('dbus-run-session -- ' + command)}")
-
-
-def report_rows(path: Path) -> dict[tuple[str, str], dict]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {(row["host"], row["control"]): row for row in data["results"]}
 
 
 # ---- the audit, before and after -------------------------------------------------------
@@ -83,26 +48,17 @@ def report_rows(path: Path) -> dict[tuple[str, str], dict]:
 @pytest.fixture(scope="session")
 def audit_after() -> dict[tuple[str, str], dict]:
     """A fresh `lgsec audit` of both hosts after converge."""
-    cli = shutil.which("lgsec") or str(ROOT / ".venv/bin/lgsec")
-    assert Path(cli).exists(), "the lgsec CLI is not installed (pip install -e '.[test]')"
-    out = EPHEMERAL / "after"
-    proc = subprocess.run(
-        [cli, "audit", "-i", INVENTORY, "-o", str(out)], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert (out / "report.json").exists(), f"lgsec audit wrote no report (exit {proc.returncode}):\n{proc.stderr}"
-    return report_rows(out / "report.json")
+    return audit(EPHEMERAL / "after")
 
 
 @pytest.fixture(scope="session")
-def audit_before() -> dict[tuple[str, str], dict]:
-    report = EPHEMERAL / "before" / "report.json"
-    assert report.exists(), "prepare did not leave the audit-before report"
-    return report_rows(report)
+def before() -> dict[tuple[str, str], dict]:
+    return audit_before()
 
 
 @pytest.mark.parametrize("control", CONTROLS)
-def test_audit_before_hardening_fails(host, control, audit_before):
-    row = audit_before[(host.backend.name, control)]
+def test_audit_before_hardening_fails(host, control, before):
+    row = before[(host.backend.name, control)]
     assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
 
 
@@ -112,8 +68,8 @@ def test_audit_after_hardening_passes(host, control, audit_after):
     assert row["status"] == "pass", f"{control} after hardening: {row['status']} ({row['actual']}) {row['evidence']}"
 
 
-def test_backup_never_run_is_named_before(host, audit_before):
-    row = audit_before[(host.backend.name, "BACKUP-RECENT")]
+def test_backup_never_run_is_named_before(host, before):
+    row = before[(host.backend.name, "BACKUP-RECENT")]
     assert "lgsec-backup.service has no successful run on record" in row["actual"]
 
 
@@ -129,13 +85,13 @@ def test_backup_archive_is_real(host):
     assert "etc/hostname" in listing.splitlines()
 
 
-def test_disk_encryption(host, v, audit_before, audit_after):
+def test_disk_encryption(host, v, before, audit_after):
     name = host.backend.name
     if not v.get("lgsec_mobile"):
-        for rows in (audit_before, audit_after):
+        for rows in (before, audit_after):
             assert rows[(name, "DISK-ENCRYPTED")]["status"] == "not_applicable"
         return
-    for rows in (audit_before, audit_after):  # no role: the audit alone, unchanged by hardening
+    for rows in (before, audit_after):  # no role: the audit alone, unchanged by hardening
         row = rows[(name, "DISK-ENCRYPTED")]
         assert row["status"] == "fail"
         assert "/ is overlay from overlay: not on a block device" in row["actual"]

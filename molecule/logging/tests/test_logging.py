@@ -16,25 +16,14 @@ What a container cannot show, and how this file says so:
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shlex
-import shutil
-import subprocess
 import time
 import uuid
-from functools import cache
-from pathlib import Path
 
 import pytest
 import testinfra
-import yaml
+from lgsec_lab import EPHEMERAL, audit, audit_before, hostvars, sh
 
-SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
-ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
-EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 LOGHOST = "logging-loghost"
 
 # Section E controls the role enforces: each fails before hardening and passes after.
@@ -43,25 +32,9 @@ CONTROLS = ["LOG-RETENTION", "LOG-AUDIT", "LOG-CENTRAL", "TIME-SYNC"]
 PERIOD_DAYS = {"hourly": 1 / 24, "daily": 1, "weekly": 7, "monthly": 365 / 12, "yearly": 365}
 
 
-@cache
-def scenario() -> dict:
-    return yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))
-
-
-def hostvars(name: str) -> dict:
-    """The role's defaults, then the scenario's group_vars of the group the host is in."""
-    inventory = scenario()["provisioner"]["inventory"]
-    merged = yaml.safe_load((ROOT / "roles/logging/defaults/main.yml").read_text(encoding="utf-8"))
-    platform = next(p for p in scenario()["platforms"] if p["name"] == name)
-    for group in ["all", *platform.get("groups", [])]:
-        merged.update(inventory.get("group_vars", {}).get(group, {}))
-    merged.update(inventory.get("host_vars", {}).get(name, {}))
-    return merged
-
-
 @pytest.fixture
 def v(host) -> dict:
-    return hostvars(host.backend.name)
+    return hostvars(host.backend.name, "logging")
 
 
 @pytest.fixture(scope="module")
@@ -69,18 +42,8 @@ def loghost():
     return testinfra.get_host(f"podman://{LOGHOST}")
 
 
-def sh(host, script: str):
-    """Run a shell snippet in the container (root)."""
-    return host.run("bash -c " + shlex.quote(script))
-
-
 def in_container(host) -> bool:
     return host.run("systemd-detect-virt --container").rc == 0
-
-
-def report_rows(path: Path) -> dict[tuple[str, str], dict]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {(row["host"], row["control"]): row for row in data["results"]}
 
 
 # ---- the audit, before and after -------------------------------------------------------
@@ -93,25 +56,12 @@ def audit_after() -> dict[tuple[str, str], dict]:
     for name in ("logging-d12", "logging-d13"):
         # waitsync: up to 30 tries 1 s apart, until synchronised (any correction, any skew)
         testinfra.get_host(f"podman://{name}").run("chronyc waitsync 30 0 0 1")
-    cli = shutil.which("lgsec") or str(ROOT / ".venv/bin/lgsec")
-    assert Path(cli).exists(), "the lgsec CLI is not installed (pip install -e '.[test]')"
-    out = EPHEMERAL / "after"
-    proc = subprocess.run(
-        [cli, "audit", "-i", INVENTORY, "-l", "clients", "--controls", ",".join(CONTROLS), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert (out / "report.json").exists(), f"lgsec audit wrote no report (exit {proc.returncode}):\n{proc.stderr}"
-    return report_rows(out / "report.json")
+    return audit(EPHEMERAL / "after", "-l", "clients", "--controls", ",".join(CONTROLS))
 
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_before_hardening_fails(host, control):
-    report = EPHEMERAL / "before" / "report.json"
-    assert report.exists(), "prepare did not leave the audit-before report"
-    row = report_rows(report)[(host.backend.name, control)]
+    row = audit_before()[(host.backend.name, control)]
     assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
 
 

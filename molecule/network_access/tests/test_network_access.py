@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
 import subprocess
-from functools import cache
-from pathlib import Path
 
 import pytest
 import yaml
+from lgsec_lab import EPHEMERAL, INVENTORY, ROOT, audit, audit_before, hostvars, scenario, sh
 
-SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
-ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
-EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 KEY = EPHEMERAL / "lgsecadmin_ed25519"
 
 # The area's controls: each fails before hardening and passes after (PORTS-APPROVED is
@@ -45,35 +39,9 @@ PROC_SYS_SKIP = (
 )
 
 
-@cache
-def scenario() -> dict:
-    return yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))
-
-
-def hostvars(name: str) -> dict:
-    """The roles' defaults, then the scenario's group_vars and host_vars (as Ansible layers them)."""
-    inventory = scenario()["provisioner"]["inventory"]
-    merged = {}
-    for role in ("network_access", "web_integrity"):
-        merged.update(yaml.safe_load((ROOT / f"roles/{role}/defaults/main.yml").read_text(encoding="utf-8")))
-    merged.update(inventory.get("group_vars", {}).get("all", {}))
-    merged.update(inventory.get("host_vars", {}).get(name, {}))
-    return merged
-
-
 @pytest.fixture
 def v(host) -> dict:
-    return hostvars(host.backend.name)
-
-
-def sh(host, script: str):
-    """Run a shell snippet in the container (root)."""
-    return host.run("bash -c " + shlex.quote(script))
-
-
-def report_rows(path: Path) -> dict[tuple[str, str], dict]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {(row["host"], row["control"]): row for row in data["results"]}
+    return hostvars(host.backend.name, "network_access", "web_integrity")
 
 
 def ssh(port: int, user: str, command: str, *options: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -100,21 +68,12 @@ def other(host) -> str:
 @pytest.fixture(scope="session")
 def audit_after() -> dict[tuple[str, str], dict]:
     """A fresh `lgsec audit` of both hosts after converge, over SSH through the new firewall."""
-    cli = shutil.which("lgsec") or str(ROOT / ".venv/bin/lgsec")
-    assert Path(cli).exists(), "the lgsec CLI is not installed (pip install -e '.[test]')"
-    out = EPHEMERAL / "after"
-    proc = subprocess.run(
-        [cli, "audit", "-i", INVENTORY, "-o", str(out)], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert (out / "report.json").exists(), f"lgsec audit wrote no report (exit {proc.returncode}):\n{proc.stderr}"
-    return report_rows(out / "report.json")
+    return audit(EPHEMERAL / "after")
 
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_before_hardening_fails(host, control):
-    report = EPHEMERAL / "before" / "report.json"
-    assert report.exists(), "prepare did not leave the audit-before report"
-    row = report_rows(report)[(host.backend.name, control)]
+    row = audit_before()[(host.backend.name, control)]
     assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
 
 
@@ -130,7 +89,7 @@ def test_audit_after_hardening_passes(host, control, audit_after):
 
 
 def test_before_audit_names_what_was_wrong(host):
-    rows = report_rows(EPHEMERAL / "before" / "report.json")
+    rows = audit_before()
     get = lambda cid: rows[(host.backend.name, cid)]["actual"]  # noqa: E731
     assert "nftables (nft) is not installed" in get("FW-DEFAULT-DENY")
     assert "udp/69" in get("PORTS-APPROVED") and "in.tftpd" in get("PORTS-APPROVED")

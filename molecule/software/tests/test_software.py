@@ -7,20 +7,8 @@ Figures come from the role's defaults and the scenario's inventory, never from t
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-from functools import cache
-from pathlib import Path
-
 import pytest
-import yaml
-
-SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
-ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
-EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+from lgsec_lab import EPHEMERAL, audit, audit_before, hostvars
 
 # Enforced controls: each fails before hardening (telnet installed; no security archive, no
 # unattended-upgrades on the stock image) and passes after.
@@ -32,30 +20,9 @@ AUDIT_ONLY = ["SW-INVENTORY", "SW-SUPPORTED"]
 SECURITY_LISTS = "/var/lib/apt/lists/*security*Release"
 
 
-@cache
 def defaults() -> dict:
-    merged = yaml.safe_load((ROOT / "roles/software/defaults/main.yml").read_text(encoding="utf-8"))
-    inventory = yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))["provisioner"]["inventory"]
-    merged.update(inventory.get("group_vars", {}).get("all", {}))
-    return merged
-
-
-def report_rows(path: Path) -> dict[tuple[str, str], dict]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {(row["host"], row["control"]): row for row in data["results"]}
-
-
-def lgsec_cli() -> str:
-    cli = shutil.which("lgsec") or str(ROOT / ".venv/bin/lgsec")
-    assert Path(cli).exists(), "the lgsec CLI is not installed (pip install -e '.[test]')"
-    return cli
-
-
-def audit(out: Path, limit: str | None = None) -> dict[tuple[str, str], dict]:
-    command = [lgsec_cli(), "audit", "-i", INVENTORY, "-o", str(out)] + (["-l", limit] if limit else [])
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    assert (out / "report.json").exists(), f"lgsec audit wrote no report (exit {proc.returncode}):\n{proc.stderr}"
-    return report_rows(out / "report.json")
+    """The role's defaults and the scenario's group_vars (both hosts share them)."""
+    return hostvars("", "software")
 
 
 def state(host) -> str:
@@ -68,9 +35,7 @@ def state(host) -> str:
 
 @pytest.fixture(scope="session")
 def before() -> dict[tuple[str, str], dict]:
-    report = EPHEMERAL / "before" / "report.json"
-    assert report.exists(), "prepare did not leave the audit-before report"
-    return report_rows(report)
+    return audit_before()
 
 
 @pytest.fixture(scope="session")

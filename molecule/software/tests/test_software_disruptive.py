@@ -11,17 +11,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import test_software as sw
 import testinfra
 import yaml
+from lgsec_lab import INVENTORY, SCENARIO, audit
 
 
 @pytest.fixture(scope="session")
 def hosts():
-    platforms = yaml.safe_load((sw.SCENARIO / "molecule.yml").read_text(encoding="utf-8"))["platforms"]
+    platforms = yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))["platforms"]
     return {p["name"]: testinfra.get_host(f"podman://{p['name']}") for p in platforms}
 
 
@@ -36,7 +38,7 @@ def stale_audit(hosts, tmp_path_factory):
         node.check_output(f"touch -d @{aged} {sw.SECURITY_LISTS} && rm -f /var/lib/apt/periodic/update-stamp")
         seen[name] = sw.state(node)
     try:
-        rows = sw.audit(tmp_path_factory.mktemp("stale"))
+        rows = audit(tmp_path_factory.mktemp("stale"))
         return limit, rows, seen, {name: sw.state(node) for name, node in hosts.items()}
     finally:
         for node in hosts.values():
@@ -72,10 +74,10 @@ def refused_removal(hosts, tmp_path_factory):
         "  gather_facts: true\n  gather_subset: [min]\n  roles: [{role: software}]\n",
         encoding="utf-8",
     )
-    playbook = str(Path(sw.lgsec_cli()).parent / "ansible-playbook")
+    playbook = str(Path(sys.executable).parent / "ansible-playbook")
     try:
         proc = subprocess.run(
-            [playbook, "-i", sw.INVENTORY, str(play), "--tags", "SW-UNAPPROVED", "-e", f"@{extra}"],
+            [playbook, "-i", INVENTORY, str(play), "--tags", "SW-UNAPPROVED", "-e", f"@{extra}"],
             capture_output=True,
             text=True,
             timeout=300,

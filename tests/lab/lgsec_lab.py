@@ -1,0 +1,70 @@
+"""Helpers shared by the molecule scenarios' testinfra tests (molecule/*/tests).
+
+Molecule sets the MOLECULE_* variables when it runs the verifier; pyproject.toml puts this
+folder on pytest's pythonpath, so a scenario's tests `from lgsec_lab import …`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "/nonexistent"))
+ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[2]))
+EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+
+Rows = dict[tuple[str, str], dict]
+
+
+@cache
+def scenario() -> dict:
+    return yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))
+
+
+def hostvars(name: str, *roles: str) -> dict:
+    """The roles' defaults, then the scenario's group_vars (all, then the platform's groups) and
+    host_vars, as Ansible layers them."""
+    inventory = scenario()["provisioner"]["inventory"]
+    merged: dict = {}
+    for role in roles:
+        merged.update(yaml.safe_load((ROOT / f"roles/{role}/defaults/main.yml").read_text(encoding="utf-8")))
+    platform = next((p for p in scenario()["platforms"] if p["name"] == name), {})
+    for group in ["all", *platform.get("groups", [])]:
+        merged.update(inventory.get("group_vars", {}).get(group, {}))
+    merged.update(inventory.get("host_vars", {}).get(name, {}))
+    return merged
+
+
+def sh(host, script: str):
+    """Run a shell snippet in the container (root)."""
+    return host.run("bash -c " + shlex.quote(script))
+
+
+def report_rows(path: Path) -> Rows:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {(row["host"], row["control"]): row for row in data["results"]}
+
+
+def audit(out: Path, *args: str) -> Rows:
+    """`lgsec audit` of the scenario's hosts from the controller, as an operator runs it."""
+    cli = shutil.which("lgsec") or str(ROOT / ".venv/bin/lgsec")
+    assert Path(cli).exists(), "the lgsec CLI is not installed (pip install -e '.[test]')"
+    command = [cli, "audit", "-i", INVENTORY, "-o", str(out), *args]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert (out / "report.json").exists(), f"lgsec audit wrote no report (exit {proc.returncode}):\n{proc.stderr}"
+    return report_rows(out / "report.json")
+
+
+def audit_before() -> Rows:
+    """The audit prepare.yml ran before hardening."""
+    report = EPHEMERAL / "before" / "report.json"
+    assert report.exists(), "prepare did not leave the audit-before report"
+    return report_rows(report)
