@@ -68,3 +68,12 @@ def audit_before() -> Rows:
     report = EPHEMERAL / "before" / "report.json"
     assert report.exists(), "prepare did not leave the audit-before report"
     return report_rows(report)
+
+
+def assert_status(rows: Rows, host, control: str, status: str) -> dict:
+    """The report row of this host and control has this status; the row, for further checks."""
+    row = rows[(host.backend.name, control)]
+    assert row["status"] == status, (
+        f"{control} on {host.backend.name}: {row['status']}, expected {status} ({row['actual']}) {row['evidence']}"
+    )
+    return row

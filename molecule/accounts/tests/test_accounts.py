@@ -13,7 +13,7 @@ import shlex
 import subprocess
 
 import pytest
-from lgsec_lab import EPHEMERAL, INVENTORY, ROOT, SCENARIO, audit, audit_before, hostvars, sh
+from lgsec_lab import EPHEMERAL, INVENTORY, ROOT, SCENARIO, assert_status, audit, audit_before, hostvars, sh
 
 # Section A controls the role enforces: each fails before hardening and passes after.
 CONTROLS = [
@@ -48,14 +48,12 @@ def audit_after_provision(provisioned) -> dict[tuple[str, str], dict]:
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_before_hardening_fails(host, control):
-    row = audit_before()[(host.backend.name, control)]
-    assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
+    assert_status(audit_before(), host, control, "fail")
 
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_after_hardening_passes(host, control, audit_after):
-    row = audit_after[(host.backend.name, control)]
-    assert row["status"] == "pass", f"{control} after hardening: {row['status']} ({row['actual']}) {row['evidence']}"
+    assert_status(audit_after, host, control, "pass")
 
 
 # ---- files and settings ----------------------------------------------------------------

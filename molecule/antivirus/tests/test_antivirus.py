@@ -25,6 +25,7 @@ from av_lab import (
     show,
     supply_database,
 )
+from lgsec_lab import assert_status, audit_before
 
 # Why each control fails on the stock host with the 10-day-old database (prepare).
 BEFORE = {
@@ -48,10 +49,7 @@ def audit_after() -> dict[tuple[str, str], dict]:
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_before_hardening_fails(host, control):
-    report = EPHEMERAL / "before" / "report.json"
-    assert report.exists(), "prepare did not leave the audit-before report"
-    row = report_rows(report)[(host.backend.name, control)]
-    assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
+    row = assert_status(audit_before(), host, control, "fail")
     for reason in BEFORE[control]:
         assert reason in row["actual"], row["actual"]
 
@@ -64,8 +62,7 @@ def test_audit_before_reads_the_database_header(host):
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_after_hardening_passes(host, control, audit_after):
-    row = audit_after[(host.backend.name, control)]
-    assert row["status"] == "pass", f"{control} after hardening: {row['status']} ({row['actual']}) {row['evidence']}"
+    assert_status(audit_after, host, control, "pass")
 
 
 def test_audit_after_asked_clamd_and_read_the_new_database(host, audit_after):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import shlex
 
 import pytest
-from lgsec_lab import EPHEMERAL, audit, audit_before, hostvars, sh
+from lgsec_lab import EPHEMERAL, assert_status, audit, audit_before, hostvars, sh
 
 CONTROLS = ["SCREEN-LOCK", "SETTINGS-LOCKED", "USB-STORAGE", "AUTORUN", "BACKUP-RECENT"]
 DCONF_KEYS = {
@@ -58,14 +58,12 @@ def before() -> dict[tuple[str, str], dict]:
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_before_hardening_fails(host, control, before):
-    row = before[(host.backend.name, control)]
-    assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
+    assert_status(before, host, control, "fail")
 
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_after_hardening_passes(host, control, audit_after):
-    row = audit_after[(host.backend.name, control)]
-    assert row["status"] == "pass", f"{control} after hardening: {row['status']} ({row['actual']}) {row['evidence']}"
+    assert_status(audit_after, host, control, "pass")
 
 
 def test_backup_never_run_is_named_before(host, before):

@@ -22,7 +22,7 @@ import uuid
 
 import pytest
 import testinfra
-from lgsec_lab import EPHEMERAL, audit, audit_before, hostvars, sh
+from lgsec_lab import EPHEMERAL, assert_status, audit, audit_before, hostvars, sh
 
 LOGHOST = "logging-loghost"
 
@@ -61,14 +61,12 @@ def audit_after() -> dict[tuple[str, str], dict]:
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_before_hardening_fails(host, control):
-    row = audit_before()[(host.backend.name, control)]
-    assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
+    assert_status(audit_before(), host, control, "fail")
 
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_after_hardening_passes(host, control, audit_after):
-    row = audit_after[(host.backend.name, control)]
-    assert row["status"] == "pass", f"{control} after hardening: {row['status']} ({row['actual']}) {row['evidence']}"
+    assert_status(audit_after, host, control, "pass")
 
 
 def test_audit_says_what_a_container_cannot_show(host, audit_after):

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 import yaml
-from lgsec_lab import EPHEMERAL, INVENTORY, ROOT, audit, audit_before, hostvars, scenario, sh
+from lgsec_lab import EPHEMERAL, INVENTORY, ROOT, assert_status, audit, audit_before, hostvars, scenario, sh
 
 KEY = EPHEMERAL / "lgsecadmin_ed25519"
 
@@ -73,8 +73,7 @@ def audit_after() -> dict[tuple[str, str], dict]:
 
 @pytest.mark.parametrize("control", CONTROLS)
 def test_audit_before_hardening_fails(host, control):
-    row = audit_before()[(host.backend.name, control)]
-    assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
+    assert_status(audit_before(), host, control, "fail")
 
 
 @pytest.mark.parametrize("control", CONTROLS)

@@ -8,7 +8,7 @@ Figures come from the role's defaults and the scenario's inventory, never from t
 from __future__ import annotations
 
 import pytest
-from lgsec_lab import EPHEMERAL, audit, audit_before, hostvars
+from lgsec_lab import EPHEMERAL, assert_status, audit, audit_before, hostvars
 
 # Enforced controls: each fails before hardening (telnet installed; no security archive, no
 # unattended-upgrades on the stock image) and passes after.
@@ -49,8 +49,7 @@ def audit_after() -> dict[tuple[str, str], dict]:
 
 @pytest.mark.parametrize("control", ENFORCED)
 def test_audit_before_hardening_fails(host, before, control):
-    row = before[(host.backend.name, control)]
-    assert row["status"] == "fail", f"{control} before hardening: {row['status']} ({row['actual']})"
+    assert_status(before, host, control, "fail")
 
 
 def test_audit_before_names_what_is_wrong(host, before):
@@ -63,8 +62,7 @@ def test_audit_before_names_what_is_wrong(host, before):
 
 @pytest.mark.parametrize("control", ENFORCED + AUDIT_ONLY)
 def test_audit_after_hardening_passes(host, audit_after, control):
-    row = audit_after[(host.backend.name, control)]
-    assert row["status"] == "pass", f"{control} after hardening: {row['status']} ({row['actual']}) {row['evidence']}"
+    assert_status(audit_after, host, control, "pass")
 
 
 @pytest.mark.parametrize("control", AUDIT_ONLY)
