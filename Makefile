@@ -47,7 +47,10 @@ lab: lab-deps
 	bash lab/build-images.sh
 
 molecule: venv lab
-	for s in $(SCENARIOS); do $(BIN)/molecule test -s $$s; done
+	@passed=0; for s in $(SCENARIOS); do \
+	  start=$$(date +%s); $(BIN)/molecule test -s $$s || { echo "molecule: $$passed passed, 1 failed ($$s)"; exit 1; }; \
+	  passed=$$((passed + 1)); echo "molecule: scenario $$s passed in $$(( $$(date +%s) - start )) s"; done; \
+	echo "molecule: $$passed passed, 0 failed"
 
 bench: venv lab
 	$(BIN)/python tests/bench/bench.py
