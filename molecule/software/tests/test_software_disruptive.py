@@ -18,7 +18,7 @@ import pytest
 import test_software as sw
 import testinfra
 import yaml
-from lgsec_lab import INVENTORY, SCENARIO, audit
+from lgsec_lab import INVENTORY, ROOT, SCENARIO, audit
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +82,8 @@ def refused_removal(hosts, tmp_path_factory):
             text=True,
             timeout=300,
             check=False,
-            env={**os.environ, "ANSIBLE_CONFIG": str(sw.ROOT / "ansible.cfg")},
-            cwd=sw.ROOT,
+            env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
+            cwd=ROOT,
         )
         return proc, {name: node.package("telnet").is_installed for name, node in hosts.items()}
     finally:
