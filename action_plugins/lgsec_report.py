@@ -14,7 +14,13 @@ description:
 options:
   hosts: {description: Hosts of the run, type: list, elements: str, required: true}
   outdir: {description: Directory for report.json, type: str, required: true}
-  gathered: {description: Name of the registered gather result, type: str, default: lgsec_gather}
+  gathered:
+    description:
+      - Names of the registered gather results, one per platform's gather task. A host's facts
+        come from the first of them that ran (was not skipped) on it.
+    type: list
+    elements: str
+    default: [lgsec_gather, lgsec_gather_windows, lgsec_gather_network]
   controls: {description: Only these control ids (default all), type: list, elements: str}
   inventory: {description: Inventory label for the report, type: str, default: ""}
   started: {description: Start time of the run (ISO 8601), type: str}
@@ -35,6 +41,17 @@ from lgsec.catalog import load_catalog
 from lgsec.errors import InputError
 from lgsec.evaluate import evaluate_host, failed_host
 from lgsec.hostvars import pick
+
+GATHERED = ["lgsec_gather", "lgsec_gather_windows", "lgsec_gather_network"]
+
+
+def pick_gathered(hostvars: dict, names: list[str]) -> dict | None:
+    """The result of the gather task that ran on this host (each platform registers its own)."""
+    for name in names:
+        result = hostvars.get(name)
+        if result and not result.get("skipped"):
+            return result
+    return None
 
 
 def gather_problem(gathered: dict | None) -> tuple[str, str] | None:
@@ -64,7 +81,7 @@ class ActionModule(ActionBase):
         rows = []
         for host in args["hosts"]:
             hvars = pick(task_vars["hostvars"][host])
-            gathered = task_vars["hostvars"][host].get(args.get("gathered", "lgsec_gather"))
+            gathered = pick_gathered(task_vars["hostvars"][host], args.get("gathered") or GATHERED)
             problem = gather_problem(gathered)
             if problem:
                 rows += failed_host(catalog, host, hvars, *problem, only=only)

@@ -1,0 +1,27 @@
+"""The report action picks each host's gather result, whichever platform's task ran."""
+
+import importlib.util
+
+from lgsec.catalog import ROOT
+
+spec = importlib.util.spec_from_file_location("lgsec_report_action", ROOT / "action_plugins" / "lgsec_report.py")
+action = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(action)
+
+
+def test_the_gather_that_ran_is_used_not_a_skipped_one():
+    hostvars = {
+        "lgsec_gather": {"skipped": True, "changed": False},
+        "lgsec_gather_network": {"lgsec_facts": {"platform": "network"}},
+    }
+    assert action.pick_gathered(hostvars, action.GATHERED)["lgsec_facts"]["platform"] == "network"
+
+
+def test_a_host_no_gather_ran_on_is_an_error_never_pass():
+    gathered = action.pick_gathered({"lgsec_gather": {"skipped": True}}, action.GATHERED)
+    assert action.gather_problem(gathered)[0] == "error"
+
+
+def test_unreachable_stays_unreachable():
+    gathered = action.pick_gathered({"lgsec_gather": {"unreachable": True, "msg": "ssh: refused"}}, action.GATHERED)
+    assert action.gather_problem(gathered) == ("unreachable", "unreachable: ssh: refused")
