@@ -26,7 +26,7 @@ except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lgsec.catalog import load_catalog
 from lgsec.errors import InputError
-from lgsec.evaluate import validate_hostvars
+from lgsec.evaluate import host_platform, validate_hostvars
 from lgsec.hostvars import pick
 
 
@@ -39,9 +39,14 @@ class ActionModule(ActionBase):
         args = self._task.args
         try:
             catalog = load_catalog(args.get("catalog"))
+            platforms = {}
             for host in args["hosts"]:
-                validate_hostvars(catalog, host, pick(task_vars["hostvars"][host]))
+                hvars = pick(task_vars["hostvars"][host])
+                validate_hostvars(catalog, host, hvars)
+                platforms[host] = [host_platform(hvars), *hvars.get("lgsec_platforms", [])]
         except InputError as exc:
             return {**result, "failed": True, "msg": f"lgsec input error: {exc}", "lgsec_input_error": str(exc)}
         msg = f"catalog {len(catalog)} controls; {len(args['hosts'])} host(s) valid"
-        return {**result, "changed": False, "msg": msg}
+        # host → its platforms (linux, windows, network, and mail where lgsec_platforms adds it):
+        # the playbooks group hosts by them so each platform's play gets only its own hosts.
+        return {**result, "changed": False, "msg": msg, "platforms": platforms}

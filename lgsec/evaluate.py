@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from lgsec import eol
-from lgsec.catalog import CLASSES, Catalog, Control, check_value, var_name
+from lgsec.catalog import CLASSES, PLATFORMS, Catalog, Control, check_value, var_name
 from lgsec.checks import CHECKS, Ctx, Unreadable, Verdict, load_all
 from lgsec.errors import InputError
 
@@ -54,6 +54,9 @@ def validate_hostvars(catalog: Catalog, host: str, hostvars: dict, source: str =
             unknown = [i for i in ids if i not in catalog.controls]
             if unknown:
                 raise InputError(f"{source}: host {host}", key, f"unknown control id(s) {', '.join(map(str, unknown))}")
+    extra = hostvars.get("lgsec_platforms", [])
+    if not isinstance(extra, list) or not set(extra) <= set(PLATFORMS):
+        raise InputError(f"{source}: host {host}", "lgsec_platforms", f"must be a list of {', '.join(PLATFORMS)}")
     klass = hostvars.get("lgsec_importance")
     if klass is not None and klass not in CLASSES:
         raise InputError(f"{source}: host {host}", "lgsec_importance", f"must be one of {', '.join(CLASSES)}")
