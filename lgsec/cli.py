@@ -15,6 +15,8 @@ from lgsec.errors import EXIT_INPUT, EXIT_RUN_FAILED, InputError
 from lgsec.evaluate import validate_hostvars
 
 LOCAL_INVENTORY = ROOT / "inventories" / "localhost.yml"
+# Ansible variables lgsec reads besides its own (ansible_network_os: a saved configuration's vendor)
+INVENTORY_KEEP = ("group_names", "ansible_connection", "ansible_network_os")
 
 
 def load_inventory(path: str, limit: str | None, vault_password_file: str | None = None) -> dict[str, dict]:
@@ -44,7 +46,7 @@ def load_inventory(path: str, limit: str | None, vault_password_file: str | None
     out = {}
     for host in hosts:
         hvars = variables.get_vars(host=host, include_hostvars=False)
-        out[host.name] = {k: hvars[k] for k in hvars if k.startswith("lgsec_") or k == "group_names"}
+        out[host.name] = {k: hvars[k] for k in hvars if k.startswith("lgsec_") or k in INVENTORY_KEEP}
     return out
 
 
@@ -79,6 +81,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     unknown = [c for c in only or [] if c not in catalog.controls]
     if unknown:
         raise InputError("--controls", "-", f"unknown control id(s): {', '.join(unknown)}")
+    if args.configs:
+        return audit_configs(args, catalog, only)
     inventory = args.inventory or str(LOCAL_INVENTORY)
     for host, hvars in load_inventory(inventory, args.limit, args.vault_password_file).items():
         validate_hostvars(catalog, host, hvars, source=inventory)
@@ -105,6 +109,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return report.exit_code(data["results"])
 
 
+def audit_configs(args: argparse.Namespace, catalog, only: list[str] | None) -> int:
+    """`lgsec audit --configs DIR`: judge saved running configurations; no device is touched."""
+    from lgsec import offline
+
+    inventory = load_inventory(args.inventory, args.limit, args.vault_password_file) if args.inventory else None
+    hosts = offline.config_hosts(catalog, args.configs, inventory)
+    if inventory is not None and args.limit:
+        hosts = [h for h in hosts if h[0] in inventory]
+    label = f"{args.inventory or 'no inventory'}; configurations {args.configs}"
+    return offline.report_offline(catalog, hosts, source="config", outdir=args.outdir, inventory=label, only=only)
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog)
     for c in catalog:
@@ -123,6 +139,12 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("-l", "--limit", help="limit to these hosts or groups")
     audit.add_argument("-o", "--outdir", default="reports", help="report directory (default reports/)")
     audit.add_argument("--controls", help="only these control ids, comma separated")
+    audit.add_argument(
+        "--configs",
+        metavar="DIR",
+        help="judge the network devices' saved running configurations in DIR (one file per device) without "
+        "connecting; -i gives their variables and vendor",
+    )
     audit.add_argument("--vault-password-file", help="ansible-vault password file for the inventory")
     audit.add_argument("-v", "--verbose", action="store_true", help="show Ansible's output")
     audit.set_defaults(func=cmd_audit)

@@ -1,0 +1,224 @@
+"""Network devices judged from saved running configurations (IOS fixtures: an access switch and a
+router, each compliant and not; FRR), and the enforcement plan that makes the failing ones pass."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, row_for
+
+from lgsec import network, offline
+from lgsec.evaluate import evaluate_host, params_for
+
+NET = ROOT / "tests" / "fixtures" / "network"
+CONFIGS = NET / "configs"
+# The N controls of CONTROLS.md; enable secret and service password-encryption are judged
+# under PRIV-DEFAULT-ID (no control of their own in the catalog).
+N_CONTROLS = (
+    "PW-LENGTH",
+    "LOCKOUT",
+    "PRIV-DEFAULT-ID",
+    "SESSION-LIMIT",
+    "REMOTE-ENCRYPTED",
+    "REMOTE-MINIMAL",
+    "NET-PORTS-UNUSED",
+    "NET-SNMP",
+    "SVC-UNNEEDED",
+    "LOG-RETENTION",
+    "LOG-CENTRAL",
+    "TIME-SYNC",
+)
+DEVICES = ("sw", "rt")
+
+
+def inventory_vars() -> dict[str, dict]:
+    """Host variables of the fixture inventory (group vars flattened, as Ansible would)."""
+    data = yaml.safe_load((NET / "inventory.yml").read_text(encoding="utf-8"))
+    out = {}
+
+    def walk(group: dict, inherited: dict):
+        merged = {**inherited, **(group.get("vars") or {})}
+        for host in group.get("hosts") or {}:
+            out[host] = dict(merged)
+        for child in (group.get("children") or {}).values():
+            walk(child, merged)
+
+    walk(data["all"], {})
+    return out
+
+
+def device(catalog, name: str) -> tuple[str, dict, dict]:
+    hosts = {h: (h, f, v) for h, f, v in offline.config_hosts(catalog, CONFIGS, inventory_vars())}
+    return hosts[name]
+
+
+def judge(catalog, name: str, facts: dict | None = None) -> dict[str, dict]:
+    host, saved, hostvars = device(catalog, name)
+    rows = evaluate_host(catalog, host, facts or saved, hostvars, source="config")
+    return {r["control"]: r for r in rows}
+
+
+def all_params(catalog, hostvars: dict) -> dict[str, dict]:
+    return {c.id: params_for(c, hostvars) for c in catalog}
+
+
+@pytest.mark.parametrize("kind", DEVICES)
+@pytest.mark.parametrize("control", N_CONTROLS)
+def test_each_control_passes_on_the_compliant_and_fails_on_the_other(catalog, control, kind):
+    good, bad = judge(catalog, f"{kind}-good")[control], judge(catalog, f"{kind}-bad")[control]
+    assert good["status"] == "pass", f"{kind}-good {control}: {good['actual']}"
+    assert bad["status"] == "fail", f"{kind}-bad {control}: {bad['actual']}"
+    assert good["evidence"] and bad["evidence"], "a verdict cites the configuration lines it read"
+    assert all(e.startswith(str(CONFIGS)) for e in bad["evidence"]), bad["evidence"]
+    assert good["source"] == "config" and good["platform"] == "network"
+
+
+# What each failing fixture's row must name (the offending values, as an auditor reads them).
+EXPECT_ACTUAL = {
+    ("sw-bad", "PW-LENGTH"): ["min-length 8"],
+    ("rt-bad", "LOCKOUT"): ["attempts 10 > 5", "block-for 60 s < 900 s"],
+    ("sw-bad", "PRIV-DEFAULT-ID"): ["default user name admin", "enable password", "no enable secret", "encryption off"],
+    ("rt-bad", "PRIV-DEFAULT-ID"): ["default user name cisco", "service password-encryption off"],
+    ("sw-bad", "SESSION-LIMIT"): ["line con 0: exec-timeout never", "line vty 0 4: exec-timeout 1800 s"],
+    ("sw-bad", "REMOTE-ENCRYPTED"): ["transport input telnet ssh", "transport input all", "ip ssh version 2 not set"],
+    ("rt-bad", "REMOTE-ENCRYPTED"): ["line vty 0 4: no transport input"],
+    ("sw-bad", "REMOTE-MINIMAL"): ["access-class 10, not MGMT-SSH", "line vty 5 15: no access-class"],
+    ("sw-bad", "NET-PORTS-UNUSED"): [
+        "GigabitEthernet1/0/23 declared unused but not shut",
+        "GigabitEthernet1/0/1: access port without switchport port-security maximum 1",
+        "GigabitEthernet1/0/2: access port without switchport port-security;",
+        "violation shutdown",
+    ],
+    ("sw-bad", "NET-SNMP"): ["community public (RO)", "community private (RW)"],
+    ("rt-bad", "NET-SNMP"): ["community k… (hidden) (RO)"],
+    ("sw-bad", "SVC-UNNEEDED"): ["ip http server", "service tcp-small-servers"],
+    ("rt-bad", "SVC-UNNEEDED"): ["service udp-small-servers", "CDP on external interface GigabitEthernet0/0/0"],
+    ("rt-bad", "LOG-RETENTION"): ["logging buffered 8192", "without date and time"],
+    ("rt-bad", "LOG-CENTRAL"): ["no logging host 10.10.0.50"],
+    ("rt-bad", "TIME-SYNC"): ["missing ntp server 10.10.0.12", "other ntp server pool.ntp.org"],
+}
+
+
+@pytest.mark.parametrize(("host", "control"), sorted(EXPECT_ACTUAL))
+def test_fail_rows_name_the_offending_values(catalog, host, control):
+    row = judge(catalog, host)[control]
+    for offending in EXPECT_ACTUAL[(host, control)]:
+        assert offending in row["actual"], f"{host} {control}: {row['actual']!r} lacks {offending!r}"
+
+
+def test_secrets_never_reach_the_report(catalog):
+    rows = list(judge(catalog, "sw-bad").values()) + list(judge(catalog, "rt-bad").values())
+    text = yaml.safe_dump(rows, allow_unicode=True)
+    assert "kumiai-ro" not in text  # a community that is not a default one is a secret too
+    for secret in ("cisco123", "0822455D0A16544541", "045802150C2E", "$9$"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize("kind", DEVICES)
+def test_the_plan_turns_the_failing_configuration_into_a_passing_one(catalog, kind):
+    _host, facts, hostvars = device(catalog, f"{kind}-bad")
+    cfg = network.from_facts(facts)
+    params = all_params(catalog, hostvars)
+    cmds = network.plan(cfg, params, operator="netadmin")
+    failing = {c for c, r in judge(catalog, f"{kind}-bad").items() if r["status"] == "fail"}
+    blocked = {
+        "sw": {"PRIV-DEFAULT-ID": "no enable secret"},
+        "rt": {"REMOTE-MINIMAL": "access-class 99, not MGMT-SSH"},
+    }[kind]
+    assert failing == set(N_CONTROLS)
+    assert {c.control for c in cmds} == failing - ({"REMOTE-MINIMAL"} if kind == "rt" else set())
+    after = network.apply(facts["running_config"], cmds)
+    rows = judge(catalog, f"{kind}-bad", {**facts, "running_config": after})
+    still = {c: r["actual"] for c, r in rows.items() if c in N_CONTROLS and r["status"] != "pass"}
+    # what the plan cannot invent (an enable secret, the management networks of an ACL) stays a
+    # finding, and the role stops on it with that reason (network.blockers)
+    assert set(still) == set(blocked), still
+    for control, reason in blocked.items():
+        assert reason in still[control]
+        assert any(b.startswith(control) for b in network.blockers(network.from_facts(facts), params))
+    # idempotence: the plan of the fixed configuration is empty
+    assert network.plan(network.parse(after, "ios", "after"), all_params(catalog, hostvars), "netadmin") == []
+
+
+def test_the_plan_of_a_compliant_device_is_empty(catalog):
+    for kind in DEVICES:
+        _host, facts, hostvars = device(catalog, f"{kind}-good")
+        assert network.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin") == []
+
+
+def test_the_plan_never_removes_the_operator(catalog):
+    _host, facts, hostvars = device(catalog, "sw-bad")
+    lines = [c.line for c in network.plan(network.from_facts(facts), all_params(catalog, hostvars), "admin")]
+    assert "no username admin" not in lines
+    lines = [c.line for c in network.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin")]
+    assert "no username admin" in lines
+
+
+def test_rendered_plan_is_configuration_text(catalog):
+    _host, facts, hostvars = device(catalog, "rt-bad")
+    text = network.render(network.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin"))
+    assert "line vty 0 4\n exec-timeout 10 0\n transport input ssh\n" in text  # no access-class: MGMT-SSH undefined
+    assert "interface GigabitEthernet0/0/0\n no cdp enable\n" in text
+    assert text.startswith("security passwords min-length 12\n")
+
+
+def test_vendor_from_inventory_header_or_default(tmp_path):
+    assert network.vendor_of({}, {"vendor": "frr"}) == "frr"
+    assert network.vendor_of({"ansible_network_os": "cisco.ios.ios"}, {"vendor": "frr"}) == "ios"
+    assert network.vendor_of({}, {}) == "ios"
+    with pytest.raises(Exception, match="unknown network vendor 'junos'"):
+        network.vendor_of({"lgsec_network_vendor": "junos"}, {}, where="x.cfg")
+
+
+def test_unreadable_configuration_is_an_error_never_a_pass(catalog):
+    rows = evaluate_host(catalog, "r1", {"platform": "network", "vendor": "ios", "running_config": ""}, {})
+    assert {r["status"] for r in rows if r["control"] in N_CONTROLS} <= {"error", "not_applicable"}
+    assert row_for(rows, "PW-LENGTH")["status"] == "error"
+
+
+def test_header_names_the_host(tmp_path, catalog):
+    (tmp_path / "a.txt").write_text("! lgsec: vendor=ios host=core01\nhostname core01\n", encoding="utf-8")
+    ((host, facts, _),) = offline.config_hosts(catalog, tmp_path)
+    assert host == "core01" and facts["vendor"] == "ios" and facts["source"] == str(tmp_path / "a.txt")
+
+
+def test_configs_directory_must_hold_configurations(tmp_path, catalog):
+    with pytest.raises(Exception, match="no configuration file"):
+        offline.config_hosts(catalog, tmp_path)
+    with pytest.raises(Exception, match="not a directory"):
+        offline.config_hosts(catalog, Path(tmp_path) / "missing")
+
+
+def test_cli_audits_a_folder_of_saved_configurations(tmp_path, capsys):
+    from lgsec import cli
+
+    rc = cli.main(["audit", "--configs", str(CONFIGS), "-i", str(NET / "inventory.yml"), "-o", str(tmp_path)])
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    by_host = {}
+    for r in data["results"]:
+        by_host.setdefault(r["host"], {})[r["status"]] = by_host.setdefault(r["host"], {}).get(r["status"], 0) + 1
+    assert rc == 1  # findings
+    assert by_host == {"rt-bad": {"fail": 12}, "rt-good": {"pass": 12}, "sw-bad": {"fail": 12}, "sw-good": {"pass": 12}}
+    assert {r["source"] for r in data["results"]} == {"config"}
+    assert "configurations" in data["run"]["inventory"]
+    assert "[FAIL] NET-SNMP" in capsys.readouterr().out
+
+
+def test_cli_without_inventory_uses_the_catalog_defaults(tmp_path):
+    from lgsec import cli
+
+    (tmp_path / "sw-good.cfg").write_text((CONFIGS / "sw-good.cfg").read_text(encoding="utf-8"), encoding="utf-8")
+    assert cli.main(["audit", "--configs", str(tmp_path), "-o", str(tmp_path / "out")]) == 0
+    rows = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["results"]
+    assert row_for(rows, "LOG-CENTRAL")["status"] == "not_applicable"  # no log host in the catalog defaults
+    assert row_for(rows, "REMOTE-MINIMAL")["actual"] == "every vty restricted by its access-class"
+
+
+def test_cli_bad_configs_argument_is_an_input_error(tmp_path, capsys):
+    from lgsec import cli
+
+    assert cli.main(["audit", "--configs", str(tmp_path / "nowhere")]) == 2
+    assert "not a directory" in capsys.readouterr().err
