@@ -1,0 +1,155 @@
+"""Windows checks: the desk and the device (section B), data at rest and backup (section H)."""
+
+from __future__ import annotations
+
+from lgsec import windows as win
+from lgsec.checks import Ctx, Unreadable, Verdict, check
+from lgsec.checks.linux import verdict
+
+CV_SYSTEM = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System"
+CV_EXPLORER = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer"
+REMOVABLE = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\RemovableStorageDevices"
+DEVICE_INSTALL = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\DeviceInstall\Restrictions"
+
+
+def device_id(vid_pid: str) -> str:
+    """0781:5581 -> USB\\VID_0781&PID_5581 (the hardware id Windows' device installation policy matches)."""
+    vid, _, pid = vid_pid.partition(":")
+    return f"USB\\VID_{vid.upper()}&PID_{pid.upper()}"
+
+
+@check("SCREEN-LOCK", "windows")
+def screen_lock(ctx: Ctx) -> Verdict:
+    # "Interactive logon: Machine inactivity limit" = InactivityTimeoutSecs under
+    # HKLM\...\CurrentVersion\Policies\System (learn.microsoft.com security-policy-settings;
+    # DISA STIG V-92961). It locks every session, whatever the user's screen saver.
+    limit = ctx.params["idle_seconds"]
+    value = win.reg_value(ctx, CV_SYSTEM, "InactivityTimeoutSecs")
+    evidence = [
+        win.reg_where(CV_SYSTEM, "InactivityTimeoutSecs", value),
+        "per-user screen saver settings are not judged (the machine limit applies to every session)",
+    ]
+    problems = [] if isinstance(value, int) and 0 < value <= limit else [f"InactivityTimeoutSecs = {value}"]
+    return verdict(problems, f"InactivityTimeoutSecs 1..{limit}", f"InactivityTimeoutSecs = {value}", evidence)
+
+
+@check("SETTINGS-LOCKED", "windows")
+def settings_locked(ctx: Ctx) -> Verdict:
+    """Standard users cannot change security settings: UAC on (EnableLUA = 1) and their elevation
+    requests refused (ConsentPromptBehaviorUser = 0, "Automatically deny elevation requests");
+    Defender's tamper protection on when Defender is the anti-malware product."""
+    evidence, problems = [], []
+    for name, want in (("EnableLUA", 1), ("ConsentPromptBehaviorUser", 0)):
+        value = win.reg_value(ctx, CV_SYSTEM, name)
+        evidence.append(win.reg_where(CV_SYSTEM, name, value))
+        if value != want:
+            problems.append(f"{name} = {value if value is not None else 'absent'}")
+    status = win.data(ctx, "defender.json")
+    if isinstance(status, dict) and win.flag(status.get("AntivirusEnabled")):
+        tamper = win.flag(status.get("IsTamperProtected"))
+        evidence.append(f"defender.json: IsTamperProtected {status.get('IsTamperProtected')}")
+        if not tamper:
+            problems.append("Defender tamper protection off")
+    expected = "EnableLUA = 1, ConsentPromptBehaviorUser = 0, Defender tamper protection on"
+    return verdict(problems, expected, "UAC on, standard users' elevation denied", evidence)
+
+
+@check("USB-STORAGE", "windows")
+def usb_storage(ctx: Ctx) -> Verdict:
+    # "All Removable Storage classes: Deny all access" = Deny_All (RemovableStorage.admx).
+    # With an allow-list: "Prevent installation of removable devices" (DenyRemovableDevices) and
+    # "Allow installation of devices that match any of these device IDs" (AllowDeviceIDs + its
+    # list subkey), layered (AllowDenyLayered) — DeviceInstallation.admx.
+    allowed = {device_id(d).casefold() for d in ctx.params["allowed_devices"]}
+    deny_all = win.reg_value(ctx, REMOVABLE, "Deny_All")
+    evidence = [win.reg_where(REMOVABLE, "Deny_All", deny_all)]
+    expected = "Deny_All = 1" + (
+        f", or removable devices denied but {', '.join(sorted(allowed))}" if allowed else " (no device allowed)"
+    )
+    if deny_all == 1:
+        return Verdict("pass", expected, "all removable storage denied", evidence)
+    if not allowed:
+        return Verdict("fail", expected, f"Deny_All = {deny_all if deny_all is not None else 'absent'}", evidence)
+    problems = []
+    for name in ("DenyRemovableDevices", "AllowDeviceIDs", "AllowDenyLayered"):
+        value = win.reg_value(ctx, DEVICE_INSTALL, name)
+        evidence.append(win.reg_where(DEVICE_INSTALL, name, value))
+        if value != 1:
+            problems.append(f"{name} = {value if value is not None else 'absent'}")
+    listed = win.reg_key(ctx, DEVICE_INSTALL + r"\AllowDeviceIDs") or {}
+    ids = {str(v[1]).casefold() for v in listed.values()}
+    evidence.append(f"{DEVICE_INSTALL}\\AllowDeviceIDs: {', '.join(sorted(ids)) or 'empty'}")
+    if ids - allowed:
+        problems.append("devices allowed beyond the list: " + ", ".join(sorted(ids - allowed)))
+    return verdict(problems, expected, "removable devices denied except the allow-list", evidence)
+
+
+@check("AUTORUN", "windows")
+def autorun(ctx: Ctx) -> Verdict:
+    # "Turn off Autoplay" on all drives = NoDriveTypeAutoRun 0xFF; "Set the default behavior for
+    # AutoRun: Do not execute any autorun commands" = NoAutorun 1 (AutoPlay.admx, machine part).
+    evidence, problems = [], []
+    for name, want in (("NoDriveTypeAutoRun", 255), ("NoAutorun", 1)):
+        value = win.reg_value(ctx, CV_EXPLORER, name)
+        evidence.append(win.reg_where(CV_EXPLORER, name, value))
+        if value != want:
+            problems.append(f"{name} = {value if value is not None else 'absent'}")
+    return verdict(problems, "NoDriveTypeAutoRun = 255, NoAutorun = 1", "autoplay and autorun off", evidence)
+
+
+@check("DISK-ENCRYPTED", "windows")
+def disk_encrypted(ctx: Ctx) -> Verdict:
+    """Every fixed volume (the OS volume and fixed data volumes) protected by BitLocker."""
+    volumes = win.records(ctx, "bitlocker.json")
+    if not volumes:
+        raise Unreadable("bitlocker.json: no volume listed")
+    evidence, problems = [], []
+    for v in volumes:
+        kind = str(v.get("VolumeType"))
+        if kind not in ("OperatingSystem", "Data", "0", "1"):
+            continue  # removable volumes are USB-STORAGE's concern
+        protection = str(v.get("ProtectionStatus"))
+        status = str(v.get("VolumeStatus"))
+        evidence.append(f"bitlocker.json: {v.get('MountPoint')} {kind} {status}, protection {protection}")
+        if protection not in ("On", "1") or status not in ("FullyEncrypted", "1"):
+            problems.append(f"{v.get('MountPoint')}: {status}, protection {protection}")
+    return verdict(
+        problems, "every fixed volume BitLocker-encrypted, protection on", "all fixed volumes encrypted", evidence
+    )
+
+
+@check("BACKUP-RECENT", "windows")
+def backup_recent(ctx: Ctx) -> Verdict:
+    """The declared scheduled task (\\Path\\Name) last ran with result 0, and/or the stamp file's
+    modification time, within max_age_days of the collection."""
+    job, stamp = ctx.params["job"], ctx.params["stamp_file"]
+    limit = ctx.params["max_age_days"]
+    expected = f"the declared backup succeeded within {limit} days"
+    if not job and not stamp:
+        return Verdict("fail", expected, "no backup job or stamp file declared", ["lgsec_backup_recent_job unset"])
+    now = win.now(ctx)
+    evidence, problems = [], []
+    if job:
+        path = job if job.startswith("\\") else "\\" + job
+        tasks = {
+            f"{t.get('TaskPath', '')}{t.get('TaskName', '')}".casefold(): t for t in win.records(ctx, "tasks.json")
+        }
+        task = tasks.get(path.casefold())
+        if task is None:
+            problems.append(f"scheduled task {path} not found")
+        else:
+            last = win.ps_time(task.get("LastRunTime"))
+            result = task.get("LastTaskResult")
+            evidence.append(f"tasks.json: {path} LastRunTime {win.fmt_time(last)}, LastTaskResult {result}")
+            if result != 0:
+                problems.append(f"{path} last result {result}")
+            if last is None or win.days_between(now, last) > limit:
+                problems.append(f"{path} last ran {win.fmt_time(last)}")
+    if stamp:
+        found = {str(s.get("Path", "")).casefold(): s for s in win.records(ctx, "stamps.json")}
+        entry = found.get(stamp.casefold())
+        moment = win.ps_time(entry.get("LastWriteTimeUtc")) if entry else None
+        evidence.append(f"stamps.json: {stamp} modified {win.fmt_time(moment)}")
+        if moment is None or win.days_between(now, moment) > limit:
+            problems.append(f"{stamp} modified {win.fmt_time(moment)}")
+    return verdict(problems, expected, "last backup within the limit", evidence)

@@ -1,0 +1,544 @@
+"""Windows evidence: read what Windows itself writes, for the Windows checks.
+
+One facts shape for both ways of reading a host (see README "Windows"):
+
+- live: library/lgsec_windows_facts.ps1 runs the collector (tools/windows/
+  Ansible.ModuleUtils.LgsecCollect.psm1) on the host and returns each evidence file's text;
+- offline: tools/windows/lgsec-collect.ps1 runs the same collector and leaves the files in a
+  folder, which `lgsec audit --evidence DIR` reads with read_evidence_dir().
+
+    {"platform": "windows", "computer": "PC01", "collected_at": <Unix time>, "collector": "...",
+     "files": {"secedit.inf": <text>, "registry/03-policies.reg": <text>, ...},
+     "errors": {"bitlocker.json": "<why it could not be read>"},
+     "missing": ["stamps.json"],                   # not produced on this host (not an error)
+     "registry_keys": {"HKLM\\SOFTWARE\\Policies": "registry/03-policies.reg",
+                       "HKLM\\SOFTWARE\\WOW6432Node\\...\\Uninstall": null}}  # null: key absent
+
+The files are kept as Windows wrote them (decoded to text) and parsed here, on the controller:
+`secedit /export` INF and `reg export` files (UTF-16LE with BOM), `auditpol /backup` or
+`auditpol /get /category:* /r` CSV (matched by subcategory GUID, never by its localised name),
+ConvertTo-Json output (UTF-8 with or without BOM, or UTF-16LE from a PowerShell 5.1 `>`
+redirection; /Date(ms)/ or ISO dates; a one-element array printed as a bare object).
+Accounts and groups are matched by SID, never by their (localised) names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from lgsec.checks import Ctx, Unreadable
+from lgsec.errors import InputError
+
+FORMAT = "lgsec-windows-evidence/1"
+MANIFEST = "lgsec-evidence.json"
+
+# Evidence files the collector writes (name -> what produces it). The PowerShell collector
+# writes exactly these names; tests/unit/test_windows_readers.py keeps the two lists equal.
+FILES = {
+    "secedit.inf": "secedit /export /cfg (UTF-16LE)",
+    "auditpol.csv": "auditpol /backup /file",
+    "os.json": r"Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'",
+    "users.json": "Get-LocalUser",
+    "groups.json": "Get-LocalGroup -SID S-1-5-32-544, S-1-5-32-555 | Get-LocalGroupMember",
+    "defender.json": "Get-MpComputerStatus",
+    "mppreference.json": "Get-MpPreference",
+    "avproducts.json": "Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct",
+    "firewall.json": "Get-NetFirewallProfile -PolicyStore ActiveStore",
+    "listening.json": "Get-NetTCPConnection -State Listen; Get-NetUDPEndpoint",
+    "hotfixes.json": "Get-HotFix",
+    "bitlocker.json": "Get-BitLockerVolume",
+    "services.json": "Get-Service",
+    "features.json": "Get-WindowsOptionalFeature -Online",
+    "tasks.json": "Get-ScheduledTask | Get-ScheduledTaskInfo (outside \\Microsoft\\)",
+    "w32tm.txt": "w32tm /query /configuration",
+    "timeoffset.txt": "w32tm /stripchart /computer:<first NtpServer> /samples:1 /dataonly",
+    "stamps.json": "Get-Item <lgsec_backup_recent_stamp_file>",
+}
+
+# Registry keys exported with `reg export` (each with its subkeys) -> file name. Every value a
+# Windows check reads lies under one of them; a key absent on the host is recorded as null.
+REG_KEYS = {
+    r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa": "registry/01-lsa.reg",
+    r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies": "registry/02-cv-policies.reg",
+    r"HKLM\SOFTWARE\Policies": "registry/03-policies.reg",
+    r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server": "registry/04-terminal-server.reg",
+    r"HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application": "registry/05-eventlog-application.reg",
+    r"HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Security": "registry/06-eventlog-security.reg",
+    r"HKLM\SYSTEM\CurrentControlSet\Services\EventLog\System": "registry/07-eventlog-system.reg",
+    r"HKLM\SYSTEM\CurrentControlSet\Services\W32Time\Parameters": "registry/08-w32time.reg",
+    r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall": "registry/09-uninstall.reg",
+    r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall": "registry/10-uninstall-wow64.reg",
+}
+
+# Well-known SIDs (https://learn.microsoft.com/windows/win32/secauthz/well-known-sids)
+ADMINISTRATORS = "S-1-5-32-544"
+REMOTE_DESKTOP_USERS = "S-1-5-32-555"
+HIVES = {"HKEY_LOCAL_MACHINE": "HKLM", "HKEY_CURRENT_USER": "HKCU", "HKEY_USERS": "HKU", "HKEY_CLASSES_ROOT": "HKCR"}
+
+
+# ---- decoding ------------------------------------------------------------------------------
+
+
+def decode(data: bytes, name: str) -> str:
+    """Text of an evidence file as Windows writes it: UTF-16LE/BE with BOM (secedit, reg export,
+    PowerShell 5.1 `>`), UTF-8 with or without BOM (Out-File -Encoding utf8, PowerShell 7), or
+    the ANSI code page of a Japanese host (cp932) for a cmd.exe redirection."""
+    try:
+        if data.startswith(b"\xff\xfe"):
+            return data[2:].decode("utf-16-le")
+        if data.startswith(b"\xfe\xff"):
+            return data[2:].decode("utf-16-be")
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8")
+        if b"\0" in data:  # text in UTF-8 or cp932 never holds NUL: UTF-16LE without BOM
+            return data.decode("utf-16-le")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp932")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{name}: not text in any encoding Windows writes ({exc.reason} at byte {exc.start})") from exc
+
+
+# ---- secedit /export INF ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def parse_inf(text: str) -> dict[str, dict[str, str]]:
+    """Sections of a security template: {section: {key: raw value}}. Keys keep their case;
+    values lose surrounding spaces (and quotes, for NewAdministratorName and the like)."""
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(";"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1].strip(), {})
+            continue
+        if current is None or "=" not in line:
+            raise ValueError(f"not a security template line: {raw[:80]!r}")
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        current[key.strip()] = value
+    if "System Access" not in sections:
+        raise ValueError("no [System Access] section (not a secedit /export file)")
+    return sections
+
+
+def sids(value: str) -> list[str]:
+    """[Privilege Rights] value: '*S-1-5-32-544,*S-1-5-32-555' (names without '*' kept as names)."""
+    return [v.strip().lstrip("*") for v in value.split(",") if v.strip()]
+
+
+# ---- reg export ------------------------------------------------------------------------------
+
+REG_HEADER = "Windows Registry Editor Version 5.00"
+TYPES = {"0": "REG_NONE", "1": "REG_SZ", "2": "REG_EXPAND_SZ", "3": "REG_BINARY", "4": "REG_DWORD",
+         "7": "REG_MULTI_SZ", "b": "REG_QWORD"}  # fmt: skip
+
+
+def norm_key(key: str) -> str:
+    """HKEY_LOCAL_MACHINE\\Software\\X -> HKLM\\SOFTWARE\\X in one case (registry keys are
+    case-insensitive), for lookups."""
+    key = key.strip().strip("\\")
+    hive, _, rest = key.partition("\\")
+    hive = HIVES.get(hive.upper(), hive.upper())
+    return f"{hive}\\{rest}".rstrip("\\").casefold()
+
+
+def _utf16(data: bytes) -> str:
+    return data.decode("utf-16-le")
+
+
+def _reg_data(raw: str) -> tuple[str, Any]:
+    if raw.startswith('"'):
+        if not raw.endswith('"') or len(raw) < 2:
+            raise ValueError(f"unterminated string {raw[:60]!r}")
+        return "REG_SZ", re.sub(r"\\(.)", r"\1", raw[1:-1])
+    if raw.startswith("dword:"):
+        return "REG_DWORD", int(raw[6:], 16)
+    m = re.match(r"hex(?:\(([0-9a-fA-F]+)\))?:(.*)$", raw, re.S)
+    if not m:
+        raise ValueError(f"unknown value data {raw[:60]!r}")
+    kind = (m.group(1) or "3").lower()
+    hexes = re.sub(r"[\s\\]", "", m.group(2))
+    data = bytes(int(h, 16) for h in hexes.split(",") if h)
+    name = TYPES.get(kind, f"REG_TYPE_{kind}")
+    if kind == "2":
+        return name, _utf16(data).split("\0", 1)[0]
+    if kind == "7":
+        return name, [s for s in _utf16(data).split("\0") if s]
+    if kind == "4":
+        return name, int.from_bytes(data[:4], "little")
+    if kind == "b":
+        return name, int.from_bytes(data[:8], "little")
+    return name, data.hex()
+
+
+@lru_cache(maxsize=32)
+def parse_reg(text: str) -> dict[str, dict[str, tuple[str, Any]]]:
+    """A `reg export` file: {normalised key: {value name in lower case ('' = default): (type, data)}}.
+    Continuation lines (ending in a backslash) are joined; a key or value deletion
+    ([-KEY], "name"=-) is not export output and is refused."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != REG_HEADER:
+        raise ValueError(f"first line is not {REG_HEADER!r}")
+    keys: dict[str, dict[str, tuple[str, Any]]] = {}
+    current: dict[str, tuple[str, Any]] | None = None
+    i = 1
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        while line.endswith("\\") and i < len(lines):
+            line = line[:-1] + lines[i].strip()
+            i += 1
+        stripped = line.strip()
+        if not stripped or stripped.startswith(";"):
+            continue
+        if stripped.startswith("[") and stripped.endswith("]"):
+            if stripped.startswith("[-"):
+                raise ValueError(f"a key deletion is not `reg export` output: {stripped[:80]}")
+            current = keys.setdefault(norm_key(stripped[1:-1]), {})
+            continue
+        if current is None:
+            raise ValueError(f"value before any key: {stripped[:80]!r}")
+        if stripped.startswith("@="):
+            name, raw = "", stripped[2:]
+        else:
+            m = re.match(r'"((?:[^"\\]|\\.)*)"=(.*)$', stripped, re.S)
+            if not m:
+                raise ValueError(f"not a registry value line: {stripped[:80]!r}")
+            name, raw = re.sub(r"\\(.)", r"\1", m.group(1)), m.group(2)
+        if raw == "-":
+            raise ValueError(f"a value deletion is not `reg export` output: {stripped[:80]}")
+        current[name.casefold()] = _reg_data(raw)
+    return keys
+
+
+# ---- auditpol -----------------------------------------------------------------------------------
+
+GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
+# `auditpol /get /r` prints the setting in the display language; /backup adds the number
+# (0 none, 1 success, 2 failure, 3 both), which is what lgsec prefers. Known texts:
+SETTING_TEXT = {
+    "no auditing": 0,
+    "success": 1,
+    "failure": 2,
+    "success and failure": 3,
+    "監査なし": 0,
+    "成功": 1,
+    "失敗": 2,
+    "成功および失敗": 3,
+}
+
+
+@lru_cache(maxsize=8)
+def parse_auditpol(text: str) -> dict[str, tuple[str, int | None, str]]:
+    """auditpol CSV (either form): {guid in lower case: (subcategory name, setting 0-3 or None
+    when the text is in an unknown language, setting text)}. Columns are taken by position
+    (the header is localised too): machine, target, subcategory, GUID, inclusion, exclusion
+    [, setting value]."""
+    out: dict[str, tuple[str, int | None, str]] = {}
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or len(rows[0]) < 6:
+        raise ValueError("not auditpol CSV output (expected 6 or 7 columns)")
+    for row in rows[1:]:
+        if len(row) < 6:
+            continue
+        m = GUID_RE.match(row[3].strip())
+        if not m:
+            continue  # option rows (Option:CrashOnAuditFail …) and blank lines
+        inclusion = row[4].strip()
+        numeric = len(row) >= 7 and row[6].strip().isdigit()
+        value = int(row[6]) if numeric else SETTING_TEXT.get(inclusion.casefold())
+        out[m.group(1).lower()] = (row[2].strip(), value, inclusion)
+    if not out:
+        raise ValueError("no subcategory row with a GUID")
+    return out
+
+
+# ---- ConvertTo-Json ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def parse_json(text: str) -> Any:
+    return json.loads(text)
+
+
+def as_list(value: Any) -> list:
+    """ConvertTo-Json prints a one-element array as the bare element, and $null as nothing."""
+    if value is None or value == "":
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+DATE_RE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+
+
+def ps_time(value: Any) -> datetime | None:
+    """A date as ConvertTo-Json prints it: '/Date(1700000000000)/' (Windows PowerShell 5.1),
+    ISO 8601 (PowerShell 7, or [string] of a DateTime in 'o' format), or an object with
+    DateTime/value (5.1 with -Depth); None for null."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        value = value.get("value") or value.get("DateTime")
+        if value is None:
+            return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    text = str(value).replace("\\/", "/")
+    m = DATE_RE.match(text)
+    if m:
+        moment = datetime.fromtimestamp(int(m.group(1)) / 1000, UTC)
+        return moment
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"not a date: {text!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def flag(value: Any) -> bool | None:
+    """A boolean as PowerShell prints it: true/false, 'True'/'False', 1/0 (a GpoBoolean enum:
+    1 True, 0 False, 2 NotConfigured -> None)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return {0: False, 1: True}.get(value)
+    if isinstance(value, str):
+        return {"true": True, "false": False, "1": True, "0": False}.get(value.strip().lower())
+    return None
+
+
+# ---- the evidence folder -----------------------------------------------------------------------
+
+
+def read_evidence_dir(path: str | Path) -> dict:
+    """Facts of one host from a folder written by lgsec-collect.ps1. A folder without a valid
+    manifest is an InputError naming it; a file the manifest lists that is missing or cannot be
+    decoded becomes an `errors` entry (its controls report `error`, never pass)."""
+    folder = Path(path)
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise InputError(
+            str(folder), MANIFEST, "not an lgsec evidence folder (no manifest written by lgsec-collect.ps1)"
+        )
+    try:
+        manifest = json.loads(decode(manifest_path.read_bytes(), str(manifest_path)))
+    except (ValueError, OSError) as exc:
+        raise InputError(str(manifest_path), "-", f"unreadable manifest: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(str(manifest_path), "format", f"must be {FORMAT!r}")
+    for field in ("computer", "collected"):
+        if not isinstance(manifest.get(field), str) or not manifest[field]:
+            raise InputError(str(manifest_path), field, "missing")
+    try:
+        collected = ps_time(manifest["collected"])
+    except ValueError as exc:
+        raise InputError(str(manifest_path), "collected", str(exc)) from exc
+    if collected is None or collected.tzinfo is None:
+        raise InputError(str(manifest_path), "collected", "must be a date and time with its offset")
+    errors = {str(k): str(v) for k, v in (manifest.get("errors") or {}).items()}
+    registry_keys = manifest.get("registry_keys") or {}
+    if not isinstance(registry_keys, dict):
+        raise InputError(str(manifest_path), "registry_keys", "must be a mapping of key -> file or null")
+    facts: dict[str, Any] = {
+        "platform": "windows",
+        "computer": manifest["computer"],
+        "collected_at": collected.timestamp(),
+        "collector": str(manifest.get("collector", "")),
+        "files": {},
+        "errors": errors,
+        "missing": [str(m) for m in manifest.get("missing") or []],
+        "registry_keys": registry_keys,
+    }
+    wanted = [*FILES, *(f for f in registry_keys.values() if f)]
+    for name in wanted:
+        if name in errors or name in facts["missing"]:
+            continue
+        target = folder / name
+        if not target.is_file():
+            errors[name] = f"{target}: file not in the evidence folder"
+            continue
+        try:
+            facts["files"][name] = decode(target.read_bytes(), str(target))
+        except (OSError, ValueError) as exc:
+            errors[name] = f"{target}: {exc}"
+    return facts
+
+
+def evidence_hosts(path: str | Path) -> dict[str, Path]:
+    """DIR is one host's evidence folder (it holds the manifest) or a folder of them, one
+    subfolder per host; host name = the subfolder's name. InputError when none is found."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise InputError(str(folder), "-", "evidence folder not found")
+    if (folder / MANIFEST).is_file():
+        return {folder.resolve().name: folder}
+    hosts = {p.name: p for p in sorted(folder.iterdir()) if p.is_dir() and (p / MANIFEST).is_file()}
+    if not hosts:
+        raise InputError(str(folder), MANIFEST, "no host evidence folder (a folder holding lgsec-evidence.json) in it")
+    return hosts
+
+
+# ---- access from checks ---------------------------------------------------------------------
+
+
+def now(ctx: Ctx) -> datetime:
+    """When the evidence was collected (offline evidence is judged as of that moment)."""
+    return datetime.fromtimestamp(float(ctx.fact("collected_at")), UTC)
+
+
+def secpol(ctx: Ctx) -> dict[str, dict[str, str]]:
+    try:
+        return parse_inf(ctx.file("secedit.inf"))
+    except ValueError as exc:
+        raise Unreadable(f"secedit.inf: {exc}") from exc
+
+
+def system_access(ctx: Ctx, key: str) -> int | None:
+    """An integer of [System Access] (None when the template does not set it)."""
+    value = secpol(ctx)["System Access"].get(key)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise Unreadable(f"secedit.inf: [System Access] {key} = {value!r} is not a number") from exc
+
+
+def privilege(ctx: Ctx, right: str) -> list[str]:
+    """SIDs holding a user right ([Privilege Rights]); [] when nobody holds it."""
+    return sids(secpol(ctx).get("Privilege Rights", {}).get(right, ""))
+
+
+def _reg_file(ctx: Ctx, key: str) -> tuple[str | None, str]:
+    """The evidence file that covers a key and the exported root's name; (None, root) when the
+    root key is absent on the host. Unreadable when no collected key covers it."""
+    want = norm_key(key)
+    roots = ctx.facts.get("registry_keys") or {}
+    for root, name in sorted(roots.items(), key=lambda kv: -len(kv[0])):
+        nroot = norm_key(root)
+        if want == nroot or want.startswith(nroot + "\\"):
+            return name, root
+    raise Unreadable(f"registry key {key} was not collected")
+
+
+def reg_key(ctx: Ctx, key: str) -> dict[str, tuple[str, Any]] | None:
+    """Values of a registry key (None when the key does not exist on the host)."""
+    name, _root = _reg_file(ctx, key)
+    if name is None:
+        return None
+    try:
+        return parse_reg(ctx.file(name)).get(norm_key(key))
+    except ValueError as exc:
+        raise Unreadable(f"{name}: {exc}") from exc
+
+
+def reg_subkeys(ctx: Ctx, key: str) -> dict[str, dict[str, tuple[str, Any]]]:
+    """Direct subkeys of a key -> their values ({} when the key is absent)."""
+    name, _root = _reg_file(ctx, key)
+    if name is None:
+        return {}
+    try:
+        keys = parse_reg(ctx.file(name))
+    except ValueError as exc:
+        raise Unreadable(f"{name}: {exc}") from exc
+    prefix = norm_key(key) + "\\"
+    return {k[len(prefix) :]: v for k, v in keys.items() if k.startswith(prefix) and "\\" not in k[len(prefix) :]}
+
+
+def reg_value(ctx: Ctx, key: str, value: str) -> Any:
+    """A registry value's data (None when the value or its key is absent)."""
+    values = reg_key(ctx, key)
+    if values is None or value.casefold() not in values:
+        return None
+    return values[value.casefold()][1]
+
+
+def reg_where(key: str, value: str, data: Any) -> str:
+    shown = "absent" if data is None else data
+    return f"{key}\\{value} = {shown}"
+
+
+def data(ctx: Ctx, name: str) -> Any:
+    """A ConvertTo-Json evidence file, parsed (Unreadable naming the file when it is not JSON)."""
+    text = ctx.file(name)
+    try:
+        return parse_json(text.strip()) if text.strip() else None
+    except ValueError as exc:
+        raise Unreadable(f"{name}: not JSON ({exc})") from exc
+
+
+def records(ctx: Ctx, name: str) -> list[dict]:
+    items = as_list(data(ctx, name))
+    if not all(isinstance(i, dict) for i in items):
+        raise Unreadable(f"{name}: expected a list of objects")
+    return items
+
+
+def os_info(ctx: Ctx) -> dict:
+    info = data(ctx, "os.json")
+    if not isinstance(info, dict) or not str(info.get("CurrentBuild", "")).isdigit():
+        raise Unreadable("os.json: no CurrentBuild")
+    return info
+
+
+def users(ctx: Ctx) -> list[dict]:
+    out = records(ctx, "users.json")
+    for u in out:
+        if not isinstance(u.get("SID"), str) or not u["SID"].startswith("S-1-"):
+            raise Unreadable(f"users.json: account {u.get('Name')!r} has no SID string")
+    return out
+
+
+def rid(sid: str) -> int | None:
+    last = sid.rsplit("-", 1)[-1]
+    return int(last) if sid.startswith("S-1-5-21-") and last.isdigit() else None
+
+
+def builtin_account(ctx: Ctx, number: int) -> dict | None:
+    """The built-in account with this RID (500 Administrator, 501 Guest) of the local domain."""
+    found = [u for u in users(ctx) if rid(u["SID"]) == number]
+    return found[0] if found else None
+
+
+def group(ctx: Ctx, sid: str) -> dict:
+    for g in records(ctx, "groups.json"):
+        if g.get("SID") == sid:
+            members = as_list(g.get("Members"))
+            for m in members:
+                if not isinstance(m, dict) or not isinstance(m.get("SID"), str):
+                    raise Unreadable(f"groups.json: a member of {sid} has no SID string")
+            return {**g, "Members": members}
+    raise Unreadable(f"groups.json: group {sid} not collected")
+
+
+def member_label(member: dict) -> str:
+    return f"{member.get('Name') or '?'} ({member['SID']})"
+
+
+def member_matches(member: dict, names: list[str]) -> bool:
+    """A member is named by SID, by DOMAIN\\name or by its name alone (case-insensitive)."""
+    wanted = {str(n).casefold() for n in names}
+    full = str(member.get("Name") or "").casefold()
+    return member["SID"].casefold() in wanted or full in wanted or full.rsplit("\\", 1)[-1] in wanted
+
+
+def fmt_time(moment: datetime | None) -> str:
+    return "never" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def days_between(later: datetime, earlier: datetime) -> float:
+    return (later - earlier) / timedelta(days=1)

@@ -1,0 +1,323 @@
+"""Windows: the readers on the formats Windows writes, every W control on its pass/fail fixture
+pair, the same verdicts on a Japanese-language host, and bad evidence never passing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import row_for, status_of
+from windows_fixtures import BASES, WIN_FIXTURES, fixture_facts, fixture_files, load_overlay, materialise
+
+from lgsec import windows as win
+from lgsec.checks import load_all
+from lgsec.errors import InputError
+from lgsec.evaluate import evaluate_host
+
+FIXTURES = fixture_files()
+IDS = [f"{p.parent.name}/{p.stem}" for p in FIXTURES]
+
+
+def windows_controls(catalog) -> list[str]:
+    return [c.id for c in catalog if "windows" in c.platforms]
+
+
+def evaluate(catalog, facts, hostvars=None, **kw):
+    return evaluate_host(catalog, "pc-somu-014", facts, hostvars or {}, source="evidence", **kw)
+
+
+# ---- every W control: pass/fail fixtures, English and Japanese host -----------------------------
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=IDS)
+@pytest.mark.parametrize("base", BASES)
+def test_fixture_gives_its_verdict_on_both_languages(catalog, tmp_path, path, base):
+    facts, hostvars, overlay = fixture_facts(path, tmp_path, base)
+    row = status_of(catalog, facts, path.parent.name, hostvars)
+    assert row["status"] == path.stem, f"{path} on {base}: {row['actual']}"
+    assert row["evidence"], "a verdict cites where it read its value"
+    if path.stem == "fail":
+        assert overlay.get("expect_actual"), f"{path}: say what the fail row must name (expect_actual)"
+        for offending in overlay["expect_actual"]:
+            assert offending in row["actual"], f"{base}: {offending!r} not in {row['actual']!r}"
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=IDS)
+def test_fixture_says_what_it_is(path):
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("_fixture: "), path
+    overlay = yaml.safe_load(text)
+    assert "constructed from the documented format" in overlay["_fixture"] or "recorded on" in overlay["_fixture"]
+    assert "learn.microsoft.com" in overlay["_fixture"], "a constructed fixture cites the format's documentation"
+    assert overlay["base"] in BASES
+
+
+def test_every_windows_control_has_a_check_and_a_fixture_pair(catalog):
+    """Each W control (catalog platforms include windows) has a check and a pass/fail fixture
+    pair; PW-TEMP (manual) is the provisioning playbook's."""
+    checks = load_all()
+    missing = []
+    for cid in windows_controls(catalog):
+        automation = catalog[cid].automation
+        if automation == "manual":
+            continue
+        if cid == "WIPE-RECORDED":  # decommissioning: a playbook, not a running host's state
+            continue
+        if (cid, "windows") not in checks:
+            missing.append(f"{cid}: check")
+        for kind in ("pass", "fail"):
+            if not (WIN_FIXTURES / cid / f"{kind}.yml").is_file():
+                missing.append(f"{cid}: {kind}.yml")
+    assert not missing, missing
+
+
+# ---- the stock host and the Japanese host -----------------------------------------------------
+
+
+def base_facts(name: str) -> dict:
+    return win.read_evidence_dir(WIN_FIXTURES / name)
+
+
+def test_japanese_host_gives_the_same_verdicts(catalog):
+    """Same PC, Japanese display language: localised group names (管理者), auditpol names and
+    texts, command output, UTF-16LE JSON — every control's status and actual value unchanged."""
+    hostvars = {"lgsec_mobile": True}
+    en = {r["control"]: (r["status"], r["actual"]) for r in evaluate(catalog, base_facts(BASES[0]), hostvars)}
+    ja = {r["control"]: (r["status"], r["actual"]) for r in evaluate(catalog, base_facts(BASES[1]), hostvars)}
+    assert en == ja
+    assert set(en) == set(windows_controls(catalog))
+    ja_facts = base_facts(BASES[1])
+    assert "管理者" in ja_facts["files"]["groups.json"] and "ログオン" in ja_facts["files"]["auditpol.csv"]
+
+
+def test_stock_pc_is_not_hardened(catalog):
+    rows = evaluate(catalog, base_facts(BASES[0]), {"lgsec_mobile": True})
+    got = {r["control"]: r["status"] for r in rows}
+    passing = {
+        "ID-UNUSED",
+        "SW-UNAPPROVED",
+        "SW-INVENTORY",
+        "SW-SUPPORTED",
+        "SW-PATCHED",
+        "AV-RESIDENT",
+        "AV-CURRENT",
+        "TIME-SYNC",
+    }
+    assert {c for c, s in got.items() if s == "pass"} == passing
+    assert got["PW-TEMP"] == "manual" and got["WIPE-RECORDED"] == "manual"
+    assert {c for c, s in got.items() if s == "fail"} == set(got) - passing - {"PW-TEMP", "WIPE-RECORDED"}
+    assert row_for(rows, "PRIV-MEMBERS")["actual"].startswith("not approved: PC-SOMU-014\\somu-admin (S-1-5-21-")
+    assert "windows-enterprise 26100" in row_for(rows, "SW-SUPPORTED")["evidence"][0]
+    assert all(r["source"] == "evidence" and r["platform"] == "windows" for r in rows)
+
+
+def test_live_facts_have_the_evidence_shape(catalog):
+    """The live gather returns the same dict (JSON over WinRM): a JSON round trip judges the same."""
+    facts = base_facts(BASES[0])
+    again = json.loads(json.dumps(facts))
+    assert [r["status"] for r in evaluate(catalog, facts)] == [r["status"] for r in evaluate(catalog, again)]
+
+
+# ---- readers: encodings and formats ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xff\xfe" + "管理者 x".encode("utf-16-le"),
+        b"\xfe\xff" + "管理者 x".encode("utf-16-be"),
+        b"\xef\xbb\xbf" + "管理者 x".encode(),
+        "管理者 x".encode(),
+        "管理者 x".encode("cp932"),
+        "管理者 x".encode("utf-16-le"),
+    ],
+    ids=["utf16le-bom", "utf16be-bom", "utf8-bom", "utf8", "cp932", "utf16le-no-bom"],
+)
+def test_decode_every_encoding_windows_writes(data):
+    assert win.decode(data, "f") == "管理者 x"
+
+
+def test_decode_refuses_what_is_not_text():
+    with pytest.raises(ValueError, match=r"garbled\.json: not text"):
+        win.decode(b"\xff\xfe\x00\xd8", "garbled.json")
+
+
+def test_secedit_inf_sections_and_sids():
+    inf = win.parse_inf(
+        "[Unicode]\r\nUnicode=yes\r\n[System Access]\r\nMinimumPasswordLength = 14\r\n"
+        'NewAdministratorName = "lg-kanri"\r\n'
+        "[Registry Values]\r\nMACHINE\\System\\CurrentControlSet\\Control\\Lsa\\LimitBlankPasswordUse=4,1\r\n"
+        "[Privilege Rights]\r\nSeRemoteInteractiveLogonRight = *S-1-5-32-544,*S-1-5-32-555\r\n"
+    )
+    assert inf["System Access"] == {"MinimumPasswordLength": "14", "NewAdministratorName": "lg-kanri"}
+    assert inf["Registry Values"]["MACHINE\\System\\CurrentControlSet\\Control\\Lsa\\LimitBlankPasswordUse"] == "4,1"
+    assert win.sids(inf["Privilege Rights"]["SeRemoteInteractiveLogonRight"]) == ["S-1-5-32-544", "S-1-5-32-555"]
+    with pytest.raises(ValueError, match="System Access"):
+        win.parse_inf("[Unicode]\nUnicode=yes\n")
+
+
+def test_reg_export_value_types():
+    text = (
+        "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Test]\r\n"
+        '@="default"\r\n"Str"="a \\"quoted\\" C:\\\\path"\r\n"Dw"=dword:000000ff\r\n'
+        '"Exp"=hex(2):25,00,53,00,79,00,73,00,74,00,65,00,6d,00,52,00,6f,00,6f,00,74,00,25,\\\r\n'
+        "  00,00,00\r\n"
+        '"Multi"=hex(7):61,00,00,00,62,00,00,00,00,00\r\n"Q"=hex(b):01,00,00,00,00,00,00,00\r\n"Bin"=hex:de,ad\r\n'
+    )
+    values = win.parse_reg(text)[win.norm_key(r"HKLM\software\test")]
+    assert values[""] == ("REG_SZ", "default")
+    assert values["str"] == ("REG_SZ", 'a "quoted" C:\\path')
+    assert values["dw"] == ("REG_DWORD", 255)
+    assert values["exp"] == ("REG_EXPAND_SZ", "%SystemRoot%")
+    assert values["multi"] == ("REG_MULTI_SZ", ["a", "b"])
+    assert values["q"] == ("REG_QWORD", 1)
+    assert values["bin"] == ("REG_BINARY", "dead")
+    with pytest.raises(ValueError, match="first line"):
+        win.parse_reg("REGEDIT4\r\n")
+    with pytest.raises(ValueError, match="deletion"):
+        win.parse_reg("Windows Registry Editor Version 5.00\r\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n")
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        ("PC01,System,Logon,{0CCE9215-69AE-11D9-BED3-505054503030},Success and Failure,", 3),
+        ("PC01,システム,ログオン,{0CCE9215-69AE-11D9-BED3-505054503030},成功および失敗,", 3),
+        ("PC01,System,Logon,{0cce9215-69ae-11d9-bed3-505054503030},Success,,1", 1),
+        ("PC01,System,Logon,{0CCE9215-69AE-11D9-BED3-505054503030},Réussite et échec,", None),
+    ],
+    ids=["get-r-en", "get-r-ja", "backup", "get-r-unknown-language"],
+)
+def test_auditpol_matched_by_guid_in_any_language(line, value):
+    header = "Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting\r\n"
+    parsed = win.parse_auditpol(header + line + "\r\n")
+    assert parsed["0cce9215-69ae-11d9-bed3-505054503030"][1] == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "/Date(1795137300000)/",
+        "\\/Date(1795137300000)\\/",
+        "2026-11-20T10:15:00+09:00",
+        "2026-11-20T01:15:00Z",
+        {"value": "/Date(1795137300000)/", "DateTime": "2026年11月20日 10:15:00"},
+    ],
+)
+def test_powershell_dates(value):
+    assert win.ps_time(value).timestamp() == 1795137300
+
+
+def test_convertto_json_single_object_and_null():
+    assert win.as_list({"a": 1}) == [{"a": 1}]
+    assert win.as_list(None) == []
+    assert win.flag("True") is True and win.flag(0) is False and win.flag(2) is None
+
+
+# ---- bad evidence: an error row or an InputError naming the file, never pass -------------------
+
+
+def folder(tmp_path: Path, name: str = "PC-SOMU-014") -> Path:
+    return shutil.copytree(WIN_FIXTURES / BASES[0], tmp_path / name)
+
+
+@pytest.mark.parametrize(
+    ("name", "control"),
+    [
+        ("secedit.inf", "PW-LENGTH"),
+        ("registry/02-cv-policies.reg", "SCREEN-LOCK"),
+        ("auditpol.csv", "LOG-AUDIT"),
+        ("users.json", "PRIV-DEFAULT-ID"),
+        ("defender.json", "AV-RESIDENT"),
+    ],
+)
+def test_missing_or_garbled_file_is_an_error_naming_it(catalog, tmp_path, name, control):
+    missing = folder(tmp_path, "missing")
+    (missing / name).unlink()
+    row = status_of(catalog, win.read_evidence_dir(missing), control)
+    assert row["status"] == "error" and name in row["actual"] and "not in the evidence folder" in row["actual"]
+    garbled = folder(tmp_path, "garbled")
+    (garbled / name).write_bytes(b"\xff\xfe" + "}{ not what Windows writes".encode("utf-16-le"))
+    row = status_of(catalog, win.read_evidence_dir(garbled), control)
+    assert row["status"] == "error" and name in row["actual"]
+
+
+def test_collector_error_is_reported(catalog, tmp_path):
+    error = "Get-BitLockerVolume: not recognized (no BitLocker feature)"
+    overlay = {"base": BASES[0], "remove": ["bitlocker.json"], "manifest": {"errors": {"bitlocker.json": error}}}
+    facts = win.read_evidence_dir(materialise(overlay, tmp_path / "pc"))
+    row = status_of(catalog, facts, "DISK-ENCRYPTED", {"lgsec_mobile": True})
+    assert row["status"] == "error" and "no BitLocker feature" in row["actual"]
+
+
+def test_registry_key_not_collected_is_an_error(catalog, tmp_path):
+    overlay = {"base": BASES[0], "manifest": {"registry_keys": {}}}
+    row = status_of(catalog, win.read_evidence_dir(materialise(overlay, tmp_path / "pc")), "AUTORUN")
+    assert row["status"] == "error" and "was not collected" in row["actual"]
+
+
+def test_registry_key_absent_on_the_host_is_judged(catalog, tmp_path):
+    keys = {**load_manifest()["registry_keys"], "HKLM\\SOFTWARE\\Policies": None}
+    overlay = {"base": BASES[0], "remove": ["registry/03-policies.reg"], "manifest": {"registry_keys": keys}}
+    row = status_of(catalog, win.read_evidence_dir(materialise(overlay, tmp_path / "pc")), "USB-STORAGE")
+    assert row["status"] == "fail" and row["actual"] == "Deny_All = absent"
+
+
+def test_usb_deny_all_passes_without_an_allow_list(catalog, tmp_path):
+    policy = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\RemovableStorageDevices"
+    overlay = {"base": BASES[1], "append": {"registry/03-policies.reg": f'[{policy}]\n"Deny_All"=dword:00000001\n'}}
+    row = status_of(catalog, win.read_evidence_dir(materialise(overlay, tmp_path / "pc")), "USB-STORAGE")
+    assert row["status"] == "pass"
+
+
+def load_manifest() -> dict:
+    return json.loads(win.decode((WIN_FIXTURES / BASES[0] / win.MANIFEST).read_bytes(), "manifest"))
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda m: m.pop("format"), "format"),
+        (lambda m: m.update(collected="yesterday"), "collected"),
+        (lambda m: m.pop("computer"), "computer"),
+    ],
+)
+def test_bad_manifest_is_an_input_error(tmp_path, change, field):
+    target = folder(tmp_path)
+    manifest = load_manifest()
+    change(manifest)
+    (target / win.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        win.read_evidence_dir(target)
+    assert err.value.field == field and win.MANIFEST in err.value.where
+
+
+def test_evidence_hosts_one_folder_or_a_folder_of_hosts(tmp_path):
+    one = folder(tmp_path / "single", "PC-SOMU-014")
+    assert win.evidence_hosts(one) == {"PC-SOMU-014": one}
+    many = tmp_path / "all"
+    a, b = folder(many, "PC-A"), folder(many, "PC-B")
+    (many / "notes").mkdir()
+    assert win.evidence_hosts(many) == {"PC-A": a, "PC-B": b}
+    with pytest.raises(InputError, match="no host evidence folder"):
+        win.evidence_hosts(tmp_path / "all" / "notes")
+
+
+def test_fixture_overlay_must_match(tmp_path):
+    """An overlay whose text is not in the base file fails loudly (a fixture cannot silently not apply)."""
+    overlay = load_overlay(WIN_FIXTURES / "PW-LENGTH" / "pass.yml")
+    overlay["replace"] = {"secedit.inf": [["MinimumPasswordLength = 99", "x"]]}
+    with pytest.raises(AssertionError, match="found 0 times"):
+        materialise(overlay, tmp_path / "pc")
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_base_says_it_is_constructed(base):
+    manifest = json.loads(win.decode((WIN_FIXTURES / base / win.MANIFEST).read_bytes(), base))
+    assert manifest["_fixture"].startswith("constructed from the documented format")
+    assert (WIN_FIXTURES / base / "secedit.inf").read_bytes().startswith(b"\xff\xfe")
+    reg = win.decode((WIN_FIXTURES / base / "registry" / "01-lsa.reg").read_bytes(), base)
+    assert reg.startswith("Windows Registry Editor Version 5.00\r\n") and "; constructed" in reg
