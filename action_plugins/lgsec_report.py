@@ -36,7 +36,7 @@ try:
     import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lgsec import report
+from lgsec import network, report
 from lgsec.catalog import load_catalog
 from lgsec.errors import InputError
 from lgsec.evaluate import evaluate_host, failed_host
@@ -86,7 +86,8 @@ class ActionModule(ActionBase):
             if problem:
                 rows += failed_host(catalog, host, hvars, *problem, only=only)
             else:
-                rows += evaluate_host(catalog, host, gathered["lgsec_facts"], hvars, only=only)
+                facts = gathered["lgsec_facts"]
+                rows += network.with_last_change(evaluate_host(catalog, host, facts, hvars, only=only), facts)
         data = report.build(rows, started=started, inventory=args.get("inventory", ""), mode="audit")
         path = report.write(data, args["outdir"])
         return {

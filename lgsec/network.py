@@ -108,8 +108,14 @@ def parse(text: str, vendor: str, source: str) -> Config:
 
 
 def from_facts(facts: dict) -> Config:
-    """The parsed configuration of a device's facts ({platform: network, vendor, running_config})."""
-    return parse(facts["running_config"], facts.get("vendor", "ios"), facts.get("source", "running-config"))
+    """The parsed configuration of a device's facts ({platform: network, running_config, vendor or
+    network_os (ansible_network_os)})."""
+    vendor = facts.get("vendor") or NETWORK_OS.get(facts.get("network_os") or "cisco.ios.ios")
+    if vendor not in VENDORS:
+        raise ValueError(
+            f"network OS {facts.get('network_os')!r} is not one lgsec reads (known: {', '.join(NETWORK_OS)})"
+        )
+    return parse(facts["running_config"], vendor, facts.get("source", "running-config"))
 
 
 def is_access_port(iface) -> bool:

@@ -1,0 +1,48 @@
+"""lgsec_network_plan: the network_device role's changes, computed by the audit's own model
+(lgsec/network.py) from the device's running configuration, so check mode shows exactly the
+findings of `lgsec audit` and a compliant device gets no change at all."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+try:
+    import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
+except ImportError:  # a plain checkout: the package stands beside the playbooks
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from lgsec import network
+from lgsec.catalog import load_catalog
+from lgsec.evaluate import params_for
+
+
+def lgsec_network_plan(running: str, variables: dict, operator: str = "", enable_secret_given: bool = False) -> dict:
+    """{vendor, text: {control id: configuration text}, commands: [...], blockers: [...]}.
+    `variables`: the role's lgsec_* variables and ansible_network_os."""
+    catalog = load_catalog()
+    vendor = network.vendor_of(variables, where="network_device role")
+    cfg = network.Config(running, vendor, "running-config")
+    params = {c.id: params_for(c, variables) for c in catalog}
+    cmds = network.plan(cfg, params, operator)
+    blockers = network.blockers(cfg, params)
+    if enable_secret_given:
+        blockers = [b for b in blockers if "no enable secret" not in b]
+    controls = dict.fromkeys(c.control for c in cmds)
+    return {
+        "vendor": vendor,
+        "text": {cid: network.render([c for c in cmds if c.control == cid]) for cid in controls},
+        "commands": [{"control": c.control, "parent": c.parent, "line": c.line} for c in cmds],
+        "blockers": blockers,
+        "enable_secret_missing": vendor == "ios" and cfg.first(r"^enable (algorithm-type \S+ )?secret ") is None,
+    }
+
+
+def lgsec_network_last_change(host: str, store: str) -> dict | None:
+    """The device's last configuration change recorded by playbooks/backup_network.yml."""
+    return network.last_change(store, host)
+
+
+class FilterModule:
+    def filters(self):
+        return {"lgsec_network_plan": lgsec_network_plan, "lgsec_network_last_change": lgsec_network_last_change}
