@@ -10,7 +10,7 @@ from typing import Any
 
 from lgsec import eol
 from lgsec.catalog import CLASSES, PLATFORMS, Catalog, Control, check_value, var_name
-from lgsec.checks import CHECKS, Ctx, Unreadable, Verdict, load_all
+from lgsec.checks import CHECKS, VALIDATORS, Ctx, Unreadable, Verdict, load_all
 from lgsec.errors import InputError
 
 # Inventory groups that give a host its importance class (第10条); I is the most important.
@@ -27,6 +27,7 @@ CONNECTION_PLATFORM = {
 def validate_hostvars(catalog: Catalog, host: str, hostvars: dict, source: str = "inventory") -> None:
     """Every lgsec_<control>_<param> variable must name a known parameter with the right type."""
     known = catalog.variables()
+    load_all()  # the checks' modules register the parameters' input validators
     prefixes = {var_name(c.id, ""): c for c in catalog}
     for name, value in hostvars.items():
         if not name.startswith("lgsec_"):
@@ -35,6 +36,8 @@ def validate_hostvars(catalog: Catalog, host: str, hostvars: dict, source: str =
         if name in known:
             control, param = known[name]
             problem = check_value(value, param)
+            if not problem and (control.id, param.name) in VALIDATORS:
+                problem = VALIDATORS[(control.id, param.name)](value)
             if problem:
                 raise InputError(where, name, f"{control.id} parameter {param.name} {problem}")
             continue
@@ -113,13 +116,16 @@ def row(host: str, control: Control, verdict: Verdict, platform: str, klass: str
 
 
 def judge(control: Control, ctx: Ctx, platform: str, klass: str | None, mobile: bool) -> Verdict:
+    """The control's verdict, by the check of the host's platform or of one it adds
+    (lgsec_platforms: a mail server is a Linux host whose mail controls have mail checks)."""
     if klass is not None and klass not in control.classes:
         return Verdict("not_applicable", f"applies to 重要性 {', '.join(control.classes)}", f"host is 重要性{klass}")
     if control.mobile_only and not mobile:
         return Verdict("not_applicable", "applies to mobile devices", "host not marked lgsec_mobile")
     if control.automation == "manual":
         return Verdict("manual", control.manual_note or "attested by a person", "not machine-checkable")
-    fn = CHECKS.get((control.id, platform))
+    platforms = [platform, *ctx.hostvars.get("lgsec_platforms", [])]
+    fn = next((CHECKS[(control.id, p)] for p in platforms if (control.id, p) in CHECKS), None)
     if fn is None:
         return Verdict("manual", "no automated probe yet", f"lgsec does not check {control.id} on {platform} yet")
     try:

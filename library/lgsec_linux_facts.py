@@ -40,6 +40,14 @@ options:
     type: list
     elements: str
     default: []
+  mail:
+    description:
+      - The host is a mail server (C(lgsec_platforms) names C(mail)): also read section G and
+        AV-GATEWAY's facts (area M below), Postfix's effective configuration through C(postconf),
+        its alias maps as Postfix sees them (C(postalias -s)/C(postmap -s)) and users' C(.forward)
+        files, returned under C(mail), C(commands) and C(files).
+    type: bool
+    default: false
 notes:
   - Supports check mode; it never changes anything.
   - Root is needed to read /etc/shadow, sudoers and C(sshd -T); without it those facts are errors.
@@ -73,6 +81,7 @@ lgsec_facts:
     lastlog: {description: User to last login Unix time (absent = never), type: dict}
     commands: {description: Name to rc, stdout, stderr of read-only commands, type: dict}
     errors: {description: What could not be read, and why, type: dict}
+    mail: {description: "Mail servers only: the homes searched for .forward files, the alias maps listed", type: dict}
 """
 
 import glob
@@ -579,7 +588,114 @@ def read_clamav(facts):
     facts["commands"]["clamd PING"] = clamd_ping(conf, active)
 
 
-def gather(extra_files=(), backup_units=(), stamp_files=()):
+# M. mail server (only with mail: true, hosts with lgsec_platforms [mail]). Postfix's EFFECTIVE
+# configuration: `postconf -x` of the parameters the checks judge (defaults included, $names
+# expanded), master.cf services and their -o overrides; the alias maps as Postfix reads them
+# (their database, not the source text); users' .forward files (addresses, not secrets).
+POSTCONF_PARAMS = (
+    # MAIL-NO-RELAY
+    "mynetworks",
+    "smtpd_relay_restrictions",
+    "smtpd_recipient_restrictions",
+    "smtpd_sasl_auth_enable",
+    "smtpd_sasl_type",
+    "smtpd_sasl_path",
+    # MAIL-SIZE-LIMIT, MAIL-MAILBOX-LIMIT
+    "message_size_limit",
+    "mailbox_size_limit",
+    "mailbox_transport",
+    "virtual_mailbox_domains",
+    "virtual_mailbox_limit",
+    "virtual_transport",
+    # MAIL-RATE-LIMIT
+    "anvil_rate_time_unit",
+    "smtpd_client_connection_rate_limit",
+    "smtpd_client_message_rate_limit",
+    "smtpd_client_recipient_rate_limit",
+    "smtpd_client_event_limit_exceptions",
+    "smtpd_recipient_limit",
+    # MAIL-NO-AUTOFORWARD
+    "alias_maps",
+    "virtual_alias_maps",
+    "forward_path",
+    "mydestination",
+    "virtual_alias_domains",
+    # MAIL-TLS
+    "smtpd_tls_security_level",
+    "smtpd_tls_cert_file",
+    "smtpd_tls_key_file",
+    "smtpd_tls_chain_files",
+    "smtpd_tls_protocols",
+    "smtpd_tls_mandatory_protocols",
+    "smtp_tls_security_level",
+    "smtp_tls_protocols",
+    "smtp_tls_mandatory_protocols",
+    # AV-GATEWAY
+    "smtpd_milters",
+    "non_smtpd_milters",
+    "milter_default_action",
+    "queue_directory",  # a chrooted smtpd's unix: milter path is relative to it
+)
+MAIL_COMMANDS = {
+    "postconf -n": ["postconf", "-n"],
+    "postconf -x": ["postconf", "-x", *POSTCONF_PARAMS],
+    "postconf -M": ["postconf", "-M"],
+    "postconf -P -x": ["postconf", "-P", "-x"],
+    "systemctl show clamav-milter": [
+        "systemctl",
+        "show",
+        "clamav-milter.service",
+        "-p",
+        "Id,LoadState,ActiveState,SubState,UnitFileState",
+    ],
+}
+MAIL_FILES = ("/etc/clamav/clamav-milter.conf",)
+LISTABLE_MAPS = ("hash", "lmdb", "cdb", "btree", "dbm")  # postalias/postmap -s list them
+
+
+def postconf_values(stdout):
+    """`name = value` lines of postconf into a dict."""
+    values = {}
+    for line in stdout.splitlines():
+        name, sep, value = line.partition(" =")
+        if sep:
+            values[name.strip()] = value.strip()
+    return values
+
+
+def read_mail(facts):
+    """Section G and AV-GATEWAY: postconf, the alias maps' entries, users' .forward files."""
+    for path in MAIL_FILES:
+        read_text(path, facts)
+    run_commands(facts, MAIL_COMMANDS)
+    mail = facts["mail"] = {"alias_maps": [], "forward_homes": []}
+    values = postconf_values((facts["commands"].get("postconf -x") or {}).get("stdout", ""))
+    for param, tool in (("alias_maps", "postalias"), ("virtual_alias_maps", "postmap")):
+        for table in re.split(r"[\s,]+", values.get(param, "")):
+            table = table.removeprefix("proxy:")
+            if not table:
+                continue
+            kind, _, _name = table.partition(":")
+            if kind not in LISTABLE_MAPS:
+                facts["errors"][f"{tool} -s {table}"] = f"{param}: a {kind} table is not listed by lgsec"
+                continue
+            run_commands(facts, {f"{tool} -s {table}": [tool, "-s", table]})
+            mail["alias_maps"].append(f"{tool} -s {table}")
+    for line in facts["files"].get("/etc/passwd", "").splitlines():
+        fields = line.split(":")
+        home = fields[5] if len(fields) >= 7 else ""
+        if not home.startswith("/") or home == "/" or home in mail["forward_homes"] or not os.path.isdir(home):
+            continue
+        mail["forward_homes"].append(home)
+        if not os.access(home, os.R_OK | os.X_OK):
+            facts["errors"][home + "/.forward"] = "permission denied: cannot list the home directory"
+            continue
+        for path in sorted(glob.glob(os.path.join(glob.escape(home), ".forward*"))):
+            if os.path.isfile(path):
+                read_text(path, facts)
+
+
+def gather(extra_files=(), backup_units=(), stamp_files=(), mail=False):
     facts = {
         "schema": SCHEMA,
         "platform": "linux",
@@ -609,6 +725,8 @@ def gather(extra_files=(), backup_units=(), stamp_files=()):
     run_commands(facts)
     read_clamav(facts)
     read_backup(facts, backup_units, stamp_files)
+    if mail:
+        read_mail(facts)
     return facts
 
 
@@ -618,11 +736,12 @@ def main():
             "extra_files": {"type": "list", "elements": "str", "default": []},
             "backup_units": {"type": "list", "elements": "str", "default": []},
             "stamp_files": {"type": "list", "elements": "str", "default": []},
+            "mail": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     params = module.params
-    facts = gather(params["extra_files"], params["backup_units"], params["stamp_files"])
+    facts = gather(params["extra_files"], params["backup_units"], params["stamp_files"], params["mail"])
     module.exit_json(changed=False, lgsec_facts=facts)
 
 

@@ -104,6 +104,23 @@ def check(control_id: str, platform: str) -> Callable[[CheckFn], CheckFn]:
     return register
 
 
+# Input checks beyond a parameter's type and range (catalog), by (control id, parameter): a
+# function of the host variable's value returning why it is refused, or None. Validation
+# (lgsec.evaluate.validate_hostvars) runs them, so a refused value stops the run before any host is touched.
+ValidatorFn = Callable[[Any], str | None]
+VALIDATORS: dict[tuple[str, str], ValidatorFn] = {}
+
+
+def validator(control_id: str, param: str) -> Callable[[ValidatorFn], ValidatorFn]:
+    """Register an input check for one control parameter (MAIL-NO-RELAY mynetworks)."""
+
+    def register(fn: ValidatorFn) -> ValidatorFn:
+        VALIDATORS[(control_id, param)] = fn
+        return fn
+
+    return register
+
+
 def load_all() -> dict[tuple[str, str], CheckFn]:
     """Import every platform's checks (they register themselves) and return the registry."""
     import importlib

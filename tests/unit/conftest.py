@@ -11,6 +11,8 @@ a recorded base (tests/fixtures/linux/base-debian12.json). Overlay keys:
   lastlog        user -> last login, Unix time
   commands       command name -> {rc, stdout, stderr}, replacing the recorded result
   vars           host variables of the host (lgsec_*)
+  postconf       mail servers (tests/fixtures/mail): Postfix parameter -> effective value, set in
+                 the recorded `postconf -x` (`name/type/param`: a master.cf -o, in `postconf -P -x`)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from lgsec.evaluate import evaluate_host
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "linux"
 OVERLAY_KEYS = {"_fixture", "base", "expect_actual", "files", "shadow", "lastlog", "commands", "vars"}
+OVERLAY_KEYS |= {"postconf"}  # mail servers
 
 # Section A Linux controls with an automated check; each has a pass/fail fixture pair.
 SECTION_A_CHECKED = (
@@ -48,13 +51,13 @@ SECTION_A_CHECKED = (
 
 
 @cache
-def _base(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+def _base(name: str, folder: Path = FIXTURES) -> dict:
+    return json.loads((folder / name).read_text(encoding="utf-8"))
 
 
-def load_base(name: str = "base-debian12.json") -> dict:
+def load_base(name: str = "base-debian12.json", folder: Path = FIXTURES) -> dict:
     """A recorded base, as a fresh copy the test may change."""
-    return copy.deepcopy(_base(name))
+    return copy.deepcopy(_base(name, folder))
 
 
 def apply_overlay(facts: dict, overlay: dict) -> tuple[dict, dict]:
@@ -74,13 +77,17 @@ def apply_overlay(facts: dict, overlay: dict) -> tuple[dict, dict]:
         facts["shadow"][user] = {**facts["shadow"].get(user, {}), **fields}
     facts["lastlog"].update(overlay.get("lastlog") or {})
     facts["commands"].update(overlay.get("commands") or {})
+    for name, value in (overlay.get("postconf") or {}).items():
+        result = facts["commands"]["postconf -P -x" if "/" in name else "postconf -x"]
+        lines = [line for line in result["stdout"].splitlines() if line.partition(" =")[0] != name]
+        result["stdout"] = "\n".join([*lines, f"{name} = {value}".rstrip()]) + "\n"
     return facts, dict(overlay.get("vars") or {})
 
 
 def load_fixture(path: Path) -> tuple[dict, dict, dict]:
     """(facts, host variables, the overlay itself) of one fixture file."""
     overlay = yaml.safe_load(path.read_text(encoding="utf-8"))
-    facts, hostvars = apply_overlay(load_base(overlay["base"]), overlay)
+    facts, hostvars = apply_overlay(load_base(overlay["base"], path.parent.parent), overlay)  # base of its platform
     return facts, hostvars, overlay
 
 
