@@ -81,8 +81,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     unknown = [c for c in only or [] if c not in catalog.controls]
     if unknown:
         raise InputError("--controls", "-", f"unknown control id(s): {', '.join(unknown)}")
+    if args.configs and args.evidence:
+        raise InputError("--evidence", "-", "give --configs or --evidence, not both")
     if args.configs:
         return audit_configs(args, catalog, only)
+    if args.evidence:
+        return audit_evidence(args, catalog, only)
     inventory = args.inventory or str(LOCAL_INVENTORY)
     for host, hvars in load_inventory(inventory, args.limit, args.vault_password_file).items():
         validate_hostvars(catalog, host, hvars, source=inventory)
@@ -121,6 +125,18 @@ def audit_configs(args: argparse.Namespace, catalog, only: list[str] | None) -> 
     return offline.report_offline(catalog, hosts, source="config", outdir=args.outdir, inventory=label, only=only)
 
 
+def audit_evidence(args: argparse.Namespace, catalog, only: list[str] | None) -> int:
+    """`lgsec audit --evidence DIR`: judge Windows evidence folders written by
+    tools/windows/lgsec-collect.ps1 (DIR is one host's folder or holds one per host); no host
+    is touched. -i gives the hosts' variables (matched on the folder name, case-insensitive)."""
+    from lgsec import offline, windows
+
+    inventory = load_inventory(args.inventory, args.limit, args.vault_password_file) if args.inventory else None
+    hosts = windows.evidence_triples(catalog, args.evidence, inventory, limited=bool(args.limit))
+    label = f"{args.inventory or 'no inventory'}; evidence {args.evidence}"
+    return offline.report_offline(catalog, hosts, source="evidence", outdir=args.outdir, inventory=label, only=only)
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog)
     for c in catalog:
@@ -144,6 +160,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="judge the network devices' saved running configurations in DIR (one file per device) without "
         "connecting; -i gives their variables and vendor",
+    )
+    audit.add_argument(
+        "--evidence",
+        metavar="DIR",
+        help="judge Windows evidence collected offline by tools/windows/lgsec-collect.ps1 (DIR: one host's folder, "
+        "or a folder of them, one per host) without connecting; -i gives their variables",
     )
     audit.add_argument("--vault-password-file", help="ansible-vault password file for the inventory")
     audit.add_argument("-v", "--verbose", action="store_true", help="show Ansible's output")

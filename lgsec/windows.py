@@ -325,34 +325,49 @@ def flag(value: Any) -> bool | None:
 
 
 def read_evidence_dir(path: str | Path) -> dict:
-    """Facts of one host from a folder written by lgsec-collect.ps1. A folder without a valid
-    manifest is an InputError naming it; a file the manifest lists that is missing or cannot be
-    decoded becomes an `errors` entry (its controls report `error`, never pass)."""
+    """Facts of one host from a folder written by lgsec-collect.ps1 (see facts_from_files)."""
     folder = Path(path)
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
+    if not (folder / MANIFEST).is_file():
         raise InputError(
             str(folder), MANIFEST, "not an lgsec evidence folder (no manifest written by lgsec-collect.ps1)"
         )
+    files = {}
+    for item in folder.rglob("*"):
+        if item.is_file():
+            try:
+                files[item.relative_to(folder).as_posix()] = item.read_bytes()
+            except OSError as exc:
+                raise InputError(str(item), "-", f"cannot read: {exc.strerror}") from exc
+    return facts_from_files(files, where=str(folder))
+
+
+def facts_from_files(files: dict[str, bytes], where: str) -> dict:
+    """Facts of one host from its evidence files (name -> bytes as Windows wrote them): a
+    folder (offline) or the live module's result. A missing or invalid manifest is an
+    InputError naming it; a file the manifest expects that is missing or cannot be decoded
+    becomes an `errors` entry (its controls report `error`, never pass)."""
+    label = f"{where}/{MANIFEST}"
+    if MANIFEST not in files:
+        raise InputError(where, MANIFEST, "no manifest (lgsec-evidence.json) in the evidence")
     try:
-        manifest = json.loads(decode(manifest_path.read_bytes(), str(manifest_path)))
-    except (ValueError, OSError) as exc:
-        raise InputError(str(manifest_path), "-", f"unreadable manifest: {exc}") from exc
+        manifest = json.loads(decode(files[MANIFEST], label))
+    except ValueError as exc:
+        raise InputError(label, "-", f"unreadable manifest: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise InputError(str(manifest_path), "format", f"must be {FORMAT!r}")
+        raise InputError(label, "format", f"must be {FORMAT!r}")
     for field in ("computer", "collected"):
         if not isinstance(manifest.get(field), str) or not manifest[field]:
-            raise InputError(str(manifest_path), field, "missing")
+            raise InputError(label, field, "missing")
     try:
         collected = ps_time(manifest["collected"])
     except ValueError as exc:
-        raise InputError(str(manifest_path), "collected", str(exc)) from exc
-    if collected is None or collected.tzinfo is None:
-        raise InputError(str(manifest_path), "collected", "must be a date and time with its offset")
+        raise InputError(label, "collected", str(exc)) from exc
+    if collected is None:
+        raise InputError(label, "collected", "must be a date and time with its offset")
     errors = {str(k): str(v) for k, v in (manifest.get("errors") or {}).items()}
     registry_keys = manifest.get("registry_keys") or {}
     if not isinstance(registry_keys, dict):
-        raise InputError(str(manifest_path), "registry_keys", "must be a mapping of key -> file or null")
+        raise InputError(label, "registry_keys", "must be a mapping of key -> file or null")
     facts: dict[str, Any] = {
         "platform": "windows",
         "computer": manifest["computer"],
@@ -363,18 +378,16 @@ def read_evidence_dir(path: str | Path) -> dict:
         "missing": [str(m) for m in manifest.get("missing") or []],
         "registry_keys": registry_keys,
     }
-    wanted = [*FILES, *(f for f in registry_keys.values() if f)]
-    for name in wanted:
+    for name in [*FILES, *(f for f in registry_keys.values() if f)]:
         if name in errors or name in facts["missing"]:
             continue
-        target = folder / name
-        if not target.is_file():
-            errors[name] = f"{target}: file not in the evidence folder"
+        if name not in files:
+            errors[name] = f"{name}: file not in the evidence ({where})"
             continue
         try:
-            facts["files"][name] = decode(target.read_bytes(), str(target))
-        except (OSError, ValueError) as exc:
-            errors[name] = f"{target}: {exc}"
+            facts["files"][name] = decode(files[name], f"{where}/{name}")
+        except ValueError as exc:
+            errors[name] = str(exc)
     return facts
 
 
@@ -390,6 +403,27 @@ def evidence_hosts(path: str | Path) -> dict[str, Path]:
     if not hosts:
         raise InputError(str(folder), MANIFEST, "no host evidence folder (a folder holding lgsec-evidence.json) in it")
     return hosts
+
+
+def evidence_triples(
+    catalog, directory: str | Path, inventory: dict[str, dict] | None = None, *, limited: bool = False
+) -> list[tuple[str, dict, dict]]:
+    """(host, facts, host variables) of every evidence folder under directory. The host is the
+    folder's name (the collector names it after the computer), or the inventory host of the
+    same name in another case; its variables come from the inventory (catalog defaults
+    otherwise) and are validated like a live run's. With --limit, only inventory hosts."""
+    from lgsec.evaluate import validate_hostvars
+
+    known = {name.casefold(): name for name in inventory or {}}
+    out = []
+    for folder_name, folder in evidence_hosts(directory).items():
+        host = known.get(folder_name.casefold(), folder_name)
+        if limited and host not in (inventory or {}):
+            continue
+        hostvars = dict((inventory or {}).get(host, {}))
+        validate_hostvars(catalog, host, hostvars, source=str(folder))
+        out.append((host, read_evidence_dir(folder), hostvars))
+    return out
 
 
 # ---- access from checks ---------------------------------------------------------------------

@@ -238,7 +238,7 @@ def test_missing_or_garbled_file_is_an_error_naming_it(catalog, tmp_path, name, 
     missing = folder(tmp_path, "missing")
     (missing / name).unlink()
     row = status_of(catalog, win.read_evidence_dir(missing), control)
-    assert row["status"] == "error" and name in row["actual"] and "not in the evidence folder" in row["actual"]
+    assert row["status"] == "error" and name in row["actual"] and "file not in the evidence" in row["actual"]
     garbled = folder(tmp_path, "garbled")
     (garbled / name).write_bytes(b"\xff\xfe" + "}{ not what Windows writes".encode("utf-16-le"))
     row = status_of(catalog, win.read_evidence_dir(garbled), control)
@@ -292,7 +292,7 @@ def test_bad_manifest_is_an_input_error(tmp_path, change, field):
     (target / win.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(InputError) as err:
         win.read_evidence_dir(target)
-    assert err.value.field == field and win.MANIFEST in err.value.where
+    assert err.value.field == field and win.MANIFEST in err.value.where and str(target) in err.value.where
 
 
 def test_evidence_hosts_one_folder_or_a_folder_of_hosts(tmp_path):
@@ -321,3 +321,42 @@ def test_base_says_it_is_constructed(base):
     assert (WIN_FIXTURES / base / "secedit.inf").read_bytes().startswith(b"\xff\xfe")
     reg = win.decode((WIN_FIXTURES / base / "registry" / "01-lsa.reg").read_bytes(), base)
     assert reg.startswith("Windows Registry Editor Version 5.00\r\n") and "; constructed" in reg
+
+
+# ---- lgsec audit --evidence ----------------------------------------------------------------------
+
+
+def test_cli_audits_an_evidence_folder(tmp_path, capsys):
+    from lgsec.cli import main
+
+    evidence = tmp_path / "evidence"
+    folder(evidence, "PC-SOMU-014")
+    materialise(load_overlay(WIN_FIXTURES / "PW-LENGTH" / "pass.yml"), evidence / "PC-SOMU-015")
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    pc-somu-014:\n      lgsec_platform: windows\n"
+        "      lgsec_priv_members_approved: [somu-admin]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "reports"
+    assert main(["audit", "--evidence", str(evidence), "-i", str(inventory), "-o", str(out)]) == 1
+    rows = json.loads((out / "report.json").read_text(encoding="utf-8"))["results"]
+    assert {r["host"] for r in rows} == {"pc-somu-014", "PC-SOMU-015"}
+    assert all(r["source"] == "evidence" and r["platform"] == "windows" for r in rows)
+    got = {(r["host"], r["control"]): r["status"] for r in rows}
+    assert got[("pc-somu-014", "PRIV-MEMBERS")] == "pass"  # the inventory's approved list applied
+    assert got[("PC-SOMU-015", "PRIV-MEMBERS")] == "fail"  # catalog default: nobody approved
+    assert got[("pc-somu-014", "PW-LENGTH")] == "fail" and got[("PC-SOMU-015", "PW-LENGTH")] == "pass"
+    assert "PC-SOMU-015" in capsys.readouterr().out
+
+
+def test_cli_evidence_input_errors(tmp_path, capsys):
+    from lgsec.cli import main
+
+    assert main(["audit", "--evidence", str(tmp_path / "nowhere"), "-o", str(tmp_path / "r")]) == 2
+    assert "evidence folder not found" in capsys.readouterr().err
+    target = folder(tmp_path, "PC-X")
+    (target / win.MANIFEST).write_text('{"format": "other"}', encoding="utf-8")
+    assert main(["audit", "--evidence", str(target), "-o", str(tmp_path / "r")]) == 2
+    assert "lgsec-evidence.json: format" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "report.json").exists()
