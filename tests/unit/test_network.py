@@ -222,3 +222,30 @@ def test_cli_bad_configs_argument_is_an_input_error(tmp_path, capsys):
 
     assert cli.main(["audit", "--configs", str(tmp_path / "nowhere")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_backup_store_records_each_change_and_the_report_links_it(tmp_path, catalog):
+    store = tmp_path / "store"
+    good = (CONFIGS / "rt-good.cfg").read_text(encoding="utf-8")
+    first = network.store_backups(store, {"rt-good": network.backup_text(good, "ios", "rt-good")})
+    assert first["new"] == ["rt-good"] and first["commit"]
+    assert network.last_change(store, "rt-good")["commit"] == first["commit"]
+    again = network.store_backups(store, {"rt-good": network.backup_text(good, "ios", "rt-good")})
+    assert again == {"changed": [], "new": [], "commit": None, "diffs": {}}  # nothing changed: no commit
+    # a volatile line (IOS rewrites it at every show) is not a change
+    stamped = good.replace("!\nversion", "! Last configuration change at 10:01:02 JST Tue Nov 24 2026\n!\nversion", 1)
+    assert network.store_backups(store, {"rt-good": network.backup_text(stamped, "ios", "rt-good")})["commit"] is None
+    changed = good.replace("ntp server 10.10.0.12\n", "")
+    dry = network.store_backups(store, {"rt-good": network.backup_text(changed, "ios", "rt-good")}, dry_run=True)
+    assert dry["changed"] == ["rt-good"] and dry["commit"] is None and not (store / "changes").exists()
+    second = network.store_backups(store, {"rt-good": network.backup_text(changed, "ios", "rt-good")}, "ticket 42")
+    diff = (store / "changes" / "rt-good.diff").read_text(encoding="utf-8")
+    assert "-ntp server 10.10.0.12" in diff
+    link = network.last_change(store, "rt-good")
+    assert link["commit"] == second["commit"] and link["diff"] == str(store / "changes" / "rt-good.diff")
+    # the store is a folder of saved configurations: lgsec audit --configs reads it, rows link the change
+    hosts = offline.config_hosts(catalog, store, inventory_vars())
+    rows = evaluate_host(catalog, *hosts[0], source="config")
+    rows = network.with_last_change(rows, hosts[0][1])
+    assert row_for(rows, "TIME-SYNC")["status"] == "fail"
+    assert row_for(rows, "TIME-SYNC")["last_change"]["commit"] == second["commit"]
