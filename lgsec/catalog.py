@@ -104,7 +104,11 @@ def check_value(value: Any, param: Param) -> str | None:
             return f"must be at least {param.minimum}, got {value}"
         if param.maximum is not None and value > param.maximum:
             return f"must be at most {param.maximum}, got {value}"
-    if param.choices is not None and value not in param.choices:
+    if param.choices is not None and param.type == "list":  # choices of a list: of its elements
+        bad = [v for v in value if v not in param.choices]
+        if bad:
+            return f"elements must be of {', '.join(map(str, param.choices))}, got {', '.join(map(str, bad))}"
+    elif param.choices is not None and value not in param.choices:
         return f"must be one of {', '.join(map(str, param.choices))}, got {value!r}"
     return None
 

@@ -121,6 +121,7 @@ FILES = (
     "/etc/bashrc",
     # B. desk and device
     "/etc/dconf/profile/user",
+    "/etc/firefox/policies/policies.json",  # PW-NOSTORE: Firefox's system-wide enterprise policy
     "/etc/usbguard/rules.conf",
     "/etc/usbguard/usbguard-daemon.conf",
     # C. software (apt.conf.d: only these two files, others may hold proxy credentials)
@@ -140,6 +141,7 @@ FILES = (
     "/etc/chrony.conf",
     # F. network and remote access
     "/etc/nftables.conf",
+    "/etc/snmp/snmpd.conf",  # NET-SNMP (secrets redacted, see redact_snmpd)
     "/etc/sysctl.conf",
     "/etc/aide/lgsec-web.conf",
     "/etc/default/lgsec-web-aide",
@@ -172,6 +174,8 @@ GLOBS = (
     # B. desk and device
     "/etc/dconf/db/local.d/*",
     "/etc/dconf/db/local.d/locks/*",
+    "/etc/chromium/policies/managed/*.json",  # PW-NOSTORE: Chromium (Debian) managed policies
+    "/etc/opt/chrome/policies/managed/*.json",  # PW-NOSTORE: Google Chrome managed policies
     "/etc/modprobe.d/*.conf",
     "/run/modprobe.d/*.conf",
     "/usr/local/lib/modprobe.d/*.conf",
@@ -193,6 +197,7 @@ GLOBS = (
     "/run/chrony-dhcp/*.sources",
     # F. network and remote access
     "/etc/sysctl.d/*.conf",
+    "/etc/snmp/snmpd.conf.d/*.conf",  # NET-SNMP (secrets redacted, see redact_snmpd)
     "/run/sysctl.d/*.conf",
     "/usr/local/lib/sysctl.d/*.conf",
     "/usr/lib/sysctl.d/*.conf",
@@ -331,6 +336,56 @@ def read_text(path, facts):
         facts["errors"][path] = "larger than 1 MiB, not read"
         return
     facts["files"][path] = data.decode("utf-8", errors="replace")
+
+
+# Community strings and SNMPv3 pass phrases are secrets: they never leave the host. The
+# well-known defaults (public, private) are kept, since finding them is NET-SNMP's point.
+SNMP_DEFAULT_COMMUNITIES = {"public", "private"}
+SNMP_COMMUNITY_ARG = {  # directive → index of its community argument (options like -V … are skipped)
+    "rocommunity": 0,
+    "rwcommunity": 0,
+    "rocommunity6": 0,
+    "rwcommunity6": 0,
+    "trapcommunity": 0,
+    "trapsink": 1,
+    "trap2sink": 1,
+    "informsink": 1,
+    "com2sec": 2,
+    "com2sec6": 2,
+}
+SECRET = "<redacted>"
+
+
+def redact_snmpd(text):
+    """snmpd.conf(5) with every community but public/private, createUser's pass phrases and the
+    comments replaced (by <redacted>, and # for a comment)."""
+    out = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        directive = words[0].lower() if words else ""
+        if line.lstrip().startswith("#"):
+            line = "#"  # a comment may hold an old community: only its line number is kept
+        elif directive == "createuser":
+            line = " ".join(words[:2] + [SECRET] * bool(words[2:]))
+        elif directive in SNMP_COMMUNITY_ARG:
+            args = words[1:]
+            at = SNMP_COMMUNITY_ARG[directive] + (2 if args[:1] == ["-Cn"] else 0)
+            if len(args) > at and args[at].lower() not in SNMP_DEFAULT_COMMUNITIES:
+                args[at] = SECRET
+            line = " ".join([words[0], *args])
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+# rsyslog actions may carry credentials (ommysql, omelasticsearch …): their values are blanked.
+RSYSLOG_SECRET = re.compile(r'\b((?:pwd|password|passwd)\s*=\s*)"[^"]*"', re.IGNORECASE)
+
+
+def redact_rsyslog(text):
+    return RSYSLOG_SECRET.sub(r'\1"<redacted>"', text)
+
+
+REDACT = (("/etc/snmp/snmpd.conf", redact_snmpd), ("/etc/rsyslog.", redact_rsyslog))
 
 
 def as_int(text):
@@ -714,6 +769,10 @@ def gather(extra_files=(), backup_units=(), stamp_files=(), mail=False):
     for path in paths:
         if os.path.isfile(path) or not os.path.exists(path):
             read_text(path, facts)
+    for path, text in facts["files"].items():
+        for prefix, redact in REDACT:
+            if path.startswith(prefix):
+                facts["files"][path] = redact(text)
     os_release = {}
     for line in facts["files"].get("/etc/os-release", "").splitlines():
         key, sep, value = line.partition("=")

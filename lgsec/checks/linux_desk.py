@@ -11,6 +11,7 @@ desktop is installed and `dconf update` compiles them (roles/desktop runs it).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -438,3 +439,63 @@ def usb_storage(ctx: Ctx) -> Verdict:
     if allowed:
         ok += f"; allowed_devices {', '.join(allowed)} not usable without use_usbguard (all USB storage blocked)"
     return verdict(problems, expected, ok, evidence)
+
+
+# ---- PW-NOSTORE (第50条(8)) ------------------------------------------------------------------
+
+# Where each browser reads its machine-wide (mandatory) policy on Linux, and the policies that
+# must be off. Firefox: https://mozilla.github.io/policy-templates/ (policies.json in
+# /etc/firefox/policies); Chromium and Chrome: every *.json of the managed directory
+# (chromium.org "Linux Quick Start", the Chrome Enterprise policy list: PasswordManagerEnabled).
+BROWSER_POLICIES = {
+    "firefox": ("/etc/firefox/policies/policies.json", ("PasswordManagerEnabled", "OfferToSaveLogins")),
+    "chromium": ("/etc/chromium/policies/managed/", ("PasswordManagerEnabled",)),
+    "chrome": ("/etc/opt/chrome/policies/managed/", ("PasswordManagerEnabled",)),
+}
+
+
+def policy_documents(ctx: Ctx, browser: str) -> dict[str, dict]:
+    """Path → the policies of each of this browser's mandatory policy files (Firefox nests
+    them under "policies"); a file that is not a JSON object maps to {"": reason}."""
+    location, _ = BROWSER_POLICIES[browser]
+    if location.endswith("/"):
+        texts = {p: t for p, t in ctx.files(location).items() if p.endswith(".json")}
+    else:
+        text = ctx.file(location, required=False)
+        texts = {} if text is None else {location: text}
+    out = {}
+    for path, text in texts.items():
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            out[path] = {"": f"not valid JSON ({exc.msg}, line {exc.lineno}): the browser ignores it"}
+            continue
+        if browser == "firefox":
+            doc = doc.get("policies") if isinstance(doc, dict) else None
+        out[path] = doc if isinstance(doc, dict) else {"": "not a JSON object of policies"}
+    return out
+
+
+@check("PW-NOSTORE", "linux")
+def pw_nostore(ctx: Ctx) -> Verdict:
+    browsers = list(ctx.params["browsers"])  # validated against the catalog's choices
+    expected = "password manager off by machine policy for " + ", ".join(browsers)
+    problems, evidence = [], []
+    for browser in browsers:
+        location, keys = BROWSER_POLICIES[browser]
+        docs = policy_documents(ctx, browser)
+        for path, doc in docs.items():
+            if "" in doc:
+                problems.append(f"{path}: {doc['']}")
+        if not docs:
+            problems.append(f"{browser}: no policy in {location}")
+            continue
+        for key in keys:
+            values = {path: doc[key] for path, doc in docs.items() if key in doc}
+            evidence += [f"{path}: {key} = {json.dumps(value)}" for path, value in values.items()]
+            wrong = [path for path, value in values.items() if value is not False]
+            if not values:
+                problems.append(f"{browser}: {key} not set in {location}")
+            elif wrong:
+                problems.append(f"{browser}: {key} is not false in {', '.join(wrong)}")
+    return verdict(problems, expected, "off for " + ", ".join(browsers), evidence)

@@ -541,3 +541,57 @@ def web_tamper(ctx: Ctx) -> Verdict:
     if missing_to:
         problems.append(f"changes not reported to {', '.join(missing_to)}")
     return verdict(problems, expected, f"{', '.join(paths)} watched, checked {schedule}", evidence)
+
+
+# ---- NET-SNMP (第84条(2)) --------------------------------------------------------------------
+
+SNMPD_CONF = "/etc/snmp/snmpd.conf"
+SNMPD_DIR = "/etc/snmp/snmpd.conf.d/"
+SNMPD_PACKAGES = ("snmpd", "net-snmp")  # Debian, RHEL
+# snmpd.conf(5) directives that grant SNMPv1/v2c access by community, and the position of the
+# community among their arguments (after com2sec's optional -Cn CONTEXT); the trap directives
+# send with a community. The gather blanks every community but public/private (a secret).
+SNMP_ACCESS = {"rocommunity": 0, "rwcommunity": 0, "rocommunity6": 0, "rwcommunity6": 0, "com2sec": 2, "com2sec6": 2}
+SNMP_TRAPS = {"trapcommunity": 0, "trapsink": 1, "trap2sink": 1, "informsink": 1}
+SNMP_DEFAULTS = ("public", "private")
+
+
+def snmp_communities(path: str, text: str) -> list[tuple[str, str, str]]:
+    """(where, directive, community) of every community directive in force in one file."""
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        directive = words[0].lower() if words else ""
+        at = {**SNMP_ACCESS, **SNMP_TRAPS}.get(directive)
+        if at is None:
+            continue
+        args = words[1:]
+        at += 2 if args[:1] == ["-Cn"] else 0
+        if len(args) > at:  # a trap sink without one uses trapcommunity, judged on its own line
+            out.append((f"{path}:{number}", directive, args[at]))
+    return out
+
+
+@check("NET-SNMP", "linux")
+def net_snmp(ctx: Ctx) -> Verdict:
+    v3_only = ctx.params["v3_only"]
+    expected = "SNMPv3 only: no community directive" if v3_only else "no community named public or private"
+    packages, source = installed_packages(ctx)
+    agent = [f"{p} {packages[p]}" for p in SNMPD_PACKAGES if p in packages]
+    files = {SNMPD_CONF: ctx.file(SNMPD_CONF, required=False), **ctx.files(SNMPD_DIR)}
+    files = {p: t for p, t in files.items() if t is not None}
+    if not agent and not files:
+        return Verdict("pass", expected, "no SNMP agent installed", [f"{source}: no {' or '.join(SNMPD_PACKAGES)}"])
+    evidence = [f"{source}: " + (", ".join(agent) or "no snmpd package, but its configuration is present")]
+    problems = []
+    for path in sorted(files):
+        for where, directive, community in snmp_communities(path, files[path]):
+            default = community.lower() in SNMP_DEFAULTS
+            evidence.append(f"{where}: {directive} {community}")
+            if default:
+                problems.append(f"{where}: {directive} with the default community {community!r}")
+            elif v3_only and directive in SNMP_ACCESS:
+                problems.append(f"{where}: {directive} grants SNMPv1/v2c access")
+    if len(evidence) == 1:
+        evidence.append(f"{', '.join(sorted(files))}: no community directive")
+    return verdict(problems, expected, "SNMPv3 only" if v3_only else "no default community", evidence)

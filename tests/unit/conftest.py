@@ -13,6 +13,8 @@ a recorded base (tests/fixtures/linux/base-debian12.json). Overlay keys:
   vars           host variables of the host (lgsec_*)
   postconf       mail servers (tests/fixtures/mail): Postfix parameter -> effective value, set in
                  the recorded `postconf -x` (`name/type/param`: a master.cf -o, in `postconf -P -x`)
+  collected_at   when the facts were read (Unix time): fixtures with their own timeline (backup
+                 runs, signature dates) fix it, so re-recording the base does not move them
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from lgsec.evaluate import evaluate_host
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "linux"
-OVERLAY_KEYS = {"_fixture", "base", "expect_actual", "files", "shadow", "lastlog", "commands", "vars"}
+OVERLAY_KEYS = {"_fixture", "base", "expect_actual", "files", "shadow", "lastlog", "commands", "vars", "collected_at"}
 OVERLAY_KEYS |= {"postconf"}  # mail servers
 
 # Section A Linux controls with an automated check; each has a pass/fail fixture pair.
@@ -81,6 +83,7 @@ def apply_overlay(facts: dict, overlay: dict) -> tuple[dict, dict]:
         result = facts["commands"]["postconf -P -x" if "/" in name else "postconf -x"]
         lines = [line for line in result["stdout"].splitlines() if line.partition(" =")[0] != name]
         result["stdout"] = "\n".join([*lines, f"{name} = {value}".rstrip()]) + "\n"
+    facts["collected_at"] = overlay.get("collected_at", facts["collected_at"])
     return facts, dict(overlay.get("vars") or {})
 
 

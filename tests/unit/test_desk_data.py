@@ -307,3 +307,31 @@ def test_gather_declared_timer_reads_its_service(monkeypatch):
     gather_module.read_backup(facts, ["nightly.timer"])
     assert "systemctl show nightly-backup.service" in facts["commands"]
     assert "journalctl UNIT=nightly-backup.service JOB_TYPE=start JOB_RESULT=done" in facts["commands"]
+
+
+def test_pw_nostore_firefox_policy_that_is_not_json_fails_naming_the_file(catalog):
+    facts, hostvars = fixture("PW-NOSTORE", "pass")
+    facts["files"]["/etc/firefox/policies/policies.json"] = '{"policies": {"PasswordManagerEnabled": false,}}'
+    row = status_of(catalog, facts, "PW-NOSTORE", hostvars)
+    assert row["status"] == "fail"
+    assert "/etc/firefox/policies/policies.json: not valid JSON" in row["actual"]
+
+
+def test_pw_nostore_only_the_browsers_the_host_names(catalog):
+    facts, _ = fixture("PW-NOSTORE", "fail")
+    row = status_of(catalog, facts, "PW-NOSTORE", {"lgsec_pw_nostore_browsers": ["chrome"]})
+    assert row["status"] == "fail" and "firefox" not in row["actual"] and "chrome: no policy" in row["actual"]
+
+
+def test_net_snmp_default_communities_only_mode(catalog):
+    facts, _ = fixture("NET-SNMP", "fail")
+    facts["files"]["/etc/snmp/snmpd.conf"] = "rocommunity <redacted> 10.0.0.0/8\nrouser lgsecmon priv\n"
+    assert status_of(catalog, facts, "NET-SNMP")["status"] == "fail"  # v3_only: any community fails
+    row = status_of(catalog, facts, "NET-SNMP", {"lgsec_net_snmp_v3_only": False})
+    assert row["status"] == "pass"
+    assert "rocommunity <redacted>" in " ".join(row["evidence"])  # the secret never reaches the report
+
+
+def test_net_snmp_no_agent_installed_passes_with_its_evidence(catalog, base12):
+    row = status_of(catalog, base12, "NET-SNMP")
+    assert row["status"] == "pass" and row["actual"] == "no SNMP agent installed"

@@ -215,3 +215,33 @@ def test_gather_on_this_machine_leaks_no_hash(here):
 
 def test_gather_output_is_json(here):
     assert json.loads(json.dumps(here)) == here
+
+
+# ---- secrets in configuration files stay on the host -----------------------------------------
+
+SNMPD = """\
+# an old one, commented out:  rocommunity oldsecret 10.0.0.0/8
+rocommunity public default -V systemonly
+rocommunity6 s3cret-ro default
+com2sec -Cn ctx sec 10.0.0.0/8 hunter2
+com2sec sec2 default private
+trap2sink 192.0.2.1 trapsecret 162
+createUser lgsecmon SHA "auth pass phrase" AES "priv pass phrase"
+rouser lgsecmon priv
+"""
+
+
+def test_snmpd_communities_and_pass_phrases_are_redacted_defaults_kept():
+    out = gather_module.redact_snmpd(SNMPD)
+    for secret in ("oldsecret", "s3cret-ro", "hunter2", "trapsecret", "auth pass phrase", "priv pass phrase"):
+        assert secret not in out
+    assert "rocommunity public default -V systemonly" in out
+    assert "com2sec sec2 default private" in out
+    assert "com2sec -Cn ctx sec 10.0.0.0/8 <redacted>" in out
+    assert "rouser lgsecmon priv" in out
+
+
+def test_rsyslog_action_passwords_are_redacted():
+    text = 'action(type="ommysql" server="db.example.lg.jp" db="Syslog" uid="rsyslog" pwd="hunter2")\n'
+    out = gather_module.redact_rsyslog(text)
+    assert "hunter2" not in out and 'pwd="<redacted>"' in out and 'server="db.example.lg.jp"' in out

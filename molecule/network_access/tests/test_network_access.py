@@ -29,6 +29,7 @@ CONTROLS = [
     "REMOTE-MINIMAL",
     "KERNEL-NET",
     "WEB-TAMPER",
+    "NET-SNMP",
 ]
 CONTAINER_ONLY_LIVE = "KERNEL-NET"
 PROC_SYS_SKIP = (
@@ -97,6 +98,7 @@ def test_before_audit_names_what_was_wrong(host):
     assert "AllowGroups not set" in get("REMOTE-MINIMAL")
     assert "not set in the sysctl files" in get("KERNEL-NET")
     assert "no AIDE configuration" in get("WEB-TAMPER")
+    assert "rocommunity with the default community 'public'" in get("NET-SNMP")
 
 
 # ---- FW-DEFAULT-DENY: the firewall and the way in ----------------------------------------
@@ -317,3 +319,16 @@ def test_firewall_is_back_after_a_restart(host, v, restarted):
     assert any(c["table"] == "lgsec" and c.get("policy") == "drop" for c in chains), chains
     proc = operator_sudo(v)
     assert proc.returncode == 0 and proc.stdout.strip() == "0", proc.stderr
+
+
+# ---- NET-SNMP: snmpd without v1/v2c communities ------------------------------------------------
+
+
+def test_snmpv2c_query_with_the_public_community_is_refused(host):
+    """The query prepare saw answered now gets no answer: snmpd still runs, without communities."""
+    assert host.service("snmpd").is_running
+    result = sh(host, "snmpget -v2c -c public -t 1 -r 0 -On 127.0.0.1 .1.3.6.1.2.1.1.1.0")
+    assert result.rc != 0 and "Timeout" in result.stdout + result.stderr, result.stdout
+    conf = host.file("/etc/snmp/snmpd.conf").content_string
+    assert not [line for line in conf.splitlines() if line.split()[:1] in (["rocommunity"], ["rocommunity6"])]
+    assert "rouser authPrivUser" in conf  # SNMPv3 access is left to the site's users
