@@ -13,7 +13,7 @@ SCENARIOS ?= accounts desktop network_access software logging antivirus
 AUDIT_ARGS ?=
 LAB_PACKAGES := podman runc debootstrap pamtester openssh-client
 
-.PHONY: audit test venv unit lint lab lab-deps molecule bench clean
+.PHONY: audit test venv unit lint lab lab-deps molecule bench clean frr-collection network
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ audit: venv
 	  3) echo "some hosts unreachable (exit 3)";; esac; \
 	[ $$rc -le 1 ] || exit $$rc
 
-test: venv unit lint lab molecule
+test: venv unit lint lab molecule network
 
 unit: venv
 	$(BIN)/pytest tests/unit -q
@@ -51,6 +51,14 @@ molecule: venv lab
 	  start=$$(date +%s); $(BIN)/molecule test -s $$s || { echo "molecule: $$passed passed, 1 failed ($$s)"; exit 1; }; \
 	  passed=$$((passed + 1)); echo "molecule: scenario $$s passed in $$(( $$(date +%s) - start )) s"; done; \
 	echo "molecule: $$passed passed, 0 failed"
+
+# Network devices, live: FRRouting in a container over network_cli (tests/network, ~1.5 min).
+frr-collection: venv
+	bash lab/frr/collection.sh
+
+network: venv lab frr-collection
+	bash lab/frr/build.sh
+	$(BIN)/pytest tests/network -q
 
 bench: venv lab
 	$(BIN)/python tests/bench/bench.py
