@@ -60,9 +60,13 @@ def programs(ctx: Ctx) -> list[Program]:
     return sorted(out, key=lambda p: (p.name.casefold(), p.arch))
 
 
+def name_matches(name: str, patterns: list[str]) -> bool:
+    """A display name against shell-style patterns, case-insensitive (the role uses it too)."""
+    return any(fnmatchcase(name.casefold(), str(p).casefold()) for p in patterns)
+
+
 def matches(program: Program, patterns: list[str]) -> bool:
-    name = program.name.casefold()
-    return any(fnmatchcase(name, str(p).casefold()) for p in patterns)
+    return name_matches(program.name, patterns)
 
 
 @check("SW-INVENTORY", "windows")

@@ -1,0 +1,97 @@
+"""The Windows roles: a task file for every automated W control, argument specs that validate
+the catalog defaults and refuse a wrong type, and the filters through which the roles share
+the audit's judgement (members by SID or name, idle accounts, deny-list, audit subcategories)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from conftest import ROOT, import_path
+
+from lgsec.checks.windows_logs import AUDIT
+
+WIN_ROLES = sorted(p for p in (ROOT / "roles").glob("win_*") if (p / "tasks").is_dir())
+FILTERS = import_path("lgsec_windows_filters", ROOT / "filter_plugins" / "lgsec_windows.py")
+SID = "S-1-5-21-3623811015-3361044348-30300820"
+
+
+def test_every_automated_windows_control_has_a_role_task_file(catalog):
+    files = {p.stem.upper().replace("_", "-"): p for role in WIN_ROLES for p in (role / "tasks").glob("*.yml")}
+    wanted = [
+        c.id for c in catalog if "windows" in c.platforms and c.automation == "automated" and c.id != "WIPE-RECORDED"
+    ]
+    missing = [cid for cid in wanted if cid not in files]
+    assert not missing, f"automated W controls without roles/win_*/tasks/<control>.yml: {missing}"
+    for cid in wanted:
+        text = files[cid].read_text(encoding="utf-8")
+        assert f"name: {cid} | " in text and "第" in text, files[cid]
+
+
+@pytest.mark.parametrize("role", WIN_ROLES, ids=lambda p: p.name)
+def test_argument_specs_validate_the_defaults_and_refuse_a_wrong_type(role):
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    options = specs["argument_specs"]["main"]["options"]
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    validator = ArgumentSpecValidator(options)
+    assert not validator.validate(defaults).error_messages
+    name, spec = next((n, s) for n, s in options.items() if s["type"] in ("int", "list"))
+    wrong = {**defaults, name: "five" if spec["type"] == "int" else {"not": "a list"}}
+    assert validator.validate(wrong).error_messages, f"{role.name}: {name} accepted a {spec['type']}-less value"
+
+
+@pytest.mark.parametrize("role", WIN_ROLES, ids=lambda p: p.name)
+def test_windows_roles_use_fqcn_windows_modules(role):
+    for path in (role / "tasks").glob("*.yml"):
+        for task in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            modules = [k for k in task if "." in k]
+            assert modules, f"{path}: {task.get('name')}"
+            assert all(m.split(".")[0] in ("ansible", "community") for m in modules)
+            assert not any(
+                m.startswith("ansible.builtin.") and m.split(".")[2] in ("command", "shell", "copy") for m in modules
+            )
+
+
+def test_not_approved_matches_like_the_audit():
+    members = [
+        {"Name": "PC\\Administrator", "SID": f"{SID}-500"},
+        {"Name": "PC\\somu-admin", "SID": f"{SID}-1001"},
+        {"Name": "PC\\tanaka", "SID": f"{SID}-1002"},
+        {"Name": "EXAMPLE\\Domain Admins", "SID": "S-1-5-21-1-2-3-512"},
+    ]
+    extra = FILTERS.lgsec_win_not_approved(members, ["SOMU-ADMIN", "S-1-5-21-1-2-3-512"])
+    assert [m["Name"] for m in extra] == ["PC\\tanaka"]
+
+
+def test_idle_accounts_like_the_audit():
+    users = [
+        {"Name": "tanaka", "SID": f"{SID}-1002", "Enabled": True, "IdleDays": 120},
+        {"Name": "suzuki", "SID": f"{SID}-1004", "Enabled": True, "IdleDays": 10},
+        {"Name": "backup", "SID": f"{SID}-1005", "Enabled": True, "IdleDays": 400},
+        {"Name": "old", "SID": f"{SID}-1006", "Enabled": False, "IdleDays": 999},
+        {"Name": "never", "SID": f"{SID}-1007", "Enabled": True, "IdleDays": None},
+    ]
+    assert [u["Name"] for u in FILTERS.lgsec_win_idle(users, 90, ["backup"])] == ["tanaka", "never"]
+
+
+def test_deny_list_and_audit_table_are_the_audits():
+    programs = [{"Name": "TeamViewer"}, {"Name": "7-Zip 24.09 (x64 edition)"}, {"Name": "teamviewer host"}]
+    assert FILTERS.lgsec_win_denied(programs, ["TeamViewer*"]) == [programs[0], programs[2]]
+    wanted = FILTERS.lgsec_win_audit_wanted(["logon", "privilege_use"])
+    assert wanted == {
+        **{g: b for g, (_n, b) in AUDIT["logon"].items()},
+        **{g: b for g, (_n, b) in AUDIT["privilege_use"].items()},
+    }
+    with pytest.raises(ValueError, match="nonsense"):
+        FILTERS.lgsec_win_audit_wanted(["nonsense"])
+
+
+def test_management_source_check():
+    nets = ["192.0.2.0/24", "2001:db8::/32"]
+    assert FILTERS.lgsec_win_in_networks(["192.0.2.10", "::ffff:192.0.2.11", "198.51.100.1", "2001:db8::5"], nets) == [
+        "192.0.2.10",
+        "::ffff:192.0.2.11",
+        "2001:db8::5",
+    ]
+    assert FILTERS.lgsec_win_in_networks(["198.51.100.1"], ["0.0.0.0/0", "::/0"]) == ["198.51.100.1"]
