@@ -13,15 +13,17 @@ from lgsec import __version__
 from lgsec.checks import STATUSES
 from lgsec.errors import EXIT_COMPLIANT, EXIT_NONCOMPLIANT, EXIT_UNREACHABLE
 
-LABELS = {
-    "pass": "適合 pass",
-    "fail": "不適合 fail",
-    "waived": "例外承認 waived",
-    "not_applicable": "対象外 n/a",
-    "error": "判定不能 error",
-    "manual": "要手動確認 manual",
-    "unreachable": "接続不可 unreachable",
+# Status labels, Japanese and English: the one source for the summary and every report format.
+STATUS_LABELS = {
+    "pass": ("適合", "pass"),
+    "fail": ("不適合", "fail"),
+    "waived": ("例外承認", "waived"),
+    "not_applicable": ("対象外", "n/a"),
+    "error": ("判定不能", "error"),
+    "manual": ("要手動確認", "manual"),
+    "unreachable": ("接続不可", "unreachable"),
 }
+LABELS = {status: f"{ja} {en}" for status, (ja, en) in STATUS_LABELS.items()}
 
 
 def now_iso() -> str:
@@ -41,20 +43,35 @@ def build(results: list[dict], *, started: str, inventory: str, mode: str) -> di
     }
 
 
-def write(report: dict, outdir: str | os.PathLike) -> Path:
-    """Write OUTDIR/report.json atomically (a half-written report never replaces a good one)."""
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    target = outdir / "report.json"
-    fd, tmp = tempfile.mkstemp(prefix=".report.", dir=outdir)
+def atomic_write(target: Path, data: bytes) -> None:
+    """Replace target with data in one step (a half-written file never replaces a good one)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, ensure_ascii=False, indent=2)
-            handle.write("\n")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write(report: dict, outdir: str | os.PathLike) -> Path:
+    """Write the reports of one run together: OUTDIR/report.json, report.csv, junit.xml and
+    report.html, each atomically; returns the path of report.json."""
+    from lgsec import report_formats, report_html
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    target = outdir / "report.json"
+    text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"  # fails before any file is replaced
+    outputs = {
+        "report.csv": report_formats.to_csv(report["results"]),
+        "junit.xml": report_formats.to_junit(report),
+        "report.html": report_html.render(report).encode("utf-8"),
+    }
+    for name, data in outputs.items():
+        atomic_write(outdir / name, data)
+    atomic_write(target, text.encode("utf-8"))
     return target
 
 
