@@ -95,3 +95,28 @@ def test_management_source_check():
         "2001:db8::5",
     ]
     assert FILTERS.lgsec_win_in_networks(["198.51.100.1"], ["0.0.0.0/0", "::/0"]) == ["198.51.100.1"]
+
+
+def test_example_inventory_windows_hosts(catalog):
+    """The example Windows hosts: WinRM over HTTPS 5986 with NTLM and message encryption, the
+    password vault-encrypted (the example value with the throwaway example password), variables
+    valid, platform windows."""
+    from lgsec.cli import load_inventory
+    from lgsec.evaluate import host_platform, validate_hostvars
+
+    example = ROOT / "inventories" / "example"
+    group = yaml.safe_load(
+        (example / "group_vars" / "windows_pcs.yml").read_text(encoding="utf-8").replace("!vault", "")
+    )
+    assert group["ansible_port"] == 5986 and group["ansible_winrm_scheme"] == "https"
+    assert (
+        group["ansible_winrm_transport"] in ("ntlm", "kerberos")
+        and group["ansible_winrm_message_encryption"] == "always"
+    )
+    assert group["ansible_password"].startswith("$ANSIBLE_VAULT;1.2;AES256;example")
+    assert "validate" in group["ansible_winrm_server_cert_validation"]
+    hosts = load_inventory(str(example / "hosts.yml"), "windows_pcs", str(example / "EXAMPLE-ONLY-vault-password.txt"))
+    assert set(hosts) == {"somu-pc01", "fs01"}
+    for host, hostvars in hosts.items():
+        validate_hostvars(catalog, host, hostvars)
+        assert host_platform({**hostvars, "ansible_connection": "winrm"}) == "windows"
