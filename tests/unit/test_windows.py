@@ -334,8 +334,8 @@ def test_cli_audits_an_evidence_folder(tmp_path, capsys):
     materialise(load_overlay(WIN_FIXTURES / "PW-LENGTH" / "pass.yml"), evidence / "PC-SOMU-015")
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(
-        "all:\n  hosts:\n    pc-somu-014:\n      lgsec_platform: windows\n"
-        "      lgsec_priv_members_approved: [somu-admin]\n",
+        "all:\n  hosts:\n    pc-somu-014:\n      lgsec_platform: windows\n      lgsec_importance: III\n"
+        "      lgsec_importance: II\n      lgsec_priv_members_approved: [somu-admin]\n",
         encoding="utf-8",
     )
     out = tmp_path / "reports"
