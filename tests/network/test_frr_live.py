@@ -125,6 +125,7 @@ def lab(tmp_path_factory):
             "ansible_password": "lgsec-lab-only",
             "ansible_connection": "ansible.netcommon.network_cli",
             "ansible_network_os": "frr.frr.frr",
+            "lgsec_importance": "II",
             "lgsec_remote_minimal_vty_acl": "MGMT",
             "lgsec_session_limit_exec_timeout": 5,
             "lgsec_net_ports_unused_unused_ports": ["swp9"],

@@ -249,3 +249,68 @@ def test_backup_store_records_each_change_and_the_report_links_it(tmp_path, cata
     rows = network.with_last_change(rows, hosts[0][1])
     assert row_for(rows, "TIME-SYNC")["status"] == "fail"
     assert row_for(rows, "TIME-SYNC")["last_change"]["commit"] == second["commit"]
+
+
+# FRRouting, recorded on the lab device before and after hardening (tests/network/test_frr_live.py).
+FRR_LIVE = ("PRIV-DEFAULT-ID", "SESSION-LIMIT", "REMOTE-MINIMAL", "NET-PORTS-UNUSED", "LOG-RETENTION", "LOG-CENTRAL")
+
+
+def frr_rows(catalog, name: str, text: str | None = None) -> dict[str, dict]:
+    hosts = {h: (h, f, v) for h, f, v in offline.config_hosts(catalog, NET / "frr", inventory_vars())}
+    host, facts, hostvars = hosts[name]
+    facts = {**facts, "running_config": text} if text else facts
+    return {r["control"]: r for r in evaluate_host(catalog, host, facts, hostvars, source="config")}
+
+
+@pytest.mark.parametrize("control", N_CONTROLS)
+def test_frr_verdicts_on_the_recorded_configurations(catalog, control):
+    good, bad = frr_rows(catalog, "frr-good")[control], frr_rows(catalog, "frr-bad")[control]
+    if control in FRR_LIVE:
+        assert (good["status"], bad["status"]) == ("pass", "fail"), (good["actual"], bad["actual"])
+    else:  # FRR has no such thing: not applicable, saying which Linux control covers the host
+        assert good["status"] == bad["status"] == "not_applicable"
+        assert "FRR has no" in good["actual"] and "(Linux " in good["actual"]
+
+
+def test_frr_plan_fixes_the_recorded_drift(catalog):
+    hosts = {h: (f, v) for h, f, v in offline.config_hosts(catalog, NET / "frr", inventory_vars())}
+    facts, hostvars = hosts["frr-bad"]
+    params = all_params(catalog, hostvars)
+    cmds = network.plan(network.from_facts(facts), params, "netadmin")
+    assert network.render(cmds) == (
+        "service password-encryption\nlog syslog informational\n"
+        "line vty\n exec-timeout 5 0\n access-class MGMT\ninterface swp9\n shutdown\n"
+    )  # what the live check mode printed, and what the lab's hardening pushed
+    after = frr_rows(catalog, "frr-bad", network.apply(facts["running_config"], cmds))
+    assert {c for c, r in after.items() if r["status"] == "pass"} == set(FRR_LIVE) - {"PRIV-DEFAULT-ID"}
+    # the clear-text vty password stays a finding offline: only the device encrypts it
+    # (live, service password-encryption turned it into `password 8 …`: frr-good)
+    assert "clear-text password" in after["PRIV-DEFAULT-ID"]["actual"]
+    good, good_vars = hosts["frr-good"]
+    assert network.plan(network.from_facts(good), all_params(catalog, good_vars), "netadmin") == []
+
+
+def test_the_roles_filter_plans_what_the_audit_found(catalog):
+    from conftest import import_path
+
+    plugin = import_path("lgsec_network_filter", ROOT / "filter_plugins" / "lgsec_network.py")
+    _host, facts, hostvars = device(catalog, "sw-bad")
+    role_vars = yaml.safe_load((ROOT / "roles" / "network_device" / "vars" / "main.yml").read_text(encoding="utf-8"))
+    defaults = yaml.safe_load((ROOT / "roles" / "network_device" / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    # every policy variable of the role reaches the plan
+    assert {k for k in defaults if k.startswith("lgsec_") and k != "lgsec_network_enable_secret"} <= set(
+        role_vars["lgsec_network_variables"]
+    )
+    out = plugin.lgsec_network_plan(
+        facts["running_config"], {**hostvars, "ansible_network_os": "cisco.ios.ios"}, "netadmin"
+    )
+    cmds = network.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin")
+    assert out["vendor"] == "ios" and out["enable_secret_missing"]
+    assert set(out["text"]) == {c.control for c in cmds}
+    assert (
+        out["text"]["SESSION-LIMIT"]
+        == "line con 0\n exec-timeout 10 0\nline vty 0 4\n exec-timeout 10 0\nline vty 5 15\n exec-timeout 10 0\n"
+    )
+    assert any("no enable secret" in b for b in out["blockers"])
+    given = plugin.lgsec_network_plan(facts["running_config"], hostvars, "netadmin", enable_secret_given=True)
+    assert not given["blockers"]
