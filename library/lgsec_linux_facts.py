@@ -292,14 +292,6 @@ COMMANDS = {
     "ss -H -tulpn": ["ss", "-H", "-tulpn"],
     "dpkg-query -W": ["dpkg-query", "-W", "-f=${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n"],
     "rpm -qa": ["rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n"],
-    "systemctl list-unit-files --state=enabled": [
-        "systemctl",
-        "list-unit-files",
-        "--type=service,socket,timer",
-        "--state=enabled",
-        "--no-legend",
-        "--no-pager",
-    ],
     "findmnt /proc/sys/net": ["findmnt", "-n", "-o", "TARGET,OPTIONS", "--target", "/proc/sys/net"],
     "find lgsec-web aide files": [
         "find",
@@ -750,6 +742,52 @@ def read_mail(facts):
                 read_text(path, facts)
 
 
+ENABLED_UNITS = "enabled unit files"
+UNIT_ROOT = "/etc/systemd/system"
+UNIT_TYPES = (".service", ".socket", ".timer")
+WANTS_DIRS = (".wants", ".requires", ".upholds")
+
+
+def raise_error(exc):
+    raise exc
+
+
+def read_enabled_units(facts, root=UNIT_ROOT):
+    """The services, sockets and timers enabled on the host, read from the symlinks `systemctl
+    enable` makes under /etc/systemd/system (<target>.wants/ and the like, and aliases) — what
+    `systemctl list-unit-files --state=enabled` reports, without its cost (1.5–2.5 s a host, most of
+    an audit). A template's instance counts for the template (getty@tty1 → getty@.service)."""
+    if not os.path.isdir(root):
+        facts["commands"][ENABLED_UNITS] = {
+            "rc": None,
+            "stdout": "",
+            "stderr": f"{root}: no such directory (no systemd)",
+        }
+        return
+    units, masked = set(), set()
+    try:
+        for folder, _dirs, names in os.walk(root, onerror=raise_error):
+            wants = folder != root and folder.endswith(WANTS_DIRS)
+            for name in names:
+                path = os.path.join(folder, name)
+                if not os.path.islink(path):
+                    continue
+                target = os.readlink(path)
+                if target == "/dev/null":  # masked: not enabled, whatever .wants links remain
+                    masked.add(name)
+                    continue
+                # in a .wants folder the link is named after the unit; at the top it is an alias
+                unit = name if wants else os.path.basename(target) if folder == root else None
+                if unit and unit.endswith(UNIT_TYPES):
+                    stem, at, rest = unit.partition("@")
+                    units.add(f"{stem}@{rest[rest.rfind('.') :]}" if at else unit)
+    except OSError as exc:
+        facts["errors"][ENABLED_UNITS] = f"{exc.filename}: {exc.strerror}"
+        return
+    stdout = "".join(f"{unit} enabled\n" for unit in sorted(units - masked))
+    facts["commands"][ENABLED_UNITS] = {"rc": 0, "stdout": stdout, "stderr": f"read from the symlinks under {root}"}
+
+
 def gather(extra_files=(), backup_units=(), stamp_files=(), mail=False):
     facts = {
         "schema": SCHEMA,
@@ -782,6 +820,7 @@ def gather(extra_files=(), backup_units=(), stamp_files=(), mail=False):
     read_shadow(facts)
     read_lastlog(facts)
     run_commands(facts)
+    read_enabled_units(facts)
     read_clamav(facts)
     read_backup(facts, backup_units, stamp_files)
     if mail:

@@ -245,3 +245,37 @@ def test_rsyslog_action_passwords_are_redacted():
     text = 'action(type="ommysql" server="db.example.lg.jp" db="Syslog" uid="rsyslog" pwd="hunter2")\n'
     out = gather_module.redact_rsyslog(text)
     assert "hunter2" not in out and 'pwd="<redacted>"' in out and 'server="db.example.lg.jp"' in out
+
+
+def test_enabled_units_read_from_the_symlinks_systemctl_enable_makes(tmp_path):
+    """What `systemctl list-unit-files --state=enabled` lists (compared live on Debian 12 and 13)."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    root = tmp_path / "etc"
+    (root / "multi-user.target.wants").mkdir(parents=True)
+    (root / "timers.target.wants").mkdir()
+    (root / "getty.target.wants").mkdir()
+    (root / "sockets.target.wants").mkdir()
+    (root / "multi-user.target.wants" / "ssh.service").symlink_to(lib / "ssh.service")
+    (root / "multi-user.target.wants" / "remote-fs.target").symlink_to(lib / "remote-fs.target")  # not a type read
+    (root / "getty.target.wants" / "getty@tty1.service").symlink_to(lib / "getty@.service")
+    (root / "timers.target.wants" / "fstrim.timer").symlink_to(lib / "fstrim.timer")
+    (root / "fstrim.timer").symlink_to("/dev/null")  # masked after being enabled
+    (root / "sockets.target.wants" / "tftpd.socket").symlink_to(lib / "tftpd.socket")
+    (root / "sshd.service").symlink_to(lib / "ssh.service")  # an alias of an enabled unit
+    (root / "local.service").write_text("[Service]\n")  # a unit file of the site's, not a link
+    facts = {"commands": {}, "errors": {}}
+    gather_module.read_enabled_units(facts, str(root))
+    result = facts["commands"]["enabled unit files"]
+    assert result["rc"] == 0
+    assert result["stdout"].splitlines() == [
+        "getty@.service enabled",
+        "ssh.service enabled",
+        "tftpd.socket enabled",
+    ]
+
+
+def test_no_systemd_folder_means_no_systemd():
+    facts = {"commands": {}, "errors": {}}
+    gather_module.read_enabled_units(facts, "/nonexistent/systemd/system")
+    assert facts["commands"]["enabled unit files"]["rc"] is None

@@ -199,7 +199,7 @@ def test_unattended_upgrades_must_be_on(patched, change, problem):
     keys = {
         "dump": "apt-config dump",
         "dump2": "apt-config dump",
-        "units": "systemctl list-unit-files --state=enabled",
+        "units": "enabled unit files",
         "dpkg": "dpkg-query -W",
     }
     for what, (old, new) in change.items():
@@ -252,7 +252,7 @@ def rhel_facts(base12, advisories: str) -> dict:
             "rpm -qa": cmd("bash\t5.1.8-9.el9\tx86_64\ndnf-automatic\t4.14.0-9.el9\tnoarch\n"),
             "dnf metadata times": cmd(f"{now - DAY}\t/var/cache/dnf/baseos-1/repodata/repomd.xml\n"),
             "dnf updateinfo list --security": cmd(advisories),
-            "systemctl list-unit-files --state=enabled": cmd("dnf-automatic.timer enabled enabled\n"),
+            "enabled unit files": cmd("dnf-automatic.timer enabled enabled\n"),
         }
     )
     return base12
