@@ -42,7 +42,7 @@ class ActionModule(ActionBase):
             platforms = {}
             for host in args["hosts"]:
                 hvars = pick(task_vars["hostvars"][host])
-                validate_hostvars(catalog, host, hvars)
+                validate_hostvars(catalog, host, hvars, source=str(hvars.get("inventory_file") or "inventory"))
                 platforms[host] = [host_platform(hvars), *hvars.get("lgsec_platforms", [])]
         except InputError as exc:
             return {**result, "failed": True, "msg": f"lgsec input error: {exc}", "lgsec_input_error": str(exc)}

@@ -15,6 +15,9 @@ from lgsec.errors import InputError
 
 # Inventory groups that give a host its importance class (第10条); I is the most important.
 CLASS_GROUPS = {f"importance_{n}": c for n, c in zip(("1", "2", "3", "4"), CLASSES, strict=True)}
+CLASS_HINT = "set lgsec_importance (I, II, III or IV) or put the host in exactly one of the groups " + ", ".join(
+    CLASS_GROUPS
+)
 CONNECTION_PLATFORM = {
     "winrm": "windows",
     "psrp": "windows",
@@ -24,8 +27,13 @@ CONNECTION_PLATFORM = {
 }
 
 
-def validate_hostvars(catalog: Catalog, host: str, hostvars: dict, source: str = "inventory") -> None:
-    """Every lgsec_<control>_<param> variable must name a known parameter with the right type."""
+def validate_hostvars(
+    catalog: Catalog, host: str, hostvars: dict, source: str = "inventory", *, require_class: bool | None = None
+) -> None:
+    """Every lgsec_<control>_<param> variable must name a known parameter with the right type,
+    and the host must be in exactly one importance class (第10条). require_class None: when the
+    host comes from an inventory (Ansible gives its variables group_names); saved evidence judged
+    without an inventory (`--configs`/`--evidence` without -i) has no class to check."""
     known = catalog.variables()
     load_all()  # the checks' modules register the parameters' input validators
     prefixes = {var_name(c.id, ""): c for c in catalog}
@@ -64,19 +72,34 @@ def validate_hostvars(catalog: Catalog, host: str, hostvars: dict, source: str =
     if klass is not None and klass not in CLASSES:
         raise InputError(f"{source}: host {host}", "lgsec_importance", f"must be one of {', '.join(CLASSES)}")
     eol.validate_host(catalog, hostvars)  # SW-SUPPORTED's data file is input too (exit 2 when broken)
+    if require_class is None:
+        require_class = "group_names" in hostvars
+    classes = host_classes(hostvars)
+    if require_class and len(classes) != 1:
+        where = f"{source}: host {host}"
+        if not classes:
+            raise InputError(where, "lgsec_importance", f"no importance class (第10条): {CLASS_HINT}")
+        raise InputError(
+            where, "lgsec_importance", f"in {len(classes)} importance classes ({', '.join(classes)}): {CLASS_HINT}"
+        )
 
 
 def params_for(control: Control, hostvars: dict) -> dict[str, Any]:
     return {name: hostvars.get(control.var(name), p.default) for name, p in control.params.items()}
 
 
+def host_classes(hostvars: dict) -> list[str]:
+    """The importance classes the inventory gives a host: lgsec_importance and the groups
+    importance_1…4 (a valid host has exactly one), most important first."""
+    found = {hostvars["lgsec_importance"]} if hostvars.get("lgsec_importance") else set()
+    found |= {CLASS_GROUPS[g] for g in hostvars.get("group_names", []) if g in CLASS_GROUPS}
+    return [c for c in CLASSES if c in found]
+
+
 def host_class(hostvars: dict) -> str | None:
-    if hostvars.get("lgsec_importance"):
-        return hostvars["lgsec_importance"]
-    for group in hostvars.get("group_names", []):
-        if group in CLASS_GROUPS:
-            return CLASS_GROUPS[group]
-    return None
+    """The host's importance class (validated: exactly one); None for saved evidence judged without an inventory."""
+    classes = host_classes(hostvars)
+    return classes[0] if classes else None
 
 
 def host_platform(hostvars: dict, facts: dict | None = None) -> str:

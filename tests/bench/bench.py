@@ -56,6 +56,7 @@ def main() -> int:
             inventory.write_text(
                 f"all:\n  hosts:\n    {NAME}:\n      ansible_connection: containers.podman.podman\n"
                 "      ansible_python_interpreter: /usr/bin/python3\n"
+                "      lgsec_importance: II\n"
                 "      lgsec_priv_members_approved: [root]\n"
             )
             audit = [str(BIN / "lgsec"), "audit", "-i", str(inventory), "-o", str(Path(tmp, "out"))]

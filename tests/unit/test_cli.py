@@ -27,7 +27,7 @@ def lgsec(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 def inventory(tmp_path: Path, hostvars: dict) -> Path:
     path = tmp_path / "hosts.yml"
-    host = {"ansible_connection": "local", **hostvars}
+    host = {"ansible_connection": "local", "lgsec_importance": "II", **hostvars}
     path.write_text(yaml.safe_dump({"all": {"hosts": {"web01": host}}}), encoding="utf-8")
     return path
 
@@ -69,6 +69,35 @@ def test_empty_inventory(tmp_path, capsys, text):
     assert main(["audit", "-i", str(inv), "-o", str(tmp_path / "out")]) == 2
     assert f"{inv}: hosts: no host in the inventory" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("hostvars", "groups", "message"),
+    [
+        ({}, [], "no importance class (第10条)"),
+        ({}, ["importance_1", "importance_3"], "in 2 importance classes (I, III)"),
+        ({"lgsec_importance": "IV"}, ["importance_2"], "in 2 importance classes (II, IV)"),
+    ],
+    ids=["none", "two-groups", "variable-and-group"],
+)
+def test_every_host_needs_exactly_one_importance_class(tmp_path, capsys, hostvars, groups, message):
+    inv = tmp_path / "hosts.yml"
+    children = {g: {"hosts": {"web01": None}} for g in groups}
+    host = {"ansible_connection": "local", **hostvars}
+    inv.write_text(yaml.safe_dump({"all": {"hosts": {"web01": host}, "children": children}}), encoding="utf-8")
+    assert main(["audit", "-i", str(inv), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{inv}: host web01: lgsec_importance: {message}" in err
+    assert "importance_1, importance_2, importance_3, importance_4" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_importance_class_from_the_group_or_the_same_in_both(catalog):
+    from lgsec.evaluate import host_class, validate_hostvars
+
+    for hostvars in ({"group_names": ["importance_3"]}, {"group_names": ["importance_3"], "lgsec_importance": "III"}):
+        validate_hostvars(catalog, "web01", hostvars)
+        assert host_class(hostvars) == "III"
 
 
 def test_inventory_not_found(tmp_path, capsys):
@@ -128,7 +157,7 @@ def test_audit_of_this_machine_writes_the_report(tmp_path):
 @pytest.mark.slow
 def test_unreachable_host_is_never_pass(tmp_path):
     inv = tmp_path / "hosts.ini"
-    inv.write_text("ghost ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh\n", encoding="utf-8")
+    inv.write_text("ghost ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh lgsec_importance=II\n")
     result = lgsec("audit", "-i", str(inv), "-o", str(tmp_path / "out"))
     assert result.returncode == 3, result.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))

@@ -120,3 +120,14 @@ def test_example_inventory_windows_hosts(catalog):
     for host, hostvars in hosts.items():
         validate_hostvars(catalog, host, hostvars)
         assert host_platform({**hostvars, "ansible_connection": "winrm"}) == "windows"
+
+
+def test_windows_provisioning_expires_the_temporary_password():
+    """PW-TEMP (manual control): new Windows accounts get the vaulted temporary password, expired
+    ("must change at next logon"), existing ones are never touched, secrets never logged."""
+    plays = yaml.safe_load((ROOT / "playbooks" / "provision_user_windows.yml").read_text(encoding="utf-8"))
+    tasks = {t["name"]: t for t in plays[0]["tasks"]}
+    create = next(t for n, t in tasks.items() if "create the new accounts" in n)
+    user = create["ansible.windows.win_user"]
+    assert user["password_expired"] is True and user["update_password"] == "on_create"
+    assert create["no_log"] is True and "rejectattr('name', 'in'" in create["loop"]
