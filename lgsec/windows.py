@@ -364,6 +364,8 @@ def facts_from_files(files: dict[str, bytes], where: str) -> dict:
         raise InputError(label, "collected", str(exc)) from exc
     if collected is None:
         raise InputError(label, "collected", "must be a date and time with its offset")
+    if not isinstance(manifest.get("errors") or {}, dict):
+        raise InputError(label, "errors", "must be a mapping of file -> reason")
     errors = {str(k): str(v) for k, v in (manifest.get("errors") or {}).items()}
     registry_keys = manifest.get("registry_keys") or {}
     if not isinstance(registry_keys, dict):
@@ -375,7 +377,7 @@ def facts_from_files(files: dict[str, bytes], where: str) -> dict:
         "collector": str(manifest.get("collector", "")),
         "files": {},
         "errors": errors,
-        "missing": [str(m) for m in manifest.get("missing") or []],
+        "missing": [str(m) for m in as_list(manifest.get("missing"))],  # 5.1 may print one as a bare string
         "registry_keys": registry_keys,
     }
     for name in [*FILES, *(f for f in registry_keys.values() if f)]:

@@ -29,8 +29,9 @@ def screen_lock(ctx: Ctx) -> Verdict:
         win.reg_where(CV_SYSTEM, "InactivityTimeoutSecs", value),
         "per-user screen saver settings are not judged (the machine limit applies to every session)",
     ]
-    problems = [] if isinstance(value, int) and 0 < value <= limit else [f"InactivityTimeoutSecs = {value}"]
-    return verdict(problems, f"InactivityTimeoutSecs 1..{limit}", f"InactivityTimeoutSecs = {value}", evidence)
+    shown = "absent" if value is None else value
+    problems = [] if isinstance(value, int) and 0 < value <= limit else [f"InactivityTimeoutSecs = {shown}"]
+    return verdict(problems, f"InactivityTimeoutSecs 1..{limit}", f"InactivityTimeoutSecs = {shown}", evidence)
 
 
 @check("SETTINGS-LOCKED", "windows")

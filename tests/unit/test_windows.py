@@ -253,6 +253,15 @@ def test_collector_error_is_reported(catalog, tmp_path):
     assert row["status"] == "error" and "no BitLocker feature" in row["actual"]
 
 
+def test_manifest_one_missing_file_as_a_bare_string(catalog, tmp_path):
+    """ConvertTo-Json of Windows PowerShell 5.1 may print a one-element array as its element."""
+    overlay = {"base": BASES[0], "remove": ["tasks.json"], "manifest": {"missing": "tasks.json"}}
+    facts = win.read_evidence_dir(materialise(overlay, tmp_path / "pc"))
+    assert facts["missing"] == ["tasks.json"]
+    row = status_of(catalog, facts, "BACKUP-RECENT", {"lgsec_backup_recent_job": "\\Backup\\NightlyImage"})
+    assert row["status"] == "error" and "tasks.json" in row["actual"]
+
+
 def test_registry_key_not_collected_is_an_error(catalog, tmp_path):
     overlay = {"base": BASES[0], "manifest": {"registry_keys": {}}}
     row = status_of(catalog, win.read_evidence_dir(materialise(overlay, tmp_path / "pc")), "AUTORUN")
