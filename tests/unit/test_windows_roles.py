@@ -131,3 +131,45 @@ def test_windows_provisioning_expires_the_temporary_password():
     user = create["ansible.windows.win_user"]
     assert user["password_expired"] is True and user["update_password"] == "on_create"
     assert create["no_log"] is True and "rejectattr('name', 'in'" in create["loop"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("value", "failed"), [(600, 0), ("ten", 1)])
+def test_ansible_validates_a_windows_role_against_its_specs(tmp_path, value, failed):
+    """Ansible itself runs the role's argument spec validation before any task (here on the
+    controller, with no task selected by tags): a wrong type stops the play."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    play = tmp_path / "play.yml"
+    play.write_text("- hosts: localhost\n  gather_facts: false\n  roles: [win_desktop]\n", encoding="utf-8")
+    env = {
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            str(play),
+            "--tags",
+            "NO-SUCH-TAG",
+            "-e",
+            json.dumps({"lgsec_screen_lock_idle_seconds": value}),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert f"failed={failed}" in result.stdout, result.stdout[-2000:]
+    if failed:
+        assert "lgsec_screen_lock_idle_seconds" in result.stdout
