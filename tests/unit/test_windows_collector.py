@@ -152,3 +152,33 @@ def test_live_result_decodes_to_the_evidence_facts():
         live = plugin.decode_result(raw)
         assert live == {**win.read_evidence_dir(folder), "errors": live["errors"]}
         assert live["errors"] == {} and live["platform"] == "windows"
+
+
+def test_audit_playbook_gathers_windows_hosts_for_the_report(catalog):
+    """audit.yml: the Windows gather runs only on hosts lgsec_validate found to be Windows, and
+    registers the result lgsec_report reads; a reachable host's facts are judged as `live`, an
+    unreachable one is never pass."""
+    import yaml
+
+    from lgsec.evaluate import evaluate_host, failed_host
+
+    report = import_path("lgsec_report_action_win", ROOT / "action_plugins" / "lgsec_report.py")
+    play = yaml.safe_load((ROOT / "playbooks" / "audit.yml").read_text(encoding="utf-8"))[0]
+    (task,) = [t for t in play["tasks"] if "lgsec_windows_facts" in t]
+    assert task["register"] == "lgsec_gather_windows" and "lgsec_gather_windows" in report.GATHERED
+    assert task["when"] == "lgsec_validated.platforms[inventory_hostname][0] == 'windows'"
+    assert task["ignore_unreachable"] and task["ignore_errors"]
+    live = {
+        "lgsec_gather": {"skipped": True},
+        "lgsec_gather_windows": {"lgsec_facts": win.read_evidence_dir(WIN_FIXTURES / BASES[1])},
+    }
+    gathered = report.pick_gathered(live, report.GATHERED)
+    assert report.gather_problem(gathered) is None
+    rows = evaluate_host(catalog, "somu-pc01", gathered["lgsec_facts"], {"ansible_connection": "winrm"})
+    assert {r["platform"] for r in rows} == {"windows"} and {r["source"] for r in rows} == {"live"}
+    down = report.pick_gathered(
+        {"lgsec_gather_windows": {"unreachable": True, "msg": "winrm: timed out"}}, report.GATHERED
+    )
+    status, reason = report.gather_problem(down)
+    rows = failed_host(catalog, "somu-pc01", {"ansible_connection": "winrm"}, status, reason)
+    assert {r["status"] for r in rows} == {"unreachable"} and {r["platform"] for r in rows} == {"windows"}
