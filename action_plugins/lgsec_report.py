@@ -96,4 +96,5 @@ class ActionModule(ActionBase):
             "report": str(path),
             "exit_code": report.exit_code(rows),
             "msg": report.summary(rows),
+            **report.stats(rows),
         }

@@ -75,6 +75,19 @@ def write(report: dict, outdir: str | os.PathLike) -> Path:
     return target
 
 
+def stats(results: list[dict]) -> dict:
+    """Counts by status, overall and per host, and the failing host/control pairs: small enough
+    for an AWX job's artifacts (set_stats), where the whole report would not fit."""
+    per_host: dict[str, Counter] = defaultdict(Counter)
+    for r in results:
+        per_host[r["host"]][r["status"]] += 1
+    return {
+        "counts": dict(Counter(r["status"] for r in results)),
+        "host_counts": {host: dict(c) for host, c in per_host.items()},
+        "findings": [f"{r['host']}/{r['control']}" for r in results if r["status"] in ("fail", "error", "unreachable")],
+    }
+
+
 def exit_code(results: list[dict]) -> int:
     statuses = {r["status"] for r in results}
     if "unreachable" in statuses:
