@@ -216,6 +216,12 @@ def session_limit(ctx: Ctx) -> Verdict:
     # MaxIdleTime / MaxDisconnectionTime in ms (TerminalServer.admx; 0 = never).
     limit_ms = ctx.params["tmout"] * 1000
     evidence, problems = [], []
+    deny = win.reg_value(ctx, r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server", "fDenyTSConnections")
+    if deny == 1:  # no remote session to limit; the console locks by SCREEN-LOCK
+        evidence = [win.reg_where(r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server", "fDenyTSConnections", 1)]
+        return Verdict(
+            "pass", f"RDP sessions limited to {limit_ms} ms, or RDP off", "RDP off (fDenyTSConnections = 1)", evidence
+        )
     for name in ("MaxIdleTime", "MaxDisconnectionTime"):
         value = win.reg_value(ctx, TS_POLICY, name)
         evidence.append(win.reg_where(TS_POLICY, name, value))

@@ -136,9 +136,12 @@ def time_sync(ctx: Ctx) -> Verdict:
     kind = win.reg_value(ctx, source, "Type") or win.reg_value(ctx, W32TIME, "Type")
     evidence.append(f"{source}: NtpServer {ntp!r}, Type {kind}")
     peers = [p.split(",", 1)[0] for p in str(ntp).split() if p]
-    if kind not in ("NTP", "AllSync"):
+    domain = kind == "NT5DS" and not servers  # a domain member follows the domain hierarchy
+    if kind not in ("NTP", "AllSync") and not domain:
         problems.append(f"Type {kind} (NTP or AllSync uses the configured servers)")
-    if not peers:
+    if domain:
+        peers = ["the domain hierarchy (NT5DS)"]
+    elif not peers:
         problems.append("no NTP server configured")
     elif servers:
         other = [p for p in peers if p.casefold() not in {s.casefold() for s in servers}]

@@ -36,6 +36,8 @@ def fw_default_deny(ctx: Ctx) -> Verdict:
             problems.append(f"{name} profile off")
         if inbound not in ("Block", "NotConfigured"):
             problems.append(f"{name} inbound {inbound}")
+        elif inbound == "NotConfigured":
+            evidence.append(f"{name}: inbound NotConfigured = Windows' default, Block")
     return verdict(problems, "Domain, Private, Public on, inbound Block", "three profiles on, inbound Block", evidence)
 
 

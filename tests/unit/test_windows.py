@@ -369,3 +369,23 @@ def test_cli_evidence_input_errors(tmp_path, capsys):
     assert main(["audit", "--evidence", str(target), "-o", str(tmp_path / "r")]) == 2
     assert "lgsec-evidence.json: format" in capsys.readouterr().err
     assert not (tmp_path / "r" / "report.json").exists()
+
+
+def test_session_limit_with_rdp_off(catalog, tmp_path):
+    reg = "registry/04-terminal-server.reg"
+    overlay = {
+        "base": BASES[0],
+        "replace": {reg: [['"fDenyTSConnections"=dword:00000000', '"fDenyTSConnections"=dword:00000001']]},
+    }
+    row = status_of(catalog, win.read_evidence_dir(materialise(overlay, tmp_path / "pc")), "SESSION-LIMIT")
+    assert row["status"] == "pass" and row["actual"] == "RDP off (fDenyTSConnections = 1)"
+
+
+@pytest.mark.parametrize(("servers", "status"), [([], "pass"), (["ntp1.example.lg.jp"], "fail")])
+def test_time_sync_of_a_domain_member(catalog, tmp_path, servers, status):
+    """Type NT5DS follows the domain hierarchy: accepted unless the union's servers are named."""
+    reg = "registry/08-w32time.reg"
+    overlay = {"base": BASES[1], "replace": {reg: [['"Type"="NTP"', '"Type"="NT5DS"']]}}
+    facts = win.read_evidence_dir(materialise(overlay, tmp_path / "pc"))
+    row = status_of(catalog, facts, "TIME-SYNC", {"lgsec_time_sync_servers": servers})
+    assert row["status"] == status, row["actual"]
