@@ -238,9 +238,11 @@ def _ios_globals(cfg: Config, params: dict[str, dict], operator: str) -> list[Cm
     if not cfg.first(r"^ip ssh version 2$"):
         cmds.append(Cmd("REMOTE-ENCRYPTED", "", "ip ssh version 2", r"^ip ssh version "))
     ports = params["NET-PORTS-UNUSED"]
-    for name, iface in cfg.interfaces().items():
-        if name in ports["unused_ports"] or is_shut(iface) or not is_access_port(iface) or not ports["port_security"]:
+    for name, iface in access_ports(cfg, ports).items() if ports["port_security"] else ():
+        if iface is None or is_shut(iface):
             continue
+        if not is_access_port(iface):  # port-security needs a static access port
+            cmds.append(Cmd("NET-PORTS-UNUSED", f"interface {name}", "switchport mode access", r"^switchport mode "))
         for line, removes in port_security_needs(cfg, iface, ports):
             cmds.append(Cmd("NET-PORTS-UNUSED", f"interface {name}", line, removes))
     snmp = params["NET-SNMP"]
@@ -273,6 +275,18 @@ def _ios_globals(cfg: Config, params: dict[str, dict], operator: str) -> list[Cm
         if server not in wanted:
             cmds.append(Cmd("TIME-SYNC", "", f"no ntp server {server}", rf"^ntp server {re.escape(server)}\b", False))
     return cmds
+
+
+def access_ports(cfg: Config, ports: dict) -> dict[str, object]:
+    """Access ports for end devices (NET-PORTS-UNUSED port-security): those the inventory names
+    (access_ports; None for one the configuration lacks), else every `switchport mode access`
+    port; the ports declared unused are not among them."""
+    ifaces = cfg.interfaces()
+    if ports["access_ports"]:
+        found = {n: ifaces.get(n) for n in ports["access_ports"]}
+    else:
+        found = {n: i for n, i in ifaces.items() if is_access_port(i)}
+    return {n: i for n, i in found.items() if n not in ports["unused_ports"]}
 
 
 def port_security_needs(cfg: Config, iface, ports: dict) -> list[tuple[str, str]]:

@@ -197,15 +197,19 @@ def net_ports_unused(ctx: Ctx) -> Verdict:
         )
         if not network.is_shut(iface):
             problems.append(f"{name} declared unused but not shut")
-    access = [n for n, i in ifaces.items() if network.is_access_port(i) and not network.is_shut(i)]
+    access = {n: i for n, i in network.access_ports(cfg, p).items() if i is None or not network.is_shut(i)}
     if cfg.vendor == "ios" and p["port_security"]:
-        for name in access:
-            if name in p["unused_ports"]:
+        for name, iface in access.items():
+            if iface is None:
+                problems.append(f"{name}: no such interface in the configuration")
                 continue
-            needs = [line for line, _ in network.port_security_needs(cfg, ifaces[name], p)]
+            needs = [] if network.is_access_port(iface) else ["switchport mode access"]
+            needs += [line for line, _ in network.port_security_needs(cfg, iface, p)]
             if needs:
                 problems.append(f"{name}: access port without {', '.join(needs)}")
-            evidence.append(f"{cfg.source}:{ifaces[name].linenum + 1}: {name} access port")
+            evidence.append(f"{cfg.source}:{iface.linenum + 1}: {name} access port")
+    elif cfg.vendor == "frr":
+        access = {}
     if not p["unused_ports"] and not access:
         return Verdict("not_applicable", expected, "no access port, no port declared unused", [cfg.source])
     if cfg.vendor == "frr":

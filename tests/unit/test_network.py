@@ -314,3 +314,22 @@ def test_the_roles_filter_plans_what_the_audit_found(catalog):
     assert any("no enable secret" in b for b in out["blockers"])
     given = plugin.lgsec_network_plan(facts["running_config"], hostvars, "netadmin", enable_secret_given=True)
     assert not given["blockers"]
+
+
+def test_access_ports_named_in_the_inventory_become_static_secured_ports(catalog):
+    text = "hostname sw9\n!\ninterface GigabitEthernet1/0/5\n description PC\n switchport access vlan 10\n!\nend\n"
+    hostvars = {"lgsec_net_ports_unused_access_ports": ["GigabitEthernet1/0/5", "GigabitEthernet1/0/9"]}
+    facts = {"platform": "network", "vendor": "ios", "running_config": text, "source": "sw9.cfg"}
+    row = row_for(evaluate_host(catalog, "sw9", facts, hostvars, only=["NET-PORTS-UNUSED"]), "NET-PORTS-UNUSED")
+    assert row["status"] == "fail"
+    assert "GigabitEthernet1/0/5: access port without switchport mode access, switchport port-security" in row["actual"]
+    assert "GigabitEthernet1/0/9: no such interface" in row["actual"]
+    cmds = network.plan(network.from_facts(facts), all_params(catalog, hostvars))
+    assert [(c.parent, c.line) for c in cmds if c.control == "NET-PORTS-UNUSED"] == [
+        ("interface GigabitEthernet1/0/5", "switchport mode access"),
+        ("interface GigabitEthernet1/0/5", "switchport port-security"),
+    ]
+    hostvars["lgsec_net_ports_unused_access_ports"] = ["GigabitEthernet1/0/5"]
+    fixed = {**facts, "running_config": network.apply(text, cmds)}
+    row = row_for(evaluate_host(catalog, "sw9", fixed, hostvars, only=["NET-PORTS-UNUSED"]), "NET-PORTS-UNUSED")
+    assert row["status"] == "pass", row["actual"]
