@@ -28,10 +28,14 @@ def lgsec_network_plan(running: str, variables: dict, operator: str = "", enable
     blockers = network.blockers(cfg, params)
     if enable_secret_given:
         blockers = [b for b in blockers if "no enable secret" not in b]
-    controls = dict.fromkeys(c.control for c in cmds)
+    # IOS-XE asks to confirm `no username X`: those go to cisco.ios.ios_user (state absent), which answers
+    users = [c.line.split()[2] for c in cmds if c.line.startswith("no username ")]
+    pushed = [c for c in cmds if not c.line.startswith("no username ")]
+    controls = dict.fromkeys(c.control for c in pushed)
     return {
         "vendor": vendor,
-        "text": {cid: network.render([c for c in cmds if c.control == cid]) for cid in controls},
+        "text": {cid: network.render([c for c in pushed if c.control == cid]) for cid in controls},
+        "remove_users": users,
         "commands": [{"control": c.control, "parent": c.parent, "line": c.line} for c in cmds],
         "blockers": blockers,
         "enable_secret_missing": vendor == "ios" and cfg.first(r"^enable (algorithm-type \S+ )?secret ") is None,

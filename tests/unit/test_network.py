@@ -307,6 +307,7 @@ def test_the_roles_filter_plans_what_the_audit_found(catalog):
     cmds = network.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin")
     assert out["vendor"] == "ios" and out["enable_secret_missing"]
     assert set(out["text"]) == {c.control for c in cmds}
+    assert out["remove_users"] == ["admin"] and "no username" not in "".join(out["text"].values())  # ios_user
     assert (
         out["text"]["SESSION-LIMIT"]
         == "line con 0\n exec-timeout 10 0\nline vty 0 4\n exec-timeout 10 0\nline vty 5 15\n exec-timeout 10 0\n"
