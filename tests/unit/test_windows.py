@@ -389,3 +389,20 @@ def test_time_sync_of_a_domain_member(catalog, tmp_path, servers, status):
     facts = win.read_evidence_dir(materialise(overlay, tmp_path / "pc"))
     row = status_of(catalog, facts, "TIME-SYNC", {"lgsec_time_sync_servers": servers})
     assert row["status"] == status, row["actual"]
+
+
+def test_cli_evidence_with_limit_judges_only_inventory_hosts(tmp_path):
+    from lgsec.cli import main
+
+    evidence = tmp_path / "evidence"
+    folder(evidence, "PC-A")
+    folder(evidence, "PC-B")
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    pc-a:\n      lgsec_importance: II\n    pc-b:\n      lgsec_importance: II\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "r"
+    main(["audit", "--evidence", str(evidence), "-i", str(inventory), "-l", "pc-a", "-o", str(out)])
+    rows = json.loads((out / "report.json").read_text(encoding="utf-8"))["results"]
+    assert {r["host"] for r in rows} == {"pc-a"}
