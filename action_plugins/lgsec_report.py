@@ -25,6 +25,11 @@ options:
   inventory: {description: Inventory label for the report, type: str, default: ""}
   started: {description: Start time of the run (ISO 8601), type: str}
   catalog: {description: Catalog path (default catalog/controls.yml), type: str}
+  exceptions:
+    description:
+      - Exceptions file (第99–101条). A C(fail) row covered by a live exception becomes C(waived)
+        with the exception's reference; the report lists every exception for the review.
+    type: str
 """
 
 import sys
@@ -36,7 +41,7 @@ try:
     import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lgsec import network, report
+from lgsec import exceptions, network, report
 from lgsec.catalog import load_catalog
 from lgsec.errors import InputError
 from lgsec.evaluate import evaluate_host, failed_host
@@ -74,8 +79,10 @@ class ActionModule(ActionBase):
         args = self._task.args
         started = args.get("started") or report.now_iso()
         only = args.get("controls") or None
+        inventory = exceptions.inventory_groups(task_vars["groups"])
         try:
             catalog = load_catalog(args.get("catalog"))
+            waivers = exceptions.load(args["exceptions"], catalog, inventory) if args.get("exceptions") else None
         except InputError as exc:
             return {**result, "failed": True, "msg": f"lgsec input error: {exc}"}
         rows = []
@@ -89,6 +96,8 @@ class ActionModule(ActionBase):
                 facts = gathered["lgsec_facts"]
                 rows += network.with_last_change(evaluate_host(catalog, host, facts, hvars, only=only), facts)
         data = report.build(rows, started=started, inventory=args.get("inventory", ""), mode="audit")
+        if waivers is not None:
+            data = exceptions.attach(data, waivers, {h: inventory.get(h, []) for h in args["hosts"]})
         path = report.write(data, args["outdir"])
         return {
             **result,

@@ -13,6 +13,12 @@ description:
 options:
   hosts: {description: Hosts to check, type: list, elements: str, required: true}
   catalog: {description: Catalog path (default catalog/controls.yml), type: str}
+  exceptions:
+    description:
+      - Exceptions file (第99–101条, lgsec/exceptions.py), validated against the catalog and the
+        inventory. Returns C(waived), host → control ids its live exceptions cover (the hardening
+        skips them there).
+    type: str
 """
 
 import sys
@@ -24,6 +30,7 @@ try:
     import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lgsec import exceptions
 from lgsec.catalog import load_catalog
 from lgsec.errors import InputError
 from lgsec.evaluate import host_platform, validate_hostvars
@@ -44,9 +51,18 @@ class ActionModule(ActionBase):
                 hvars = pick(task_vars["hostvars"][host])
                 validate_hostvars(catalog, host, hvars, source=str(hvars.get("inventory_file") or "inventory"))
                 platforms[host] = [host_platform(hvars), *hvars.get("lgsec_platforms", [])]
+            waived = {}
+            if args.get("exceptions"):
+                inventory = exceptions.inventory_groups(task_vars["groups"])
+                found = exceptions.load(args["exceptions"], catalog, inventory)
+                today = exceptions.today()
+                for host in args["hosts"]:
+                    waived[host] = exceptions.waived_controls(found, host, inventory.get(host, []), today)
         except InputError as exc:
             return {**result, "failed": True, "msg": f"lgsec input error: {exc}", "lgsec_input_error": str(exc)}
         msg = f"catalog {len(catalog)} controls; {len(args['hosts'])} host(s) valid"
         # host → its platforms (linux, windows, network, and mail where lgsec_platforms adds it):
         # the playbooks group hosts by them so each platform's play gets only its own hosts.
-        return {**result, "changed": False, "msg": msg, "platforms": platforms}
+        # waived: host → control ids its live exceptions cover (harden.yml sets lgsec_waived_controls)
+        waived = {host: waived.get(host, []) for host in args["hosts"]}
+        return {**result, "changed": False, "msg": msg, "platforms": platforms, "waived": waived}

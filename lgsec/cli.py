@@ -90,6 +90,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     inventory = args.inventory or str(LOCAL_INVENTORY)
     for host, hvars in load_inventory(inventory, args.limit, args.vault_password_file).items():
         validate_hostvars(catalog, host, hvars, source=inventory)
+    exceptions_file = checked_exceptions(args, catalog, inventory)
     outdir = Path(args.outdir).resolve()
     target = outdir / "report.json"
     before = target.stat().st_mtime_ns if target.exists() else None
@@ -100,6 +101,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     }
     if only:
         extravars["lgsec_only_controls"] = only
+    if exceptions_file:
+        extravars["lgsec_exceptions_file"] = exceptions_file
     if args.catalog:
         os.environ["LGSEC_CATALOG"] = str(Path(args.catalog).resolve())
     rc, stdout = run_playbook("audit.yml", inventory, extravars, args.limit, quiet=not args.verbose)
@@ -109,8 +112,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return EXIT_RUN_FAILED
     data = json.loads(target.read_text(encoding="utf-8"))
     print(report.summary(data["results"]))
+    for item in data.get("exceptions") or []:
+        if item["state"] != "live":
+            print(f"exception {item['reference']} ({item['control']}) is {item['state']}: it waives nothing")
     print(f"report: {target}")
     return report.exit_code(data["results"])
+
+
+def checked_exceptions(args: argparse.Namespace, catalog, inventory: str) -> str | None:
+    """The exceptions file (--exceptions, else exceptions.yml beside the inventory), validated
+    against the catalog and every host of the inventory before anything runs; its absolute path."""
+    from lgsec import exceptions
+
+    path = Path(args.exceptions) if args.exceptions else exceptions.default_file(inventory)
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InputError(str(path), "--exceptions", "exceptions file not found")
+    groups = {h: v.get("group_names", []) for h, v in load_inventory(inventory, None, args.vault_password_file).items()}
+    exceptions.load(path, catalog, groups)
+    return str(path.resolve())
 
 
 def audit_configs(args: argparse.Namespace, catalog, only: list[str] | None) -> int:
@@ -168,6 +189,11 @@ def parser() -> argparse.ArgumentParser:
         "or a folder of them, one per host) without connecting; -i gives their variables",
     )
     audit.add_argument("--vault-password-file", help="ansible-vault password file for the inventory")
+    audit.add_argument(
+        "--exceptions",
+        metavar="FILE",
+        help="approved exceptions (第99–101条; default: exceptions.yml beside the inventory, when present)",
+    )
     audit.add_argument("-v", "--verbose", action="store_true", help="show Ansible's output")
     audit.set_defaults(func=cmd_audit)
     cat = sub.add_parser("catalog", help="validate and list the control catalog")
