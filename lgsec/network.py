@@ -29,19 +29,21 @@ HEADER = re.compile(r"^[!#]\s*lgsec:\s*(.*)$")
 
 
 def read_header(text: str) -> dict[str, str]:
-    """`! lgsec: vendor=ios host=sw01` among the first lines of a saved configuration."""
-    for line in text.splitlines()[:10]:
+    """`! lgsec: vendor=ios host=sw01` among the first lines of a saved configuration; without
+    one, FRR's own `frr version …` line says frr (key `frr`)."""
+    head = text.splitlines()[:10]
+    for line in head:
         match = HEADER.match(line.strip())
         if match:
             return dict(part.split("=", 1) for part in match.group(1).split() if "=" in part)
-    return {}
+    return {"frr": "1"} if any(line.startswith("frr version ") for line in head) else {}
 
 
 def vendor_of(hostvars: dict, header: dict | None = None, where: str = "-") -> str:
     """Vendor from the inventory (lgsec_network_vendor, ansible_network_os), else the file's
     header, else ios."""
     vendor = hostvars.get("lgsec_network_vendor") or NETWORK_OS.get(str(hostvars.get("ansible_network_os", "")))
-    vendor = vendor or (header or {}).get("vendor") or "ios"
+    vendor = vendor or (header or {}).get("vendor") or ("frr" if (header or {}).get("frr") else "ios")
     if vendor not in VENDORS:
         raise InputError(where, "vendor", f"unknown network vendor {vendor!r} (known: {', '.join(VENDORS)})")
     return vendor

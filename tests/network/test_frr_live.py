@@ -167,6 +167,17 @@ def test_check_mode_shows_the_lines_and_changes_nothing(lab):
     assert running() == before
 
 
+def test_an_undefined_vty_acl_stops_the_role_before_any_change(lab):
+    before = running()
+    harden = (str(BIN / "ansible-playbook"), "-i", lab["inventory"], "playbooks/harden.yml")
+    done = run(*harden, "-e", "lgsec_remote_minimal_vty_acl=NOT-DEFINED", rc=2)
+    assert "access list NOT-DEFINED (lgsec_remote_minimal_vty_acl) is not defined on the device" in done.stdout
+    assert running() == before
+    # a run limited to another control is not stopped by it
+    only = run(*harden, "-e", "lgsec_remote_minimal_vty_acl=NOT-DEFINED", "--tags", "SESSION-LIMIT", "--check")
+    assert recap_changed(only.stdout) == 1
+
+
 def test_harden_then_a_second_run_changes_nothing(lab):
     first = run(str(BIN / "ansible-playbook"), "-i", lab["inventory"], "playbooks/harden.yml")
     assert recap_changed(first.stdout) >= 5

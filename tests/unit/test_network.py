@@ -179,6 +179,13 @@ def test_unreadable_configuration_is_an_error_never_a_pass(catalog):
     assert row_for(rows, "PW-LENGTH")["status"] == "error"
 
 
+def test_a_saved_frr_configuration_without_header_is_read_as_frr(tmp_path, catalog):
+    text = (NET / "frr" / "frr-good.cfg").read_text(encoding="utf-8").split("\n", 2)[2]  # header lines removed
+    (tmp_path / "edge01.cfg").write_text(text, encoding="utf-8")
+    ((host, facts, _),) = offline.config_hosts(catalog, tmp_path)
+    assert host == "edge01" and facts["vendor"] == "frr"
+
+
 def test_header_names_the_host(tmp_path, catalog):
     (tmp_path / "a.txt").write_text("! lgsec: vendor=ios host=core01\nhostname core01\n", encoding="utf-8")
     ((host, facts, _),) = offline.config_hosts(catalog, tmp_path)
