@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, row_for
+from conftest import ROOT, import_path, row_for
 
 from lgsec import network, offline
 from lgsec.evaluate import evaluate_host, params_for
@@ -298,8 +298,6 @@ def test_frr_plan_fixes_the_recorded_drift(catalog):
 
 
 def test_the_roles_filter_plans_what_the_audit_found(catalog):
-    from conftest import import_path
-
     plugin = import_path("lgsec_network_filter", ROOT / "filter_plugins" / "lgsec_network.py")
     _host, facts, hostvars = device(catalog, "sw-bad")
     role_vars = yaml.safe_load((ROOT / "roles" / "network_device" / "vars" / "main.yml").read_text(encoding="utf-8"))
@@ -341,3 +339,21 @@ def test_access_ports_named_in_the_inventory_become_static_secured_ports(catalog
     fixed = {**facts, "running_config": network.apply(text, cmds)}
     row = row_for(evaluate_host(catalog, "sw9", fixed, hostvars, only=["NET-PORTS-UNUSED"]), "NET-PORTS-UNUSED")
     assert row["status"] == "pass", row["actual"]
+
+
+@pytest.mark.parametrize("kind", DEVICES)
+def test_cli_config_on_ios_would_push_exactly_the_planned_lines(catalog, kind):
+    """cli_config diffs the role's lines against the running configuration with the cisco.ios
+    cliconf plugin and sends that diff: run that plugin's own diff offline on the IOS fixtures."""
+    from unittest.mock import MagicMock
+
+    from ansible_collections.cisco.ios.plugins.cliconf.ios import Cliconf
+
+    _host, facts, hostvars = device(catalog, f"{kind}-bad")
+    plugin = import_path("lgsec_network_filter", ROOT / "filter_plugins" / "lgsec_network.py")
+    plan = plugin.lgsec_network_plan(facts["running_config"], hostvars, "netadmin")
+    assert len(plan["text"]) >= 10
+    cliconf = Cliconf(MagicMock())
+    for control, text in plan["text"].items():
+        sent = cliconf.get_diff(candidate=text, running=facts["running_config"], diff_match="line")["config_diff"]
+        assert sent.splitlines() == [line.strip() for line in text.splitlines()], control
