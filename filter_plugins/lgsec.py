@@ -11,6 +11,7 @@ except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lgsec.checks.linux import idle_accounts
+from lgsec.wipe import wipe_plan
 
 
 def lgsec_idle_accounts(facts: dict, max_idle_days: int, exempt: list | None = None) -> list[str]:
@@ -18,6 +19,13 @@ def lgsec_idle_accounts(facts: dict, max_idle_days: int, exempt: list | None = N
     return sorted(idle_accounts(facts, int(max_idle_days), list(exempt or [])))
 
 
+def lgsec_wipe_plan(
+    lsblk: dict, root_source: str, devices: list, allow_system_disk: bool = False, swaps: list | None = None
+) -> list[dict]:
+    """WIPE-RECORDED (第20条, 第26条): the devices decommission.yml may erase, and why not."""
+    return wipe_plan(lsblk, root_source, list(devices), bool(allow_system_disk), list(swaps or []))
+
+
 class FilterModule:
     def filters(self):
-        return {"lgsec_idle_accounts": lgsec_idle_accounts}
+        return {"lgsec_idle_accounts": lgsec_idle_accounts, "lgsec_wipe_plan": lgsec_wipe_plan}

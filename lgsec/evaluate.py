@@ -18,6 +18,7 @@ CLASS_GROUPS = {f"importance_{n}": c for n, c in zip(("1", "2", "3", "4"), CLASS
 CLASS_HINT = "set lgsec_importance (I, II, III or IV) or put the host in exactly one of the groups " + ", ".join(
     CLASS_GROUPS
 )
+DISPOSAL = "WIPE-RECORDED"  # the one control of a host marked lgsec_decommissioned
 CONNECTION_PLATFORM = {
     "winrm": "windows",
     "psrp": "windows",
@@ -68,6 +69,8 @@ def validate_hostvars(
     extra = hostvars.get("lgsec_platforms", [])
     if not isinstance(extra, list) or not set(extra) <= set(PLATFORMS):
         raise InputError(f"{source}: host {host}", "lgsec_platforms", f"must be a list of {', '.join(PLATFORMS)}")
+    if not isinstance(hostvars.get("lgsec_decommissioned", False), bool):
+        raise InputError(f"{source}: host {host}", "lgsec_decommissioned", "must be true or false")
     klass = hostvars.get("lgsec_importance")
     if klass is not None and klass not in CLASSES:
         raise InputError(f"{source}: host {host}", "lgsec_importance", f"must be one of {', '.join(CLASSES)}")
@@ -115,6 +118,8 @@ def selected(catalog: Catalog, platform: str, hostvars: dict, only: list[str] | 
     the host's lgsec_controls."""
     platforms = {platform, *hostvars.get("lgsec_platforms", [])}
     wanted = set(only or catalog.controls) & set(hostvars.get("lgsec_controls") or catalog.controls)
+    if hostvars.get("lgsec_decommissioned"):  # being disposed of: only the disposal wipe is judged
+        wanted &= {DISPOSAL}
     return [c for c in catalog if c.id in wanted and platforms & set(c.platforms)]
 
 
@@ -190,7 +195,10 @@ def evaluate_host(
 def failed_host(
     catalog: Catalog, host: str, hostvars: dict, status: str, reason: str, *, only: list[str] | None = None
 ) -> list[dict]:
-    """Rows for a host whose facts could not be gathered: every control `unreachable` or `error`."""
+    """Rows for a host whose facts could not be gathered: every control `unreachable` or `error`.
+    A decommissioned host is judged on its disposal record alone, which the controller keeps."""
+    if hostvars.get("lgsec_decommissioned"):
+        return evaluate_host(catalog, host, {"platform": host_platform(hostvars)}, hostvars, only=only)
     platform = host_platform(hostvars)
     klass = host_class(hostvars)
     verdict = Verdict(status, "host reachable and facts gathered", reason)
