@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import tempfile
 from pathlib import Path
+
+import yaml
 
 from lgsec import __version__, report
 from lgsec.catalog import ROOT, load_catalog
@@ -28,6 +31,7 @@ def load_inventory(path: str, limit: str | None, vault_password_file: str | None
 
     if not Path(path).exists():
         raise InputError(path, "-", "inventory not found")
+    check_yaml(path)
     loader = DataLoader()
     if vault_password_file:
         from ansible.cli import CLI
@@ -46,11 +50,59 @@ def load_inventory(path: str, limit: str | None, vault_password_file: str | None
     out = {}
     for host in hosts:
         hvars = variables.get_vars(host=host, include_hostvars=False)
+        check_vaulted(path, host.name, hvars, loader)
         out[host.name] = {k: hvars[k] for k in hvars if k.startswith("lgsec_") or k in INVENTORY_KEEP}
     return out
 
 
-def run_playbook(playbook: str, inventory: str, extravars: dict, limit: str | None, quiet: bool) -> tuple[int, str]:
+class _AnyTagLoader(yaml.SafeLoader):
+    """YAML as Ansible writes it (!vault, !unsafe …): the tags are not interpreted, only the syntax."""
+
+
+_AnyTagLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def check_yaml(path: str) -> None:
+    """A YAML inventory must parse: Ansible would only warn and go on with no host at all."""
+    if Path(path).is_dir() or Path(path).suffix not in (".yml", ".yaml"):
+        return
+    try:
+        yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_AnyTagLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "-"
+        raise InputError(
+            path, where, f"cannot parse inventory: not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from exc
+
+
+def check_vaulted(path: str, host: str, hvars: dict, loader) -> None:
+    """Every vault-encrypted variable of the host must decrypt with the vault password given:
+    a missing or wrong password is an input error naming the variable, before anything runs."""
+    from ansible.parsing.vault import AnsibleVaultError, EncryptedString, VaultLib
+
+    for name, value in hvars.items():
+        if not isinstance(value, EncryptedString):
+            continue
+        secrets = loader._vault.secrets if loader._vault else []
+        if not secrets:
+            raise InputError(path, f"host {host}: {name}", "is vault-encrypted: give --vault-password-file")
+        try:
+            VaultLib(secrets).decrypt(value._ciphertext)
+        except AnsibleVaultError as exc:
+            raise InputError(
+                path, f"host {host}: {name}", f"cannot be decrypted with the vault password given ({exc})"
+            ) from exc
+
+
+def run_playbook(
+    playbook: str,
+    inventory: str,
+    extravars: dict,
+    limit: str | None,
+    quiet: bool,
+    vault_file: str | None = None,
+) -> tuple[int, str]:
     """Run one of the project's playbooks with ansible-runner (as AWX would); (rc, stdout)."""
     import ansible_runner
 
@@ -70,6 +122,7 @@ def run_playbook(playbook: str, inventory: str, extravars: dict, limit: str | No
             envvars=env,
             quiet=quiet,
             suppress_env_files=True,
+            cmdline=f"--vault-password-file {shlex.quote(str(Path(vault_file).resolve()))}" if vault_file else None,
         )
         stdout = runner.stdout.read() if runner.stdout else ""
         return runner.rc, stdout
@@ -105,7 +158,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
         extravars["lgsec_exceptions_file"] = exceptions_file
     if args.catalog:
         os.environ["LGSEC_CATALOG"] = str(Path(args.catalog).resolve())
-    rc, stdout = run_playbook("audit.yml", inventory, extravars, args.limit, quiet=not args.verbose)
+    rc, stdout = run_playbook(
+        "audit.yml",
+        inventory,
+        extravars,
+        args.limit,
+        quiet=not args.verbose,
+        vault_file=args.vault_password_file,
+    )
     if not target.exists() or target.stat().st_mtime_ns == before:
         sys.stderr.write(stdout[-4000:])
         print(f"lgsec: the audit playbook ended (rc {rc}) without writing {target}", file=sys.stderr)

@@ -119,7 +119,8 @@ def test_narrow_mynetworks_is_accepted(catalog):
 def test_harden_refuses_open_mynetworks_and_applies_nothing(tmp_path):
     """harden.yml stops at validation (exit 2 from ansible-playbook, lgsec input error): the mail
     play never starts, so the host (unreachable on purpose) is never contacted."""
-    hosts = {"mail01": {"ansible_host": "192.0.2.1", "ansible_connection": "ssh", **MAIL_SERVER}}
+    host = {"ansible_host": "192.0.2.1", "ansible_connection": "ssh", "lgsec_importance": "II", **MAIL_SERVER}
+    hosts = {"mail01": host}
     hosts["mail01"]["lgsec_mail_no_relay_mynetworks"] = ["0.0.0.0/0"]
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}), encoding="utf-8")
