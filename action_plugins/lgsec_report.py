@@ -25,6 +25,9 @@ options:
   inventory: {description: Inventory label for the report, type: str, default: ""}
   started: {description: Start time of the run (ISO 8601), type: str}
   catalog: {description: Catalog path (default catalog/controls.yml), type: str}
+  history:
+    description: History database (第95条3; default OUTDIR/history.sqlite) for the change since the last audit
+    type: str
   exceptions:
     description:
       - Exceptions file (第99–101条). A C(fail) row covered by a live exception becomes C(waived)
@@ -98,7 +101,7 @@ class ActionModule(ActionBase):
         data = report.build(rows, started=started, inventory=args.get("inventory", ""), mode="audit")
         if waivers is not None:
             data = exceptions.attach(data, waivers, {h: inventory.get(h, []) for h in args["hosts"]})
-        path = report.write(data, args["outdir"])
+        path = report.write(data, args["outdir"], history=args.get("history"))
         return {
             **result,
             "changed": False,

@@ -156,6 +156,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         extravars["lgsec_only_controls"] = only
     if exceptions_file:
         extravars["lgsec_exceptions_file"] = exceptions_file
+    if args.history:
+        extravars["lgsec_history_db"] = str(Path(args.history).resolve())
     if args.catalog:
         os.environ["LGSEC_CATALOG"] = str(Path(args.catalog).resolve())
     rc, stdout = run_playbook(
@@ -218,6 +220,18 @@ def audit_evidence(args: argparse.Namespace, catalog, only: list[str] | None) ->
     return offline.report_offline(catalog, hosts, source="evidence", outdir=args.outdir, inventory=label, only=only)
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    """`lgsec history`: compliance (pass and waived among judged rows) of the stored audits,
+    per host and per article."""
+    from lgsec import history
+
+    path = args.history or str(Path(args.outdir) / "history.sqlite")
+    for by in ("host", "article") if args.by == "both" else (args.by,):
+        started, table = history.over_time(path, by, inventory=args.inventory, limit=args.runs)
+        print(history.format_table(started, table, by))
+    return 0
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog)
     for c in catalog:
@@ -255,7 +269,15 @@ def parser() -> argparse.ArgumentParser:
         help="approved exceptions (第99–101条; default: exceptions.yml beside the inventory, when present)",
     )
     audit.add_argument("-v", "--verbose", action="store_true", help="show Ansible's output")
+    audit.add_argument("--history", metavar="PATH", help="history database (default OUTDIR/history.sqlite)")
     audit.set_defaults(func=cmd_audit)
+    hist = sub.add_parser("history", help="compliance over time per host and per article (第95条3)")
+    hist.add_argument("--history", metavar="PATH", help="history database (default OUTDIR/history.sqlite)")
+    hist.add_argument("-o", "--outdir", default="reports", help="report directory holding history.sqlite")
+    hist.add_argument("-i", "--inventory", help="only the audits of this inventory (as the report names it)")
+    hist.add_argument("--by", choices=("host", "article", "both"), default="both")
+    hist.add_argument("-n", "--runs", type=int, default=10, help="the last N audits (default 10)")
+    hist.set_defaults(func=cmd_history)
     cat = sub.add_parser("catalog", help="validate and list the control catalog")
     cat.set_defaults(func=cmd_catalog)
     return p

@@ -55,13 +55,19 @@ def atomic_write(target: Path, data: bytes) -> None:
         raise
 
 
-def write(report: dict, outdir: str | os.PathLike) -> Path:
+def write(report: dict, outdir: str | os.PathLike, history: str | os.PathLike | bool | None = None) -> Path:
     """Write the reports of one run together: OUTDIR/report.json, report.csv, junit.xml and
-    report.html, each atomically; returns the path of report.json."""
+    report.html, each atomically; returns the path of report.json. The run is compared with the
+    previous one in the history database (default OUTDIR/history.sqlite; False: none) and stored
+    there once the reports are written."""
+    from lgsec import history as audit_history
     from lgsec import report_formats, report_html
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    database = None if history is False else Path(history) if history else outdir / "history.sqlite"
+    if database:
+        audit_history.attach(report, database)
     target = outdir / "report.json"
     text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"  # fails before any file is replaced
     outputs = {
@@ -72,6 +78,8 @@ def write(report: dict, outdir: str | os.PathLike) -> Path:
     for name, data in outputs.items():
         atomic_write(outdir / name, data)
     atomic_write(target, text.encode("utf-8"))
+    if database:
+        audit_history.record(report, database)
     return target
 
 

@@ -41,8 +41,10 @@ def page(tmp_path_factory) -> tuple[Path, dict]:
     rows += failed_host(catalog, "ghost", {"lgsec_importance": "III"}, "unreachable", "unreachable: refused")
     problem = next(r for r in rows if r["status"] == "fail")
     problem["evidence"] = [*problem["evidence"], "<img src=x onerror=alert(1)> & <b>"]
-    data = report.build(rows, started="2026-11-25T09:00:00+00:00", inventory="fixtures", mode="audit")
     outdir = tmp_path_factory.mktemp("report")
+    earlier = [{**r, "status": "pass"} if r is problem else dict(r) for r in rows]  # the previous audit
+    report.write(report.build(earlier, started="2026-11-18T09:00:00+00:00", inventory="fixtures", mode="audit"), outdir)
+    data = report.build(rows, started="2026-11-25T09:00:00+00:00", inventory="fixtures", mode="audit")
     report.write(data, outdir)
     return outdir / "report.html", data
 
@@ -71,6 +73,7 @@ def test_the_page_shows_the_counts_of_the_run(page):
     problems = sum(r["status"] in ("fail", "error", "unreachable") for r in rows)
     assert text.count('<tr class="finding"') == problems > 0
     assert "<img src=x" not in text and "&lt;img src=x onerror=alert(1)&gt; &amp; &lt;b&gt;" in text
+    assert 'data-change="new_failures">1</span>' in text and text.count("<circle ") == 2  # history: change, trend
 
 
 @pytest.mark.parametrize(
@@ -95,7 +98,7 @@ def test_screenshots_differ_by_language(page):
     for lang in ("ja", "en"):
         target = ARTEFACTS / f"report-{lang}.png"
         target.unlink(missing_ok=True)
-        chromium("--window-size=1280,1600", f"--screenshot={target}", page[0].as_uri() + f"#{lang}")
+        chromium("--window-size=1280,4000", f"--screenshot={target}", page[0].as_uri() + f"#{lang}")
         assert target.stat().st_size > 10_000
         shots[lang] = target.read_bytes()
     assert shots["ja"] != shots["en"]

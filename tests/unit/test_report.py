@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import FIXTURES, evaluate, load_fixture
 
-from lgsec import __version__, report
+from lgsec import __version__, history, report
 from lgsec.errors import EXIT_COMPLIANT, EXIT_NONCOMPLIANT, EXIT_UNREACHABLE
 from lgsec.evaluate import failed_host
 
@@ -87,17 +87,17 @@ def test_write_is_atomic(tmp_path, lockout_rows):
     target = report.write(good, tmp_path)
     before = target.read_bytes()
     broken = report.build(
-        [*lockout_rows, {"host": "web02", "status": Unserialisable()}], started="s", inventory="i", mode="audit"
+        [*lockout_rows, {"host": "web02", "control": "PW-LENGTH", "status": "fail", "actual": Unserialisable()}],
+        started="s",
+        inventory="i",
+        mode="audit",
     )
     with pytest.raises(TypeError):
         report.write(broken, tmp_path)
     assert target.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "junit.xml",
-        "report.csv",
-        "report.html",
-        "report.json",
-    ]  # no temporary left
+    names = ["history.sqlite", "junit.xml", "report.csv", "report.html", "report.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary left
+    assert history.over_time(tmp_path / "history.sqlite", "host")[0] == ["s"]  # the broken run is not stored
 
 
 def test_write_interrupted_before_the_first_report(tmp_path, monkeypatch):

@@ -31,7 +31,7 @@ def run(catalog) -> dict:
 
 
 def test_write_puts_the_four_reports_together(tmp_path, run):
-    report.write(run, tmp_path)
+    report.write(run, tmp_path, history=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "report.csv", "report.html", "report.json"]
 
 

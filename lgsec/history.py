@@ -1,0 +1,162 @@
+"""Audit history (第95条3): every audit's rows in an embedded SQLite database, the change since
+the previous audit of the same inventory (new failures, fixed, drift), the compliance trend,
+and `lgsec history` (compliance over time per host and per article).
+
+Default database: OUTDIR/history.sqlite (reports/history.sqlite for `lgsec audit`); `--history
+PATH` (lgsec_history_db for ansible-playbook) chooses another.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from contextlib import closing
+from pathlib import Path
+
+from lgsec.errors import InputError
+
+PROBLEMS = ("fail", "error", "unreachable")
+COMPLIANT = ("pass", "waived")
+TREND_RUNS = 30
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT, inventory TEXT NOT NULL,
+  mode TEXT, lgsec_version TEXT);
+CREATE TABLE IF NOT EXISTS results (
+  run_id INTEGER NOT NULL REFERENCES runs(id), host TEXT NOT NULL, control TEXT NOT NULL,
+  status TEXT NOT NULL, articles TEXT NOT NULL, importance TEXT, platform TEXT, expected TEXT, actual TEXT);
+CREATE INDEX IF NOT EXISTS results_run ON results(run_id);
+"""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(path)
+        db.executescript(SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        raise InputError(str(path), "-", f"not a usable history database: {exc}") from exc
+    return db
+
+
+def compliance(statuses: Iterable[str]) -> float | None:
+    """Share of judged rows that comply (pass, waived) among those that were judged (not n/a,
+    not manual); None when nothing was judged."""
+    counted = [s for s in statuses if s in COMPLIANT or s in PROBLEMS]
+    return sum(s in COMPLIANT for s in counted) / len(counted) if counted else None
+
+
+def _runs(db: sqlite3.Connection, inventory: str | None, limit: int) -> list[tuple]:
+    where, args = ("WHERE inventory = ?", [inventory]) if inventory is not None else ("", [])
+    query = f"SELECT id, started FROM runs {where} ORDER BY started DESC, id DESC LIMIT ?"
+    return list(reversed(db.execute(query, [*args, limit]).fetchall()))
+
+
+def _rows(db: sqlite3.Connection, run_id: int) -> list[dict]:
+    query = "SELECT host, control, status, articles, importance, actual FROM results WHERE run_id = ?"
+    return [
+        {"host": h, "control": c, "status": s, "articles": json.loads(a), "importance": i, "actual": act}
+        for h, c, s, a, i, act in db.execute(query, [run_id])
+    ]
+
+
+def changes(previous: list[dict], rows: list[dict]) -> dict:
+    """new_failures: now fail/error/unreachable, before not (or not judged); fixed: the reverse;
+    drift: any other change of status, or the same status with another actual value."""
+    before = {(r["host"], r["control"]): r for r in previous}
+    out: dict[str, list[dict]] = {"new_failures": [], "fixed": [], "drift": []}
+    for row in rows:
+        old = before.get((row["host"], row["control"]))
+        was = old["status"] if old else None
+        item = {"host": row["host"], "control": row["control"], "was": was, "now": row["status"]}
+        if row["status"] in PROBLEMS and was not in PROBLEMS:
+            out["new_failures"].append(item)
+        elif was in PROBLEMS and row["status"] not in PROBLEMS:
+            out["fixed"].append(item)
+        elif old and was != row["status"]:
+            out["drift"].append(item)
+        elif old and str(old.get("actual")) != str(row.get("actual")):
+            out["drift"].append(
+                {**item, "was": f"{was}: {old.get('actual')}", "now": f"{row['status']}: {row.get('actual')}"}
+            )
+    return out
+
+
+def attach(report: dict, path: str | Path) -> dict:
+    """Fill the report's `changes` (against the previous audit of the same inventory in the
+    database) and `trend` (the stored audits and this one); the database is not changed."""
+    rows = report["results"]
+    run = report["run"]
+    current = {"started": run["started"], "compliance": compliance(r["status"] for r in rows)}
+    if not Path(path).exists():
+        report["changes"], report["trend"] = None, [current]
+        return report
+    with closing(connect(path)) as db:
+        runs = _runs(db, run.get("inventory", ""), TREND_RUNS - 1)
+        trend = [{"started": s, "compliance": compliance(r["status"] for r in _rows(db, i))} for i, s in runs]
+        if runs:
+            report["changes"] = {"previous": runs[-1][1], **changes(_rows(db, runs[-1][0]), rows)}
+        else:
+            report["changes"] = None
+    report["trend"] = [p for p in [*trend, current] if p["compliance"] is not None]
+    return report
+
+
+def record(report: dict, path: str | Path) -> int:
+    """Store one audit (its run and every row); returns the run's id."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    run = report["run"]
+    with closing(connect(path)) as db, db:
+        cursor = db.execute(
+            "INSERT INTO runs (started, finished, inventory, mode, lgsec_version) VALUES (?, ?, ?, ?, ?)",
+            [run["started"], run.get("finished"), run.get("inventory", ""), run.get("mode"), run.get("lgsec_version")],
+        )
+        run_id = cursor.lastrowid
+        db.executemany(
+            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    run_id,
+                    r["host"],
+                    r["control"],
+                    r["status"],
+                    json.dumps(r.get("articles", []), ensure_ascii=False),
+                    r.get("importance"),
+                    r.get("platform"),
+                    str(r.get("expected", "")),
+                    str(r.get("actual", "")),
+                )
+                for r in report["results"]
+            ],
+        )
+    return run_id
+
+
+def over_time(path: str | Path, by: str, inventory: str | None = None, limit: int = 10) -> tuple[list[str], dict]:
+    """(run start times, {host or article: [compliance of each run or None]}) for `lgsec history`."""
+    from lgsec.report_html import article_key
+
+    if not Path(path).exists():
+        raise InputError(str(path), "--history", "no history database (run an audit first)")
+    with closing(connect(path)) as db:
+        runs = _runs(db, inventory, limit)
+        table: dict[str, list] = defaultdict(lambda: [None] * len(runs))
+        for column, (run_id, _) in enumerate(runs):
+            groups: dict[str, list[str]] = defaultdict(list)
+            for row in _rows(db, run_id):
+                keys = [row["host"]] if by == "host" else {article_key(a) for a in row["articles"]}
+                for key in keys:
+                    groups[key].append(row["status"])
+            for key, statuses in groups.items():
+                table[key][column] = compliance(statuses)
+    return [s for _, s in runs], dict(sorted(table.items()))
+
+
+def format_table(started: list[str], table: dict, by: str) -> str:
+    head = f"{'ホスト host' if by == 'host' else '条項 article':<24}" + "".join(f"{s[:16]:>18}" for s in started)
+    lines = [head]
+    for key, values in table.items():
+        cells = "".join(f"{'-' if v is None else f'{v:.0%}':>18}" for v in values)
+        lines.append(f"{key:<24}{cells}")
+    return "\n".join(lines)
