@@ -204,6 +204,21 @@ def test_audit_after_hardening_passes(lab):
         print(f"  IOS  {c:<18} {rows[c]['actual']}")
 
 
+def test_network_devices_and_hosts_in_one_report(lab):
+    """One audit of an inventory holding the router and a Linux host (this controller, read-only)."""
+    data = yaml.safe_load(Path(lab["inventory"]).read_text(encoding="utf-8"))
+    data["all"]["hosts"]["controller"] = {"ansible_connection": "local", "lgsec_importance": "II"}
+    mixed = lab["work"] / "mixed.yml"
+    mixed.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = lab["work"] / "mixed"
+    done = run(str(BIN / "lgsec"), "audit", "-i", str(mixed), "-o", str(out), rc=None)
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    rows = json.loads((out / "report.json").read_text(encoding="utf-8"))["results"]
+    platforms = {(r["host"], r["platform"]) for r in rows}
+    assert platforms == {("frr01", "network"), ("controller", "linux")}
+    assert {r["status"] for r in rows if r["host"] == "frr01"} == {"pass", "not_applicable"}
+
+
 def test_backup_records_a_change_made_between_two_runs(lab):
     backup = (str(BIN / "ansible-playbook"), "-i", lab["inventory"], "playbooks/backup_network.yml")
     run(*backup)
