@@ -35,7 +35,7 @@ def not_on_frr(cfg: Config, expected: str, what: str, where: str) -> Verdict:
     return Verdict("not_applicable", expected, FRR_OS.format(what=what, where=where), [f"{cfg.source}: vendor frr"])
 
 
-def vty_blocks(cfg: Config, ctx: Ctx) -> list:
+def vty_blocks(cfg: Config) -> list:
     blocks = cfg.lines("vty")
     if not blocks:
         raise Unreadable(f"{cfg.source}: no `line vty` in the running configuration")
@@ -145,7 +145,7 @@ def remote_encrypted(ctx: Ctx) -> Verdict:
         problems.append("ip ssh version 2 not set (SSH v1 allowed)")
     else:
         evidence.append(cfg.where(version))
-    for block in vty_blocks(cfg, ctx):
+    for block in vty_blocks(cfg):
         transport = cfg.child(block, r"^transport input ")
         if transport is None:
             problems.append(f"{block.text.strip()}: no transport input (the device default may allow telnet)")
@@ -164,7 +164,7 @@ def remote_minimal(ctx: Ctx) -> Verdict:
     expected = f"every line vty: access-class {acl or '<a defined ACL>'}"
     acls = network.access_lists(cfg)
     problems, evidence = [], []
-    for block in vty_blocks(cfg, ctx):
+    for block in vty_blocks(cfg):
         line = cfg.child(block, r"^access-class \S+")
         if line is None:
             problems.append(f"{block.text.strip()}: no access-class")
