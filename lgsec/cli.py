@@ -22,7 +22,9 @@ LOCAL_INVENTORY = ROOT / "inventories" / "localhost.yml"
 INVENTORY_KEEP = ("group_names", "ansible_connection", "ansible_network_os")
 
 
-def load_inventory(path: str, limit: str | None, vault_password_file: str | None = None) -> dict[str, dict]:
+def load_inventory(
+    path: str, limit: str | None, vault_password_file: str | None = None, all_groups: dict | None = None
+) -> dict[str, dict]:
     """Hosts (after --limit) → their variables, read with Ansible's own inventory code so the
     CLI validates exactly what the playbook will see. Errors name the inventory file."""
     from ansible.inventory.manager import InventoryManager
@@ -41,6 +43,8 @@ def load_inventory(path: str, limit: str | None, vault_password_file: str | None
         inventory = InventoryManager(loader=loader, sources=[path])
     except Exception as exc:  # Ansible raises several error types for a broken source
         raise InputError(path, "-", f"cannot parse inventory: {exc}") from exc
+    if all_groups is not None:  # every host's groups, before --limit (the exceptions file names any host)
+        all_groups.update({h.name: [g.name for g in h.get_groups() if g.name != "all"] for h in inventory.get_hosts()})
     if limit:
         inventory.subset(limit)
     hosts = inventory.get_hosts()
@@ -141,9 +145,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.evidence:
         return audit_evidence(args, catalog, only)
     inventory = args.inventory or str(LOCAL_INVENTORY)
-    for host, hvars in load_inventory(inventory, args.limit, args.vault_password_file).items():
+    groups: dict[str, list[str]] = {}
+    for host, hvars in load_inventory(inventory, args.limit, args.vault_password_file, groups).items():
         validate_hostvars(catalog, host, hvars, source=inventory)
-    exceptions_file = checked_exceptions(args, catalog, inventory)
+    exceptions_file = checked_exceptions(args, catalog, inventory, groups)
     outdir = Path(args.outdir).resolve()
     target = outdir / "report.json"
     before = target.stat().st_mtime_ns if target.exists() else None
@@ -181,7 +186,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return report.exit_code(data["results"])
 
 
-def checked_exceptions(args: argparse.Namespace, catalog, inventory: str) -> str | None:
+def checked_exceptions(args: argparse.Namespace, catalog, inventory: str, groups: dict[str, list[str]]) -> str | None:
     """The exceptions file (--exceptions, else exceptions.yml beside the inventory), validated
     against the catalog and every host of the inventory before anything runs; its absolute path."""
     from lgsec import exceptions
@@ -191,7 +196,6 @@ def checked_exceptions(args: argparse.Namespace, catalog, inventory: str) -> str
         return None
     if not path.is_file():
         raise InputError(str(path), "--exceptions", "exceptions file not found")
-    groups = {h: v.get("group_names", []) for h, v in load_inventory(inventory, None, args.vault_password_file).items()}
     exceptions.load(path, catalog, groups)
     return str(path.resolve())
 

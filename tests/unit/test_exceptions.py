@@ -235,3 +235,16 @@ def test_harden_sets_the_waived_controls_per_host_and_passes_syntax_check():
         timeout=120,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_cli_knows_the_hosts_outside_the_limit(tmp_path, capsys):
+    """An exception may name any host of the inventory, not only those of --limit: entry 1 (db01,
+    outside the limit) is accepted, entry 2 is refused for its approver."""
+    inv = tmp_path / "hosts.yml"
+    hosts = {"web01": {"ansible_connection": "local"}, "db01": {"ansible_connection": "local"}}
+    inv.write_text(yaml.safe_dump({"all": {"hosts": hosts, "vars": {"lgsec_importance": "II"}}}), encoding="utf-8")
+    path = write(
+        tmp_path, {**GOOD, "hosts": ["db01"]}, {**GOOD, "reference": "R-2", "hosts": ["web01"], "approved_by": "山田"}
+    )
+    assert main(["audit", "-i", str(inv), "-l", "web01", "--exceptions", str(path), "-o", str(tmp_path / "o")]) == 2
+    assert f"{path}: exception 2 (R-2): approved_by:" in capsys.readouterr().err
