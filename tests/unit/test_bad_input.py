@@ -62,19 +62,22 @@ def test_bad_inventory_is_refused_naming_file_and_field(tmp_path, capsys, invent
     assert not (tmp_path / "out").exists()  # nothing ran: no report either
 
 
-def test_missing_or_wrong_vault_password_is_refused_before_anything_runs(tmp_path, capsys):
+def test_missing_or_wrong_vault_password_is_refused_before_anything_runs(tmp_path):
+    """Run as the operator runs it (a process of its own: Ansible's vault context is process-wide)."""
     path = write_inventory(
         tmp_path,
         "all:\n  hosts:\n    web01:\n      ansible_connection: local\n      lgsec_importance: II\n      "
         + vaulted(tmp_path, "ansible_become_password", "s3cret-become").replace("\n", "\n      "),
     )
-    assert main(["audit", "-i", str(path), "-o", str(tmp_path / "out")]) == EXIT_INPUT
-    assert "ansible_become_password: is vault-encrypted: give --vault-password-file" in capsys.readouterr().err
+    lgsec = [str(Path(sys.executable).parent / "lgsec"), "audit", "-i", str(path), "-o", str(tmp_path / "out")]
+    proc = subprocess.run(lgsec, capture_output=True, text=True, check=False)
+    assert proc.returncode == EXIT_INPUT
+    assert "ansible_become_password: is vault-encrypted: give --vault-password-file" in proc.stderr
     wrong = tmp_path / "wrong"
     wrong.write_text("not-the-password", encoding="utf-8")
-    assert main(["audit", "-i", str(path), "-o", str(tmp_path / "out"), "--vault-password-file", str(wrong)]) == 2
-    err = capsys.readouterr().err
-    assert "ansible_become_password: cannot be decrypted" in err and "s3cret" not in err
+    proc = subprocess.run([*lgsec, "--vault-password-file", str(wrong)], capture_output=True, text=True, check=False)
+    assert proc.returncode == EXIT_INPUT
+    assert "ansible_become_password: cannot be decrypted" in proc.stderr and "s3cret" not in proc.stderr
     assert not (tmp_path / "out").exists()
 
 
