@@ -7,8 +7,11 @@ Figures come from the role's defaults and the scenario's inventory, never from t
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
-from lgsec_lab import EPHEMERAL, assert_status, audit, audit_before, hostvars
+import testinfra
+from lgsec_lab import EPHEMERAL, INVENTORY, ROOT, assert_status, audit, audit_before, hostvars
 
 # Enforced controls: each fails before hardening (telnet installed; no security archive, no
 # unattended-upgrades on the stock image) and passes after.
@@ -121,3 +124,46 @@ def test_no_security_update_is_pending(host):
     sim = host.check_output("LC_ALL=C apt-get -s dist-upgrade")
     pending = [line for line in sim.splitlines() if line.startswith("Inst ") and "ecurity" in line]
     assert not pending, pending
+
+
+# ---- the audit is read-only (issue 9) -----------------------------------------------------------
+
+# Files the host's own services rewrite on their schedule whatever anybody does (systemd's timer
+# stamps and random seed, logrotate's state): left out of the comparison, and said so.
+VOLATILE = ("/var/lib/systemd", "/var/lib/logrotate", "/var/lib/apt/daily_lock", "/var/lib/private")
+
+
+def everything(host) -> str:
+    prune = " -o ".join(f"-path {p}" for p in VOLATILE)
+    return host.check_output(
+        f"find /etc /var/lib -xdev \\( {prune} \\) -prune -o \\( -type f -o -type l \\) -print0 | sort -z"
+        " | xargs -0 sha256sum 2>&1; dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\\n'"
+    )
+
+
+@pytest.fixture(scope="session")
+def audited_twice() -> tuple[dict, dict, str]:
+    """Both hosts' /etc, /var/lib and package list, then a full audit with ansible-playbook (its
+    recap), then the same again."""
+    hosts = {name: testinfra.get_host(f"podman://{name}") for name in ("software-d12", "software-d13")}
+    before = {name: everything(node) for name, node in hosts.items()}
+    proc = subprocess.run(
+        [str(ROOT / ".venv/bin/ansible-playbook"), "-i", INVENTORY, str(ROOT / "playbooks/audit.yml"),
+         "-e", f"lgsec_report_dir={EPHEMERAL / 'read-only'}"],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )  # fmt: skip
+    return before, {name: everything(node) for name, node in hosts.items()}, proc.stdout
+
+
+def test_a_full_audit_changes_nothing_on_the_host(host, audited_twice):
+    before, after, _ = audited_twice
+    name = host.backend.name
+    changed = sorted(set(before[name].splitlines()) ^ set(after[name].splitlines()))
+    assert not changed, "the audit changed files or packages:\n" + "\n".join(changed[:20])
+    assert len(before[name].splitlines()) > 1000  # /etc, /var/lib and the packages were really read
+
+
+def test_ansible_reports_no_change_for_the_audit(host, audited_twice):
+    recap = audited_twice[2].split("PLAY RECAP", 1)[-1]
+    line = next(x for x in recap.splitlines() if x.startswith(host.backend.name))
+    assert "changed=0" in line and "failed=0" in line and "unreachable=0" in line, line
