@@ -14,11 +14,12 @@ import yaml
 
 from lgsec import __version__, report
 from lgsec.catalog import ROOT, load_catalog
-from lgsec.errors import EXIT_INPUT, EXIT_RUN_FAILED, InputError
+from lgsec.errors import EXIT_INPUT, EXIT_NONCOMPLIANT, EXIT_RUN_FAILED, EXIT_UNREACHABLE, InputError
 from lgsec.evaluate import validate_hostvars
 
 LOCAL_INVENTORY = ROOT / "inventories" / "localhost.yml"
 # Ansible variables lgsec reads besides its own (ansible_network_os: a saved configuration's vendor)
+WORK_LOG = "reports/work-record.jsonl"  # lgsec harden's hash-chained record (lgsec/worklog.py)
 INVENTORY_KEEP = ("group_names", "ansible_connection", "ansible_network_os")
 
 
@@ -106,8 +107,11 @@ def run_playbook(
     limit: str | None,
     quiet: bool,
     vault_file: str | None = None,
+    extra_args: tuple[str, ...] = (),
+    **runner_options,
 ) -> tuple[int, str]:
-    """Run one of the project's playbooks with ansible-runner (as AWX would); (rc, stdout)."""
+    """Run one of the project's playbooks with ansible-runner (as AWX would); (rc, stdout).
+    extra_args: more ansible-playbook options (--check --diff); runner_options: tags, event_handler."""
     import ansible_runner
 
     env = {
@@ -126,10 +130,15 @@ def run_playbook(
             envvars=env,
             quiet=quiet,
             suppress_env_files=True,
-            cmdline=f"--vault-password-file {shlex.quote(str(Path(vault_file).resolve()))}" if vault_file else None,
+            cmdline=shlex.join([*vault_args(vault_file), *extra_args]) or None,
+            **runner_options,
         )
         stdout = runner.stdout.read() if runner.stdout else ""
         return runner.rc, stdout
+
+
+def vault_args(vault_file: str | None) -> list[str]:
+    return ["--vault-password-file", str(Path(vault_file).resolve())] if vault_file else []
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -224,6 +233,92 @@ def audit_evidence(args: argparse.Namespace, catalog, only: list[str] | None) ->
     return offline.report_offline(catalog, hosts, source="evidence", outdir=args.outdir, inventory=label, only=only)
 
 
+def cmd_harden(args: argparse.Namespace) -> int:
+    """`lgsec harden`: playbooks/harden.yml by two people (第8条, 第77条): --operator runs it,
+    --confirmed-by checks it; refused when they are the same person. Every run, also a failed
+    or check-mode one, appends a hash-chained work record (lgsec/worklog.py)."""
+    from lgsec import worklog
+
+    operator, confirmer = args.operator.strip(), args.confirmed_by.strip()
+    if not operator or not confirmer:
+        raise InputError("--operator/--confirmed-by", "-", "both people must be named")
+    if operator.casefold() == confirmer.casefold():
+        raise InputError(
+            "--confirmed-by", "-", f"{confirmer} is the operator: another person must confirm (第8条, 第77条)"
+        )
+    catalog = load_catalog(args.catalog)
+    groups: dict[str, list[str]] = {}
+    hosts = load_inventory(args.inventory, args.limit, args.vault_password_file, groups)
+    for host, hvars in hosts.items():
+        validate_hostvars(catalog, host, hvars, source=args.inventory)
+    tags = [t.strip() for t in args.tags.split(",")] if args.tags else []
+    unknown = [t for t in tags if t not in catalog.controls and t != "always"]
+    if unknown:
+        raise InputError("--tags", "-", f"unknown control id(s): {', '.join(unknown)}")
+    exceptions_file = checked_exceptions(args, catalog, args.inventory, groups)
+    extravars = {"lgsec_exceptions_file": exceptions_file} if exceptions_file else {}
+    collector = worklog.Collector()
+    started = report.now_iso()
+    rc, stdout = run_playbook(
+        "harden.yml",
+        args.inventory,
+        extravars,
+        args.limit,
+        quiet=not args.verbose,
+        vault_file=args.vault_password_file,
+        extra_args=("--check", "--diff") if args.check else (),
+        tags=",".join(tags) or None,
+        event_handler=collector,
+    )
+    unreachable = sorted(h for h, c in collector.hosts.items() if c["unreachable"])
+    outcome = "ok" if rc == 0 else "unreachable" if unreachable else "failed"
+    entry = worklog.append(
+        args.log,
+        {
+            "started": started,
+            "finished": report.now_iso(),
+            "operator": operator,
+            "confirmed_by": confirmer,
+            "inventory": str(Path(args.inventory).resolve()),
+            "limit": args.limit,
+            "check_mode": args.check,
+            "hosts": sorted(hosts),
+            "controls": tags or ["all"],
+            "exceptions": exceptions_file,
+            "changes": collector.hosts,
+            "stats": collector.stats,
+            "outcome": outcome,
+            "rc": rc,
+        },
+    )
+    for host, seen in sorted(collector.hosts.items()):
+        state = (
+            "unreachable" if seen["unreachable"] else f"{len(seen['changed'])} changed, {len(seen['failed'])} failed"
+        )
+        print(f"{host}: {state}")
+        for item in seen["changed"] + seen["failed"]:
+            print(f"  {item['task']}")
+    if rc != 0 and not args.verbose:
+        sys.stderr.write(stdout[-4000:])
+    mode = ", check mode" if args.check else ""
+    print(f"work record: {args.log} entry {entry['seq']} ({outcome}{mode}) {entry['hash']}")
+    return 0 if rc == 0 else EXIT_UNREACHABLE if unreachable else EXIT_RUN_FAILED
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    """`lgsec log verify`: is the work record intact (no entry edited, removed or reordered)?"""
+    from lgsec import worklog
+
+    problems = worklog.verify(args.log)
+    for line in problems:
+        print(line)
+    if problems:
+        return EXIT_NONCOMPLIANT
+    lines = Path(args.log).read_text(encoding="utf-8").splitlines()
+    print(f"{args.log}: {len(lines)} entries, chain intact; head: {Path(args.log + '.head').read_text().strip()}")
+    return 0
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     """`lgsec history`: compliance (pass and waived among judged rows) of the stored audits,
     per host and per article."""
@@ -282,6 +377,22 @@ def parser() -> argparse.ArgumentParser:
     hist.add_argument("--by", choices=("host", "article", "both"), default="both")
     hist.add_argument("-n", "--runs", type=int, default=10, help="the last N audits (default 10)")
     hist.set_defaults(func=cmd_history)
+    harden = sub.add_parser("harden", help="enforce (playbooks/harden.yml) by two people, with a work record")
+    harden.add_argument("-i", "--inventory", required=True, help="Ansible inventory")
+    harden.add_argument("-l", "--limit", help="limit to these hosts or groups")
+    harden.add_argument("--operator", required=True, help="the person who runs the change (第77条)")
+    harden.add_argument("--confirmed-by", required=True, help="the other person who confirms it (第8条)")
+    harden.add_argument("--check", action="store_true", help="check mode with diffs: change nothing")
+    harden.add_argument("--tags", help="only these control ids, comma separated")
+    harden.add_argument("--exceptions", metavar="FILE", help="approved exceptions (default: exceptions.yml beside it)")
+    harden.add_argument("--log", default=WORK_LOG, help=f"work record (default {WORK_LOG})")
+    harden.add_argument("--vault-password-file", help="ansible-vault password file for the inventory")
+    harden.add_argument("-v", "--verbose", action="store_true", help="show Ansible's output")
+    harden.set_defaults(func=cmd_harden)
+    log = sub.add_parser("log", help="the work record of lgsec harden")
+    log.add_argument("action", choices=("verify",))
+    log.add_argument("--log", default=WORK_LOG, help=f"work record (default {WORK_LOG})")
+    log.set_defaults(func=cmd_log)
     cat = sub.add_parser("catalog", help="validate and list the control catalog")
     cat.set_defaults(func=cmd_catalog)
     return p

@@ -1,0 +1,127 @@
+"""Work records of hardening runs (第8条, 第53条, 第77条): who ran it, who confirmed it, when,
+on which hosts, which controls, what changed and the outcome, as an append-only JSON-lines file
+in which every entry carries the SHA-256 of its content and of the entry before it.
+
+`verify` finds an edited entry (its hash no longer matches), a removed, inserted or reordered
+entry (the sequence number or the chain breaks) and a removed last entry (the head file beside
+the log, `<log>.head`, names the last entry's number and hash; copy it off the controller too,
+e.g. into the ticket of the change, so that the head itself cannot be rewritten unnoticed).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from pathlib import Path
+
+GENESIS = "0" * 64
+
+
+def digest(entry: dict) -> str:
+    """SHA-256 of the entry without its own hash, in a canonical JSON form."""
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return hashlib.sha256(
+        json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+def _head(path: Path) -> Path:
+    return path.with_name(path.name + ".head")
+
+
+def append(path: str | Path, record: dict) -> dict:
+    """Add one record (seq, prev_hash and hash are set here) under an exclusive lock; returns the entry."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        lines = [line for line in handle.read().splitlines() if line.strip()]
+        last = json.loads(lines[-1]) if lines else None
+        entry = {"seq": last["seq"] + 1 if last else 1, **record, "prev_hash": last["hash"] if last else GENESIS}
+        entry["hash"] = digest(entry)
+        handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+        _head(path).write_text(f"{entry['seq']} {entry['hash']}\n", encoding="utf-8")
+    return entry
+
+
+def verify(path: str | Path) -> list[str]:
+    """Problems found, one line each naming the entry (line number and seq); [] when intact."""
+    path = Path(path)
+    if not path.exists():
+        return [f"{path}: no work record"]
+    problems = []
+    prev_hash, expected_seq, last = GENESIS, 1, None
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        where = f"{path}:{number}"
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            problems.append(f"{where}: not a JSON entry (edited)")
+            continue
+        seq = entry.get("seq")
+        if entry.get("hash") != digest(entry):
+            problems.append(f"{where}: entry seq {seq} was edited (its hash does not match its content)")
+        if seq != expected_seq:
+            problems.append(f"{where}: entry seq {seq} where seq {expected_seq} was expected (removed or reordered)")
+        if entry.get("prev_hash") != prev_hash:
+            problems.append(
+                f"{where}: entry seq {seq} does not follow the entry before it (removed, inserted or reordered)"
+            )
+        prev_hash, expected_seq, last = entry.get("hash"), (seq if isinstance(seq, int) else expected_seq) + 1, entry
+    head = _head(path)
+    if head.exists():
+        seq, _, hash_ = head.read_text(encoding="utf-8").strip().partition(" ")
+        ends = last.get("seq") if last else None
+        if last is None or str(ends) != seq or last.get("hash") != hash_:
+            problems.append(
+                f"{head}: names entry seq {seq}; the log ends at seq {ends} (its end was removed or changed)"
+            )
+    else:
+        problems.append(f"{head}: missing (the end of the log cannot be checked)")
+    return problems
+
+
+class Collector:
+    """ansible-runner event handler: what changed per host (changed and failed tasks, with the
+    control id the task name starts with and the diff, shortened), the controls whose tasks ran
+    or were all skipped (a waived control), and the play's final stats."""
+
+    def __init__(self):
+        self.hosts: dict[str, dict] = {}
+        self.stats: dict = {}
+
+    def _host(self, name: str) -> dict:
+        empty = {"changed": [], "failed": [], "unreachable": False, "controls_run": [], "controls_skipped": []}
+        return self.hosts.setdefault(name, empty)
+
+    def __call__(self, event: dict) -> bool:
+        kind, data = event.get("event"), event.get("event_data") or {}
+        host, task, res = data.get("host"), data.get("task", ""), data.get("res") or {}
+        control = task.split(" | ")[0] if " | " in task else None
+        if kind == "playbook_on_stats":
+            self.stats = {k: data.get(k, {}) for k in ("ok", "changed", "failures", "unreachable", "skipped")}
+        if not host or kind not in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable", "runner_on_skipped"):
+            return True
+        seen = self._host(host)
+        item = {"task": task, "control": control}
+        if kind == "runner_on_unreachable":
+            seen["unreachable"] = True
+        elif kind == "runner_on_failed" and not data.get("ignore_errors"):
+            seen["failed"].append({**item, "msg": str(res.get("msg", ""))[:500]})
+        elif kind == "runner_on_ok" and res.get("changed"):
+            diff = json.dumps(res["diff"], ensure_ascii=False)[:2000] if res.get("diff") else None
+            seen["changed"].append({**item, "diff": diff} if diff else item)
+        if control:
+            ran = kind != "runner_on_skipped"
+            if ran and control not in seen["controls_run"]:
+                seen["controls_run"].append(control)
+            if ran and control in seen["controls_skipped"]:
+                seen["controls_skipped"].remove(control)
+            if not ran and control not in seen["controls_run"] and control not in seen["controls_skipped"]:
+                seen["controls_skipped"].append(control)
+        return True  # keep the event in the runner's artefacts

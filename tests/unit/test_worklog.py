@@ -1,0 +1,210 @@
+"""Two-person, tamper-evident work records (第8条, 第53条, 第77条): lgsec harden refuses one
+person; every run appends a hash-chained entry; lgsec log verify finds edited, removed and
+reordered entries and says which."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from lgsec import cli, worklog
+from lgsec.cli import main
+
+
+def entries(n: int, path) -> list[dict]:
+    return [worklog.append(path, {"operator": f"op{i}", "confirmed_by": "chief", "hosts": ["web01"]}) for i in range(n)]
+
+
+def lines(path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def rewrite(path, new_lines: list[str]) -> None:
+    path.write_text("\n".join(new_lines) + "\n", encoding="utf-8")
+
+
+def test_an_intact_log_verifies(tmp_path):
+    log = tmp_path / "work.jsonl"
+    written = entries(3, log)
+    assert [e["seq"] for e in written] == [1, 2, 3]
+    assert written[0]["prev_hash"] == worklog.GENESIS and written[2]["prev_hash"] == written[1]["hash"]
+    assert worklog.verify(log) == []
+
+
+def test_an_edited_entry_is_named(tmp_path):
+    log = tmp_path / "work.jsonl"
+    entries(3, log)
+    text = lines(log)
+    second = json.loads(text[1])
+    second["confirmed_by"] = "op1"  # someone makes it look as if the operator confirmed himself
+    text[1] = json.dumps(second, ensure_ascii=False, sort_keys=True)
+    rewrite(log, text)
+    assert worklog.verify(log) == [f"{log}:2: entry seq 2 was edited (its hash does not match its content)"]
+
+
+def test_an_edited_entry_with_a_recomputed_hash_breaks_the_chain(tmp_path):
+    log = tmp_path / "work.jsonl"
+    entries(3, log)
+    text = lines(log)
+    second = json.loads(text[1])
+    second["operator"] = "someone-else"
+    second["hash"] = worklog.digest(second)
+    text[1] = json.dumps(second, sort_keys=True)
+    rewrite(log, text)
+    assert worklog.verify(log) == [
+        f"{log}:3: entry seq 3 does not follow the entry before it (removed, inserted or reordered)"
+    ]
+
+
+def test_a_removed_entry_is_found(tmp_path):
+    log = tmp_path / "work.jsonl"
+    entries(3, log)
+    text = lines(log)
+    rewrite(log, [text[0], text[2]])
+    problems = worklog.verify(log)
+    assert f"{log}:2: entry seq 3 where seq 2 was expected (removed or reordered)" in problems
+    assert len(problems) == 2  # and the chain: seq 3 does not follow seq 1
+
+
+def test_reordered_entries_are_found(tmp_path):
+    log = tmp_path / "work.jsonl"
+    entries(3, log)
+    text = lines(log)
+    rewrite(log, [text[0], text[2], text[1]])
+    problems = worklog.verify(log)
+    assert problems[0] == f"{log}:2: entry seq 3 where seq 2 was expected (removed or reordered)"
+    assert any(p.startswith(f"{log}:3: entry seq 2") for p in problems)
+
+
+def test_the_last_entry_removed_is_found_by_the_head(tmp_path):
+    log = tmp_path / "work.jsonl"
+    entries(3, log)
+    rewrite(log, lines(log)[:2])
+    assert worklog.verify(log) == [
+        f"{log}.head: names entry seq 3; the log ends at seq 2 (its end was removed or changed)"
+    ]
+
+
+# ---- lgsec harden / lgsec log verify ---------------------------------------------------------------
+
+
+@pytest.fixture
+def inventory(tmp_path):
+    path = tmp_path / "hosts.yml"
+    host = {"ansible_connection": "local", "lgsec_importance": "II"}
+    path.write_text(yaml.safe_dump({"all": {"hosts": {"web01": host, "web02": host}}}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("operator", "confirmer"), [("tanaka", "tanaka"), ("Tanaka", " tanaka "), ("tanaka", " ")])
+def test_harden_refuses_one_person(tmp_path, capsys, inventory, operator, confirmer, monkeypatch):
+    monkeypatch.setattr(cli, "run_playbook", lambda *a, **k: pytest.fail("the playbook must not run"))
+    log = tmp_path / "work.jsonl"
+    args = ["harden", "-i", str(inventory), "--operator", operator, "--confirmed-by", confirmer, "--log", str(log)]
+    assert main(args) == 2
+    assert "another person must confirm" in capsys.readouterr().err or confirmer.strip() == ""
+    assert not log.exists()
+
+
+def test_harden_needs_both_people(inventory):
+    with pytest.raises(SystemExit) as caught:
+        main(["harden", "-i", str(inventory), "--operator", "tanaka"])
+    assert caught.value.code == 2
+
+
+EVENTS = [
+    {"event": "runner_on_ok", "event_data": {"host": "web01", "task": "Gathering Facts", "res": {"changed": False}}},
+    {
+        "event": "runner_on_ok",
+        "event_data": {
+            "host": "web01",
+            "task": "LOCKOUT | Lock accounts after failures (第69条5)",
+            "res": {"changed": True},
+        },
+    },
+    {
+        "event": "runner_on_failed",
+        "event_data": {"host": "web01", "task": "PW-LENGTH | Minimum length (第50条(3))", "res": {"msg": "boom"}},
+    },
+    {"event": "runner_on_unreachable", "event_data": {"host": "web02", "task": "Gathering Facts", "res": {}}},
+    {
+        "event": "playbook_on_stats",
+        "event_data": {"changed": {"web01": 1}, "failures": {"web01": 1}, "unreachable": {"web02": 1}},
+    },
+]
+
+
+def test_harden_writes_who_what_and_the_outcome(tmp_path, capsys, inventory, monkeypatch):
+    seen = {}
+
+    def fake_run(playbook, inv, extravars, limit, quiet, vault_file=None, extra_args=(), **options):
+        seen.update(playbook=playbook, extra_args=extra_args, tags=options["tags"])
+        for event in EVENTS:
+            options["event_handler"](event)
+        return 2, "PLAY RECAP"
+
+    monkeypatch.setattr(cli, "run_playbook", fake_run)
+    log = tmp_path / "work.jsonl"
+    args = ["harden", "-i", str(inventory), "--operator", "tanaka", "--confirmed-by", "suzuki", "--log", str(log)]
+    assert main([*args, "--check", "--tags", "LOCKOUT,PW-LENGTH"]) == 3  # a host was unreachable
+    assert seen == {"playbook": "harden.yml", "extra_args": ("--check", "--diff"), "tags": "LOCKOUT,PW-LENGTH"}
+    (entry,) = [json.loads(line) for line in lines(log)]
+    assert (entry["operator"], entry["confirmed_by"], entry["check_mode"]) == ("tanaka", "suzuki", True)
+    assert entry["hosts"] == ["web01", "web02"] and entry["controls"] == ["LOCKOUT", "PW-LENGTH"]
+    web01 = entry["changes"]["web01"]
+    assert web01["changed"] == [{"task": "LOCKOUT | Lock accounts after failures (第69条5)", "control": "LOCKOUT"}]
+    assert web01["failed"][0]["control"] == "PW-LENGTH" and web01["failed"][0]["msg"] == "boom"
+    assert entry["changes"]["web02"]["unreachable"] is True
+    assert (entry["outcome"], entry["rc"], entry["stats"]["failures"]) == ("unreachable", 2, {"web01": 1})
+    assert "work record: " in capsys.readouterr().out
+    assert main(["log", "verify", "--log", str(log)]) == 0
+    assert "1 entries, chain intact" in capsys.readouterr().out
+    rewrite(log, [lines(log)[0].replace('"tanaka"', '"suzuki"')])
+    assert main(["log", "verify", "--log", str(log)]) == 1
+    assert f"{log}:1: entry seq 1 was edited" in capsys.readouterr().out
+
+
+def test_harden_refuses_an_unknown_tag(inventory, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "run_playbook", lambda *a, **k: pytest.fail("the playbook must not run"))
+    args = ["harden", "-i", str(inventory), "--operator", "a", "--confirmed-by", "b", "--tags", "LOCKOUT,LOCKOUTT"]
+    assert main(args) == 2
+    assert "LOCKOUTT" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_real_harden_in_check_mode_records_the_run_and_skips_a_waived_control(tmp_path):
+    """lgsec harden --check on this machine (nothing changes), WEB-TAMPER and SESSION-LIMIT:
+    the live exception makes every WEB-TAMPER task skip, SESSION-LIMIT's tasks run; the record
+    says so and verifies."""
+    import subprocess
+    import sys
+
+    inv = tmp_path / "hosts.yml"
+    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "lgsec_importance": "II"}
+    inv.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": host}}}), encoding="utf-8")
+    waiver = {
+        "reference": "R-1",
+        "control": "WEB-TAMPER",
+        "hosts": ["localhost"],
+        "reason": "no web server here",
+        "requested_by": "tanaka",
+        "approved_by": "ciso",
+        "approved_on": "2026-01-01",
+        "expires_on": "2099-12-31",
+    }
+    (tmp_path / "exceptions.yml").write_text(yaml.safe_dump({"exceptions": [waiver]}), encoding="utf-8")
+    log = tmp_path / "work.jsonl"
+    command = [sys.executable, "-m", "lgsec.cli", "harden", "-i", str(inv), "--operator", "tanaka"]
+    command += ["--confirmed-by", "suzuki", "--check", "--tags", "WEB-TAMPER,SESSION-LIMIT", "--log", str(log)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=cli.ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (entry,) = [json.loads(line) for line in lines(log)]
+    assert (entry["outcome"], entry["check_mode"], entry["hosts"]) == ("ok", True, ["localhost"])
+    assert entry["exceptions"] == str(tmp_path / "exceptions.yml")
+    seen = entry["changes"]["localhost"]
+    assert "WEB-TAMPER" in seen["controls_skipped"] and "WEB-TAMPER" not in seen["controls_run"]
+    assert "SESSION-LIMIT" in seen["controls_run"]
+    assert not [c for c in seen["changed"] if c["control"] == "WEB-TAMPER"]
+    assert main(["log", "verify", "--log", str(log)]) == 0
