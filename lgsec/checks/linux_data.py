@@ -251,3 +251,10 @@ def disposal_verdict(ctx: Ctx) -> Verdict:
 @check("WIPE-RECORDED", "linux")
 def wipe_recorded(ctx: Ctx) -> Verdict:
     return disposal_verdict(ctx)
+
+
+# A Windows PC is erased the way disposal vendors do it: booted from a Linux rescue medium and
+# reached by decommission.yml over SSH; its records are judged the same.
+@check("WIPE-RECORDED", "windows")
+def wipe_recorded_windows(ctx: Ctx) -> Verdict:
+    return disposal_verdict(ctx)

@@ -107,7 +107,7 @@ def test_stock_pc_is_not_hardened(catalog):
         "TIME-SYNC",
     }
     assert {c for c, s in got.items() if s == "pass"} == passing
-    assert got["PW-TEMP"] == "manual" and got["WIPE-RECORDED"] == "manual"
+    assert got["PW-TEMP"] == "manual" and got["WIPE-RECORDED"] == "not_applicable"  # in service
     assert {c for c, s in got.items() if s == "fail"} == set(got) - passing - {"PW-TEMP", "WIPE-RECORDED"}
     assert row_for(rows, "PRIV-MEMBERS")["actual"].startswith("not approved: PC-SOMU-014\\somu-admin (S-1-5-21-")
     assert "windows-enterprise 26100" in row_for(rows, "SW-SUPPORTED")["evidence"][0]
