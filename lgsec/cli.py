@@ -319,6 +319,27 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_self_inspection(args: argparse.Namespace) -> int:
+    """`lgsec report self-inspection`: the latest audit + attested manual items, by chapter (第119–120条)."""
+    from lgsec import selfinspect
+
+    catalog = load_catalog(args.catalog)
+    source = Path(args.report)
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(str(source), "--report", f"cannot read the audit report: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise InputError(str(source), "results", "not an lgsec report.json (no results)")
+    sections = selfinspect.load_sections()
+    items = selfinspect.load_attestations(args.attestations, catalog, sections)
+    target = Path(args.outdir) / "self-inspection.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    report.atomic_write(target, selfinspect.build(data, catalog, items, sections).encode("utf-8"))
+    print(f"self-inspection report: {target}")
+    return 0
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     """`lgsec history`: compliance (pass and waived among judged rows) of the stored audits,
     per host and per article."""
@@ -393,6 +414,12 @@ def parser() -> argparse.ArgumentParser:
     log.add_argument("action", choices=("verify",))
     log.add_argument("--log", default=WORK_LOG, help=f"work record (default {WORK_LOG})")
     log.set_defaults(func=cmd_log)
+    rep = sub.add_parser("report", help="reports built from the latest audit")
+    rep.add_argument("kind", choices=("self-inspection",), help="self-inspection: 第119–120条, by chapter")
+    rep.add_argument("--attestations", required=True, metavar="FILE", help="attested manual items (YAML)")
+    rep.add_argument("--report", default="reports/report.json", help="the audit (default reports/report.json)")
+    rep.add_argument("-o", "--outdir", default="reports", help="where self-inspection.md is written")
+    rep.set_defaults(func=cmd_self_inspection)
     cat = sub.add_parser("catalog", help="validate and list the control catalog")
     cat.set_defaults(func=cmd_catalog)
     return p
