@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-SCENARIOS ?= accounts desktop network_access software logging antivirus
+SCENARIOS ?= accounts desktop network_access software logging antivirus mail
 AUDIT_ARGS ?=
 LAB_PACKAGES := podman runc debootstrap pamtester openssh-client
 
