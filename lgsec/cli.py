@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from lgsec import __version__, report
+from lgsec import __version__, progress, report
 from lgsec.catalog import ROOT, load_catalog
 from lgsec.errors import EXIT_INPUT, EXIT_NONCOMPLIANT, EXIT_RUN_FAILED, EXIT_UNREACHABLE, InputError
 from lgsec.evaluate import validate_hostvars
@@ -155,7 +155,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return audit_evidence(args, catalog, only)
     inventory = args.inventory or str(LOCAL_INVENTORY)
     groups: dict[str, list[str]] = {}
-    for host, hvars in load_inventory(inventory, args.limit, args.vault_password_file, groups).items():
+    hosts = load_inventory(inventory, args.limit, args.vault_password_file, groups)
+    for host, hvars in hosts.items():
         validate_hostvars(catalog, host, hvars, source=inventory)
     exceptions_file = checked_exceptions(args, catalog, inventory, groups)
     outdir = Path(args.outdir).resolve()
@@ -181,6 +182,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         args.limit,
         quiet=not args.verbose,
         vault_file=args.vault_password_file,
+        event_handler=None if args.verbose else progress.for_terminal(len(hosts)),
     )
     if not target.exists() or target.stat().st_mtime_ns == before:
         sys.stderr.write(stdout[-4000:])
@@ -268,7 +270,7 @@ def cmd_harden(args: argparse.Namespace) -> int:
         vault_file=args.vault_password_file,
         extra_args=("--check", "--diff") if args.check else (),
         tags=",".join(tags) or None,
-        event_handler=collector,
+        event_handler=progress.chain(collector, None if args.verbose else progress.for_terminal(len(hosts))),
     )
     unreachable = sorted(h for h, c in collector.hosts.items() if c["unreachable"])
     outcome = "ok" if rc == 0 else "unreachable" if unreachable else "failed"
