@@ -28,7 +28,7 @@ audit: venv
 	  3) echo "some hosts unreachable (exit 3)";; esac; \
 	[ $$rc -le 1 ] || exit $$rc
 
-test: venv unit disposal lint lab molecule network
+test: venv unit disposal lint lab molecule network browser
 
 unit: venv
 	$(BIN)/pytest tests/unit tests/windows_live -q  # windows_live: collected, skipped without a Windows host
@@ -63,6 +63,18 @@ frr-collection: venv
 network: venv lab frr-collection
 	bash lab/frr/build.sh
 	$(BIN)/pytest tests/network -q -s  # -s: the table of controls proved live on FRR and on IOS fixtures only
+
+# report.html in a real browser (Debian's chromium, headless; ~115 MB, ~20 s to install; ~25 s of tests):
+# counts and language switch; screenshots kept in reports/browser/.
+.PHONY: report-deps browser
+REPORT_PACKAGES := chromium fonts-ipafont-gothic
+report-deps:
+	@missing=""; for p in $(REPORT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+
+browser: venv report-deps
+	$(BIN)/pytest tests/browser -q
 
 bench: venv lab
 	$(BIN)/python tests/bench/bench.py
