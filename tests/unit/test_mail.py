@@ -177,3 +177,76 @@ def test_mail_rows_cite_the_postconf_value(catalog):
     row = row_for(evaluate(catalog, facts, {**MAIL_SERVER, **hostvars}, only=["MAIL-SIZE-LIMIT"]), "MAIL-SIZE-LIMIT")
     assert "postconf -x: message_size_limit = '0' (main.cf)" in row["evidence"]
     assert "postconf -x: message_size_limit = '52428800' (master.cf submission/inet -o)" in row["evidence"]
+
+
+# ---- library/lgsec_postconf: only differing values written, check mode writes nothing ------------
+
+FAKE_POSTCONF = r"""#!/usr/bin/env python3
+# A stand-in for postconf(1): main.cf, master.cf entries and -o values in a JSON file.
+import json, os, sys
+path = os.environ["FAKE_POSTCONF_STATE"]
+state = json.load(open(path))
+args = sys.argv[1:]
+table = "master" if "-M" in args else "params" if "-P" in args else "main"
+names = [a for a in args if not a.startswith("-")]
+if "-e" in args:
+    for item in names:
+        key, _, value = item.partition("=")
+        state[table][key.strip()] = value.strip()
+        state.setdefault("writes", []).append(item)
+    json.dump(state, open(path, "w"))
+else:
+    for name in names:
+        print(state[table].get(name, ""))
+"""
+
+
+@pytest.fixture
+def postconf(tmp_path, monkeypatch):
+    """Run library/lgsec_postconf.py as Ansible runs a module, against the fake postconf."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "postconf").write_text(FAKE_POSTCONF, encoding="utf-8")
+    (bin_dir / "postconf").chmod(0o755)
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"main": {"message_size_limit": "10240000"}, "master": {}, "params": {}}))
+    monkeypatch.setenv("FAKE_POSTCONF_STATE", str(state))
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+
+    def run(check: bool = False, **args) -> tuple[dict, dict]:
+        module_args = tmp_path / "args.json"
+        module_args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {**args, "_ansible_check_mode": check}}))
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "library" / "lgsec_postconf.py"), str(module_args)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return json.loads(proc.stdout), json.loads(state.read_text())
+
+    return run
+
+
+def test_postconf_check_mode_reports_and_writes_nothing(postconf):
+    result, state = postconf(check=True, params={"message_size_limit": "10485760"})
+    assert result["changed"] and result["changed_settings"] == ["message_size_limit = 10485760"]
+    assert result["diff"]["before"] == "message_size_limit = 10240000\n"
+    assert "writes" not in state and state["main"]["message_size_limit"] == "10240000"
+
+
+def test_postconf_writes_only_what_differs_then_is_idempotent(postconf):
+    wanted = {
+        "params": {"message_size_limit": "10485760", "forward_path": ""},
+        "services": {"submission/inet": "submission inet n - y - - smtpd"},
+        "service_params": {"submission/inet/smtpd_sasl_auth_enable": "yes"},
+    }
+    result, state = postconf(**wanted)
+    assert result["changed"]
+    # forward_path was already empty; the entry goes in before its -o value
+    assert state["writes"] == [
+        "message_size_limit=10485760",
+        "submission/inet=submission inet n - y - - smtpd",
+        "submission/inet/smtpd_sasl_auth_enable=yes",
+    ]
+    again, state2 = postconf(**wanted)
+    assert not again["changed"] and state2["writes"] == state["writes"]
