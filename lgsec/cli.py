@@ -215,12 +215,16 @@ def audit_configs(args: argparse.Namespace, catalog, only: list[str] | None) -> 
     """`lgsec audit --configs DIR`: judge saved running configurations; no device is touched."""
     from lgsec import offline
 
-    inventory = load_inventory(args.inventory, args.limit, args.vault_password_file) if args.inventory else None
+    groups: dict[str, list[str]] = {}
+    inventory = load_inventory(args.inventory, args.limit, args.vault_password_file, groups) if args.inventory else None
     hosts = offline.config_hosts(catalog, args.configs, inventory)
     if inventory is not None and args.limit:
         hosts = [h for h in hosts if h[0] in inventory]
     label = f"{args.inventory or 'no inventory'}; configurations {args.configs}"
-    return offline.report_offline(catalog, hosts, source="config", outdir=args.outdir, inventory=label, only=only)
+    extras = offline_extras(args, catalog, groups)
+    return offline.report_offline(
+        catalog, hosts, source="config", outdir=args.outdir, inventory=label, only=only, **extras
+    )
 
 
 def audit_evidence(args: argparse.Namespace, catalog, only: list[str] | None) -> int:
@@ -229,10 +233,29 @@ def audit_evidence(args: argparse.Namespace, catalog, only: list[str] | None) ->
     is touched. -i gives the hosts' variables (matched on the folder name, case-insensitive)."""
     from lgsec import offline, windows
 
-    inventory = load_inventory(args.inventory, args.limit, args.vault_password_file) if args.inventory else None
+    groups: dict[str, list[str]] = {}
+    inventory = load_inventory(args.inventory, args.limit, args.vault_password_file, groups) if args.inventory else None
     hosts = windows.evidence_triples(catalog, args.evidence, inventory, limited=bool(args.limit))
     label = f"{args.inventory or 'no inventory'}; evidence {args.evidence}"
-    return offline.report_offline(catalog, hosts, source="evidence", outdir=args.outdir, inventory=label, only=only)
+    extras = offline_extras(args, catalog, groups)
+    return offline.report_offline(
+        catalog, hosts, source="evidence", outdir=args.outdir, inventory=label, only=only, **extras
+    )
+
+
+def offline_extras(args: argparse.Namespace, catalog, groups: dict[str, list[str]]) -> dict:
+    """Exceptions (they name inventory hosts and groups: -i is needed) and the history database
+    for an audit of saved evidence."""
+    from lgsec import exceptions
+
+    extras: dict = {"history": args.history}
+    if args.inventory:
+        path = checked_exceptions(args, catalog, args.inventory, groups)
+        if path:
+            extras |= {"waivers": exceptions.load(path, catalog, groups), "groups": groups}
+    elif args.exceptions:
+        raise InputError("--exceptions", "-", "exceptions name inventory hosts and groups: give -i INVENTORY")
+    return extras
 
 
 def cmd_harden(args: argparse.Namespace) -> int:

@@ -24,16 +24,25 @@ def report_offline(
     outdir: str | Path,
     inventory: str,
     only: list[str] | None = None,
+    waivers: list | None = None,
+    groups: dict[str, list[str]] | None = None,
+    history: str | Path | None = None,
 ) -> int:
     """Judge (host, facts, host variables) triples, write OUTDIR/report.json, print the
-    summary; returns lgsec's exit code."""
+    summary; returns lgsec's exit code. waivers: the validated exceptions (lgsec/exceptions.py)
+    with groups, host → its inventory groups; history: the history database (default OUTDIR's)."""
     started = report.now_iso()
     rows: list[dict] = []
     for host, facts, hostvars in hosts:
         rows += network.with_last_change(evaluate_host(catalog, host, facts, hostvars, source=source, only=only), facts)
     if not rows:
         raise InputError(inventory, "-", "no host to judge")
-    path = report.write(report.build(rows, started=started, inventory=inventory, mode="audit"), outdir)
+    data = report.build(rows, started=started, inventory=inventory, mode="audit")
+    if waivers is not None:
+        from lgsec import exceptions
+
+        data = exceptions.attach(data, waivers, {r["host"]: (groups or {}).get(r["host"], []) for r in rows})
+    path = report.write(data, outdir, history=history)
     print(report.summary(rows))
     print(f"report: {path}")
     return report.exit_code(rows)

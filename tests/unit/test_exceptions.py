@@ -248,3 +248,24 @@ def test_cli_knows_the_hosts_outside_the_limit(tmp_path, capsys):
     )
     assert main(["audit", "-i", str(inv), "-l", "web01", "--exceptions", str(path), "-o", str(tmp_path / "o")]) == 2
     assert f"{path}: exception 2 (R-2): approved_by:" in capsys.readouterr().err
+
+
+def test_offline_audit_of_saved_configurations_applies_exceptions(tmp_path, capsys):
+    """lgsec audit --configs: the same waiving and review as a live audit (exceptions need -i)."""
+    net = ROOT / "tests" / "fixtures" / "network"
+    base = ["audit", "--configs", str(net / "configs"), "-i", str(net / "inventory.yml")]
+    assert main([*base, "-o", str(tmp_path / "before"), "--history", str(tmp_path / "h.sqlite")]) == 1
+    rows = json.loads((tmp_path / "before" / "report.json").read_text(encoding="utf-8"))["results"]
+    failed = next(r for r in rows if r["host"] == "sw-bad" and r["status"] == "fail")
+    path = write(tmp_path, {**GOOD, "control": failed["control"], "hosts": None, "groups": ["switches"]})
+    main([*base, "-o", str(tmp_path / "after"), "--exceptions", str(path), "--history", str(tmp_path / "h.sqlite")])
+    data = json.loads((tmp_path / "after" / "report.json").read_text(encoding="utf-8"))
+    after = {(r["host"], r["control"]): r for r in data["results"]}
+    assert after["sw-bad", failed["control"]]["status"] == "waived"
+    assert after["sw-bad", failed["control"]]["exception"]["reference"] == GOOD["reference"]
+    assert data["exceptions"][0]["hosts"] == ["sw-bad", "sw-good"]
+    assert data["changes"]["previous"]  # the history given by --history compared the two runs
+    assert not (tmp_path / "after" / "history.sqlite").exists()
+    capsys.readouterr()
+    assert main(["audit", "--configs", str(net / "configs"), "--exceptions", str(path), "-o", str(tmp_path)]) == 2
+    assert "give -i INVENTORY" in capsys.readouterr().err
