@@ -269,3 +269,19 @@ def test_offline_audit_of_saved_configurations_applies_exceptions(tmp_path, caps
     capsys.readouterr()
     assert main(["audit", "--configs", str(net / "configs"), "--exceptions", str(path), "-o", str(tmp_path)]) == 2
     assert "give -i INVENTORY" in capsys.readouterr().err
+
+
+def test_the_example_inventory_exceptions_are_valid():
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+
+    example = ROOT / "inventories" / "example"
+    manager = InventoryManager(loader=DataLoader(), sources=[str(example / "hosts.yml")])  # groups only, no vault
+    groups = exceptions.inventory_groups({g.name: [h.name for h in g.get_hosts()] for g in manager.groups.values()})
+    assert exceptions.default_file(example / "hosts.yml") == example / "exceptions.yml"
+    found = exceptions.load(example / "exceptions.yml", load_catalog(), groups)
+    review = exceptions.review(found, groups, TODAY)
+    assert [(i["state"], i["hosts"]) for i in review] == [
+        ("live", ["somu-pc01"]),
+        ("expired", ["rt-branch01", "sw-honcho-1f"]),
+    ]

@@ -147,3 +147,10 @@ def test_a_missing_audit_report_is_an_input_error(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"run": {}}), encoding="utf-8")
     assert main(["report", "self-inspection", "--attestations", str(path), "--report", str(bad)]) == 2
+
+
+def test_the_example_attestations_are_valid(catalog):
+    items = selfinspect.load_attestations(
+        ROOT / "inventories" / "example" / "attestations.yml", catalog, selfinspect.load_sections()
+    )
+    assert [i["status"] for i in items] == ["done", "partial", "done", "not_done"]
