@@ -360,8 +360,10 @@ def cmd_self_inspection(args: argparse.Namespace) -> int:
     items = selfinspect.load_attestations(args.attestations, catalog, sections)
     target = Path(args.outdir) / "self-inspection.md"
     target.parent.mkdir(parents=True, exist_ok=True)
-    report.atomic_write(target, selfinspect.build(data, catalog, items, sections).encode("utf-8"))
-    print(f"self-inspection report: {target}")
+    document = selfinspect.build(data, catalog, items, sections)
+    report.atomic_write(target, document.encode("utf-8"))
+    report.atomic_write(target.with_suffix(".html"), selfinspect.to_html(document).encode("utf-8"))
+    print(f"self-inspection report: {target} and {target.with_suffix('.html').name}")
     return 0
 
 

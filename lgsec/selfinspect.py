@@ -205,3 +205,44 @@ def build(report: dict, catalog: Catalog, items: list[dict], sections: list[Sect
     else:
         out.append("なし None.")
     return "\n".join(out) + "\n"
+
+
+def to_html(markdown: str) -> str:
+    """The same document as one self-contained HTML page (headings, lists, tables, paragraphs of
+    the Markdown that build() writes), every value escaped."""
+    from html import escape
+
+    def cells(line: str) -> list[str]:
+        parts = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+        return [escape(p.strip().replace("\\|", "|").replace("\\\\", "\\")) for p in parts]
+
+    body, table = [], []
+    for line in [*markdown.splitlines(), ""]:
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        if table:
+            head, rows = cells(table[0]), [cells(t) for t in table[2:]]
+            body.append(
+                "<table><tr>"
+                + "".join(f"<th>{c}</th>" for c in head)
+                + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+                + "</table>"
+            )
+            table = []
+        if line.startswith("## "):
+            body.append(f"<h2>{escape(line[3:])}</h2>")
+        elif line.startswith("# "):
+            body.append(f"<h1>{escape(line[2:])}</h1>")
+        elif line.startswith("- "):
+            body.append(f"<ul><li>{escape(line[2:])}</li></ul>")
+        elif line.strip():
+            body.append(f"<p>{escape(line)}</p>")
+    style = "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
+    style += "th,td{border:1px solid #bbb;padding:.2em .5em}"
+    title = "自己点検報告書 Self-inspection report"
+    return (
+        f'<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+    )

@@ -125,6 +125,10 @@ def test_the_document_by_chapter_with_findings_and_actions(tmp_path, capsys, aud
     assert actions.count("PW-TEMP 仮パスワードの初回ログイン時変更 | attest:") == 1  # in chapters 4 and 5, one action
     assert "## 第1章 総則及び組織・体制\n\n未点検 Not inspected" in text
     assert "lgsec harden --tags PW-LENGTH -l web01" in actions
+    page = (out / "self-inspection.html").read_text(encoding="utf-8")
+    assert page.count("<h2>") == text.count("\n## ") and "<script" not in page
+    row = "<td>第42条</td><td>情報セキュリティ研修の実施</td><td>一部実施 partial</td><td>総務課長 山田</td>"
+    assert row in page and "<td>研修受講記録 | 受講率 98%</td>" in page and "<td>y|z</td>" in page
 
 
 def test_an_attested_manual_control_is_not_an_action(tmp_path, audit):
