@@ -285,3 +285,23 @@ def test_the_example_inventory_exceptions_are_valid():
         ("live", ["somu-pc01"]),
         ("expired", ["rt-branch01", "sw-honcho-1f"]),
     ]
+
+
+def test_network_device_plan_leaves_out_waived_controls():
+    """roles/network_device plans from the audit's model (filter lgsec_network_plan); its plan.yml
+    passes the plan through lgsec_network_plan_without(lgsec_waived_controls)."""
+    from conftest import import_path
+
+    plan_filter = import_path("lgsec_network_filter", ROOT / "filter_plugins" / "lgsec_network.py")
+    waived_filter = import_path("lgsec_waived_filter", ROOT / "filter_plugins" / "lgsec_waived.py")
+    running = (ROOT / "tests" / "fixtures" / "network" / "configs" / "sw-bad.cfg").read_text(encoding="utf-8")
+    plan = plan_filter.lgsec_network_plan(running, {"ansible_network_os": "cisco.ios.ios"}, "netadmin")
+    assert {"PW-LENGTH", "LOCKOUT"} <= set(plan["text"]) and plan["remove_users"] and plan["blockers"]
+    blocked = {b.split(": ", 1)[0] for b in plan["blockers"]}
+    waived = waived_filter.lgsec_network_plan_without(plan, ["PW-LENGTH", "PRIV-DEFAULT-ID", *blocked])
+    assert "PW-LENGTH" not in waived["text"] and "LOCKOUT" in waived["text"]
+    assert not [c for c in waived["commands"] if c["control"] in ("PW-LENGTH", "PRIV-DEFAULT-ID")]
+    assert (waived["remove_users"], waived["enable_secret_missing"], waived["blockers"]) == ([], False, [])
+    assert waived_filter.lgsec_network_plan_without(plan, []) == plan
+    role = (ROOT / "roles" / "network_device" / "tasks" / "plan.yml").read_text(encoding="utf-8")
+    assert "lgsec_network_plan | lgsec_network_plan_without(lgsec_waived_controls)" in role
