@@ -39,7 +39,9 @@ def load_inventory(
     if vault_password_file:
         from ansible.cli import CLI
 
-        loader.set_vault_secrets(CLI.setup_vault_secrets(loader, [], vault_password_files=[vault_password_file]))
+        files = [vault_password_file]
+        secrets = CLI.setup_vault_secrets(loader, [], vault_password_files=files, initialize_context=False)
+        loader.set_vault_secrets(secrets)  # no process-wide context: lgsec may load inventories twice
     try:
         inventory = InventoryManager(loader=loader, sources=[path])
     except Exception as exc:  # Ansible raises several error types for a broken source
