@@ -147,7 +147,9 @@ def audit(lab, name: str, *extra: str) -> tuple[int, dict[str, dict]]:
 
 
 def test_audit_before_hardening_fails(lab):
+    config = running()
     rc, rows = audit(lab, "before")
+    assert running() == config  # the audit changed nothing on the device
     assert rc == 1
     assert {c for c, r in rows.items() if r["status"] == "fail"} == LIVE_ON_FRR
     assert {c for c, r in rows.items() if r["status"] == "not_applicable"} == IOS_FIXTURES_ONLY

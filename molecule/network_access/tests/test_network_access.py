@@ -12,6 +12,8 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -99,6 +101,16 @@ def test_before_audit_names_what_was_wrong(host):
     assert "not set in the sysctl files" in get("KERNEL-NET")
     assert "no AIDE configuration" in get("WEB-TAMPER")
     assert "rocommunity with the default community 'public'" in get("NET-SNMP")
+    assert "/etc/snmp/snmpd.conf.d/site.conf:1: rocommunity grants SNMPv1/v2c access" in get("NET-SNMP")
+
+
+def test_the_site_community_string_is_in_no_report():
+    """A community string is a password (第84条(2)): the gather blanks it on the host."""
+    before = EPHEMERAL / "before"
+    written = {p.name: p.read_bytes() for p in before.iterdir() if p.is_file()}
+    assert {"report.json", "report.csv", "report.html", "junit.xml"} <= set(written)
+    assert not [name for name, data in written.items() if b"Lab-Secret-Community-77" in data]
+    assert b"rocommunity <redacted>" in written["report.json"]
 
 
 # ---- FW-DEFAULT-DENY: the firewall and the way in ----------------------------------------
@@ -332,3 +344,48 @@ def test_snmpv2c_query_with_the_public_community_is_refused(host):
     conf = host.file("/etc/snmp/snmpd.conf").content_string
     assert not [line for line in conf.splitlines() if line.split()[:1] in (["rocommunity"], ["rocommunity6"])]
     assert "rouser authPrivUser" in conf  # SNMPv3 access is left to the site's users
+
+
+# ---- a broken sshd configuration is caught before any restart (issue 9) ------------------------
+
+
+@pytest.fixture
+def broken_sshd(host):
+    """On this host someone left a drop-in sshd rejects; the role then changes its own drop-in
+    (MaxAuthTries 3). sshd's own check of the whole configuration must stop the run, and sshd
+    must not be restarted. The typo is removed and the role run again at once, so the host ends
+    as converge left it."""
+    name = host.backend.name
+
+    def main_pid() -> str:
+        return host.check_output("systemctl show -p MainPID --value ssh")
+
+    typo = "/etc/ssh/sshd_config.d/00-typo.conf"
+    pid = main_pid()
+    host.check_output(f"echo 'MaxAuthTriez 3' > {typo}")
+    tmp = Path(tempfile.mkdtemp(prefix="broken-sshd-"))
+    play = [{"name": "sshd change", "hosts": "all", "become": True, "gather_facts": True,
+             "gather_subset": ["min"], "roles": [{"role": "network_access"}]}]  # fmt: skip
+    (tmp / "play.yml").write_text(yaml.safe_dump(play))
+    playbook = shutil.which("ansible-playbook") or str(ROOT / ".venv/bin/ansible-playbook")
+    argv = [playbook, "-i", INVENTORY, str(tmp / "play.yml"), "-l", name, "--tags", "REMOTE-ENCRYPTED"]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
+    run = {"capture_output": True, "text": True, "timeout": 300, "check": False, "cwd": ROOT, "env": env}
+    proc = subprocess.run([*argv, "-e", "lgsec_remote_encrypted_max_auth_tries=3"], **run)
+    after = main_pid()
+    try:
+        yield proc, pid, after
+    finally:
+        host.check_output(f"rm -f {typo}")
+        restore = subprocess.run(argv, **run)
+        shutil.rmtree(tmp, ignore_errors=True)
+        assert restore.returncode == 0, restore.stdout[-2000:]
+
+
+def test_a_broken_sshd_configuration_stops_the_restart_and_the_operator_still_gets_in(host, v, broken_sshd):
+    proc, before, after = broken_sshd
+    assert proc.returncode != 0
+    assert "MaxAuthTriez" in proc.stdout, proc.stdout[-2000:]  # the run stops on sshd's own verdict
+    assert after == before, "sshd was restarted on a configuration it rejects"
+    login = operator_sudo(v)
+    assert login.returncode == 0 and login.stdout.strip() == "0", login.stderr
