@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 
+from lgsec.checks import PROBLEMS
 from lgsec.errors import InputError
 
-PROBLEMS = ("fail", "error", "unreachable")
 COMPLIANT = ("pass", "waived")
 TREND_RUNS = 30
 SCHEMA = """

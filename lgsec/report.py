@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lgsec import __version__
-from lgsec.checks import STATUSES
+from lgsec.checks import PROBLEMS, STATUSES
 from lgsec.errors import EXIT_COMPLIANT, EXIT_NONCOMPLIANT, EXIT_UNREACHABLE
 
 # Status labels, Japanese and English: the one source for the summary and every report format.
@@ -92,7 +92,7 @@ def stats(results: list[dict]) -> dict:
     return {
         "counts": dict(Counter(r["status"] for r in results)),
         "host_counts": {host: dict(c) for host, c in per_host.items()},
-        "findings": [f"{r['host']}/{r['control']}" for r in results if r["status"] in ("fail", "error", "unreachable")],
+        "findings": [f"{r['host']}/{r['control']}" for r in results if r["status"] in PROBLEMS],
     }
 
 

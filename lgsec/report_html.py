@@ -15,10 +15,9 @@ from collections import Counter, defaultdict
 from html import escape
 
 from lgsec.catalog import CLASSES
-from lgsec.checks import STATUSES
+from lgsec.checks import PROBLEMS, STATUSES
 
 ARTICLE = re.compile(r"第(\d+)条")
-PROBLEMS = ("fail", "error", "unreachable")
 CSS = """
 body{font-family:"IPAGothic","Noto Sans CJK JP",sans-serif;margin:1.5em;color:#222}
 html[data-lang=ja] .en,html[data-lang=en] .ja{display:none}

@@ -26,12 +26,12 @@ from pathlib import Path
 import yaml
 
 from lgsec.catalog import ROOT, Catalog
+from lgsec.checks import PROBLEMS
 from lgsec.errors import InputError
 
 CHAPTERS_FILE = ROOT / "catalog" / "chapters.yml"
 STATES = {"done": ("実施済み", "done"), "partial": ("一部実施", "partial"), "not_done": ("未実施", "not done")}
 ARTICLE = re.compile(r"第(\d+)条")
-PROBLEMS = ("fail", "error", "unreachable")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STATUSES = ("pass", "fail", "waived", "not_applicable", "error", "manual", "unreachable")
+PROBLEMS = ("fail", "error", "unreachable")  # the statuses that are findings (open, reported, counted)
 
 
 @dataclass
