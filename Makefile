@@ -33,9 +33,10 @@ test: venv unit machine lint lab molecule network browser
 unit: venv
 	$(BIN)/pytest tests/unit tests/windows_live -q  # windows_live: collected, skipped without a Windows host
 
-# Tests that need root on this machine (~40 s): the disposal wipe erases loop devices
-# (WIPE-RECORDED), the report disk fills up (a small tmpfs) between two audits.
-machine: venv
+# Tests that need root on this machine and the lab image (~3 min): the disposal wipe erases loop
+# devices (WIPE-RECORDED), the report disk fills up (a small tmpfs) between two audits, a host
+# dies during hardening and during an audit, Ctrl-C during both (lab containers).
+machine: venv lab
 	$(BIN)/pytest tests/disposal tests/faults -q
 
 lint: venv

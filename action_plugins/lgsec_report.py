@@ -62,13 +62,17 @@ def pick_gathered(hostvars: dict, names: list[str]) -> dict | None:
     return None
 
 
-def gather_problem(gathered: dict | None) -> tuple[str, str] | None:
-    """(status, reason) when a host's gather step gave no facts; None when it did."""
+def gather_problem(gathered: dict | None, recheck: dict | None = None) -> tuple[str, str] | None:
+    """(status, reason) when a host's gather step gave no facts; None when it did. recheck: the
+    audit's ping of a host whose gather failed: unreachable then means the host went away during
+    the gather (a connection may report that as a failed module), not that it answered wrongly."""
     if not gathered:
         return "error", "facts were not gathered (host skipped or failed earlier)"
     if gathered.get("unreachable"):
         return "unreachable", f"unreachable: {gathered.get('msg', '')}".strip()
     if gathered.get("failed") or "lgsec_facts" not in gathered:
+        if recheck and recheck.get("unreachable"):
+            return "unreachable", f"unreachable during the gather: {recheck.get('msg', '')}".strip()
         return "error", f"gather failed: {gathered.get('msg', 'no facts')}"
     return None
 
@@ -92,7 +96,7 @@ class ActionModule(ActionBase):
         for host in args["hosts"]:
             hvars = pick(task_vars["hostvars"][host])
             gathered = pick_gathered(task_vars["hostvars"][host], args.get("gathered") or GATHERED)
-            problem = gather_problem(gathered)
+            problem = gather_problem(gathered, task_vars["hostvars"][host].get("lgsec_recheck"))
             if problem:
                 rows += failed_host(catalog, host, hvars, *problem, only=only)
             else:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -14,7 +16,14 @@ import yaml
 
 from lgsec import __version__, progress, report
 from lgsec.catalog import ROOT, load_catalog
-from lgsec.errors import EXIT_INPUT, EXIT_NONCOMPLIANT, EXIT_RUN_FAILED, EXIT_UNREACHABLE, InputError
+from lgsec.errors import (
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NONCOMPLIANT,
+    EXIT_RUN_FAILED,
+    EXIT_UNREACHABLE,
+    InputError,
+)
 from lgsec.evaluate import validate_hostvars
 
 LOCAL_INVENTORY = ROOT / "inventories" / "localhost.yml"
@@ -102,6 +111,52 @@ def check_vaulted(path: str, host: str, hvars: dict, loader) -> None:
             ) from exc
 
 
+class Interrupt:
+    """Ctrl-C (SIGINT) or SIGTERM while a playbook runs. ansible-runner starts ansible-playbook
+    in a session of its own (a pty), so a terminal's Ctrl-C reaches lgsec only: the first signal
+    is passed on to ansible-playbook as SIGINT (Ansible stops its workers and ends the run, and
+    lgsec still writes its records); a second one cancels the run outright (ansible-runner kills
+    the process group)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.count = 0
+
+    def __enter__(self) -> Interrupt:
+        self.previous = {sig: signal.signal(sig, self.handle) for sig in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    def handle(self, signum, frame) -> None:
+        self.count += 1
+        if self.count == 1:
+            print("\nlgsec: interrupted: stopping the run (again to kill it)", file=sys.stderr)
+            for pid in child_pids():
+                with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                    os.kill(pid, signal.SIGINT)
+
+    def cancel(self) -> bool:
+        """ansible-runner's cancel_callback."""
+        return self.count > 1
+
+
+def child_pids() -> list[int]:
+    """The processes this one started (ansible-runner's ansible-playbook), from /proc."""
+    me, pids = str(os.getpid()), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state ppid …
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
 def run_playbook(
     playbook: str,
     inventory: str,
@@ -112,7 +167,8 @@ def run_playbook(
     extra_args: tuple[str, ...] = (),
     **runner_options,
 ) -> tuple[int, str]:
-    """Run one of the project's playbooks with ansible-runner (as AWX would); (rc, stdout).
+    """Run one of the project's playbooks with ansible-runner (as AWX would); (rc, stdout), rc
+    EXIT_INTERRUPTED when Ctrl-C or SIGTERM stopped it (see Interrupt).
     extra_args: more ansible-playbook options (--check --diff); runner_options: tags, event_handler."""
     import ansible_runner
 
@@ -121,7 +177,7 @@ def run_playbook(
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "ANSIBLE_NOCOLOR": "1",
     }
-    with tempfile.TemporaryDirectory(prefix="lgsec-run-") as private:
+    with tempfile.TemporaryDirectory(prefix="lgsec-run-") as private, Interrupt() as interrupt:
         runner = ansible_runner.run(
             private_data_dir=private,
             project_dir=str(ROOT),
@@ -133,10 +189,11 @@ def run_playbook(
             quiet=quiet,
             suppress_env_files=True,
             cmdline=shlex.join([*vault_args(vault_file), *extra_args]) or None,
+            cancel_callback=interrupt.cancel,
             **runner_options,
         )
         stdout = runner.stdout.read() if runner.stdout else ""
-        return runner.rc, stdout
+        return (EXIT_INTERRUPTED if interrupt.count else runner.rc), stdout
 
 
 def vault_args(vault_file: str | None) -> list[str]:
@@ -186,6 +243,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         vault_file=args.vault_password_file,
         event_handler=None if args.verbose else progress.for_terminal(len(hosts)),
     )
+    if rc == EXIT_INTERRUPTED:
+        print(f"lgsec: audit interrupted: no new report; {target} is the last one written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not target.exists() or target.stat().st_mtime_ns == before:
         sys.stderr.write(stdout[-4000:])
         print(f"lgsec: the audit playbook ended (rc {rc}) without writing {target}", file=sys.stderr)
@@ -284,8 +344,19 @@ def cmd_harden(args: argparse.Namespace) -> int:
         raise InputError("--tags", "-", f"unknown control id(s): {', '.join(unknown)}")
     exceptions_file = checked_exceptions(args, catalog, args.inventory, groups)
     extravars = {"lgsec_exceptions_file": exceptions_file} if exceptions_file else {}
+    run = {
+        "operator": operator,
+        "confirmed_by": confirmer,
+        "inventory": str(Path(args.inventory).resolve()),
+        "limit": args.limit,
+        "check_mode": args.check,
+        "hosts": sorted(hosts),
+        "controls": tags or ["all"],
+        "exceptions": exceptions_file,
+    }
+    # the start is on record before any host is touched: a run the controller never finished shows
+    opened = worklog.append(args.log, {"event": "started", "started": report.now_iso(), **run})
     collector = worklog.Collector()
-    started = report.now_iso()
     rc, stdout = run_playbook(
         "harden.yml",
         args.inventory,
@@ -298,20 +369,17 @@ def cmd_harden(args: argparse.Namespace) -> int:
         event_handler=progress.chain(collector, None if args.verbose else progress.for_terminal(len(hosts))),
     )
     unreachable = sorted(h for h, c in collector.hosts.items() if c["unreachable"])
-    outcome = "ok" if rc == 0 else "unreachable" if unreachable else "failed"
+    outcome = (
+        "ok" if rc == 0 else "interrupted" if rc == EXIT_INTERRUPTED else "unreachable" if unreachable else "failed"
+    )
     entry = worklog.append(
         args.log,
         {
-            "started": started,
+            "event": "finished",
+            "run": opened["seq"],
+            "started": opened["started"],
             "finished": report.now_iso(),
-            "operator": operator,
-            "confirmed_by": confirmer,
-            "inventory": str(Path(args.inventory).resolve()),
-            "limit": args.limit,
-            "check_mode": args.check,
-            "hosts": sorted(hosts),
-            "controls": tags or ["all"],
-            "exceptions": exceptions_file,
+            **run,
             "changes": collector.hosts,
             "stats": collector.stats,
             "outcome": outcome,
@@ -325,10 +393,12 @@ def cmd_harden(args: argparse.Namespace) -> int:
         print(f"{host}: {state}")
         for item in seen["changed"] + seen["failed"]:
             print(f"  {item['task']}")
-    if rc != 0 and not args.verbose:
+    if rc not in (0, EXIT_INTERRUPTED) and not args.verbose:
         sys.stderr.write(stdout[-4000:])
     mode = ", check mode" if args.check else ""
     print(f"work record: {args.log} entry {entry['seq']} ({outcome}{mode}) {entry['hash']}")
+    if rc == EXIT_INTERRUPTED:
+        return EXIT_INTERRUPTED
     return 0 if rc == 0 else EXIT_UNREACHABLE if unreachable else EXIT_RUN_FAILED
 
 
@@ -343,6 +413,11 @@ def cmd_log(args: argparse.Namespace) -> int:
         return EXIT_NONCOMPLIANT
     lines = Path(args.log).read_text(encoding="utf-8").splitlines()
     print(f"{args.log}: {len(lines)} entries, chain intact; head: {Path(args.log + '.head').read_text().strip()}")
+    for entry in worklog.unfinished(args.log):
+        print(
+            f"note: the run of entry seq {entry['seq']} ({entry['started']}, {entry['operator']}) has no finished "
+            "entry: the controller stopped during it; check its hosts"
+        )
     return 0
 
 
@@ -461,6 +536,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"lgsec: input error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except KeyboardInterrupt:  # before or after a playbook run (during one, Interrupt handles it)
+        print("lgsec: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

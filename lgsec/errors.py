@@ -8,6 +8,7 @@ EXIT_NONCOMPLIANT = 1  # at least one fail or error
 EXIT_INPUT = 2  # bad input: catalog, inventory, variables, exceptions; nothing was run
 EXIT_UNREACHABLE = 3  # at least one host could not be reached (its rows say unreachable)
 EXIT_RUN_FAILED = 4  # Ansible itself failed before a report could be written
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C or SIGTERM (128 + SIGINT, as a shell reports it)
 
 
 class InputError(Exception):

@@ -6,6 +6,11 @@ in which every entry carries the SHA-256 of its content and of the entry before 
 entry (the sequence number or the chain breaks) and a removed last entry (the head file beside
 the log, `<log>.head`, names the last entry's number and hash; copy it off the controller too,
 e.g. into the ticket of the change, so that the head itself cannot be rewritten unnoticed).
+
+A run writes two entries: `started` (who, what, on which hosts) before any host is touched, and
+`finished` (what changed, the outcome: ok, failed, unreachable or interrupted) naming the first
+by its seq in `run`. A `started` entry that no `finished` entry names is a run the controller
+never finished (killed, power lost): `unfinished` lists those.
 """
 
 from __future__ import annotations
@@ -84,6 +89,13 @@ def verify(path: str | Path) -> list[str]:
     else:
         problems.append(f"{head}: missing (the end of the log cannot be checked)")
     return problems
+
+
+def unfinished(path: str | Path) -> list[dict]:
+    """`started` entries that no `finished` entry names (the log is assumed intact: verify first)."""
+    entries = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    closed = {e.get("run") for e in entries if e.get("event") == "finished"}
+    return [e for e in entries if e.get("event") == "started" and e["seq"] not in closed]
 
 
 class Collector:

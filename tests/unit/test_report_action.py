@@ -25,3 +25,15 @@ def test_a_host_no_gather_ran_on_is_an_error_never_pass():
 def test_unreachable_stays_unreachable():
     gathered = action.pick_gathered({"lgsec_gather": {"unreachable": True, "msg": "ssh: refused"}}, action.GATHERED)
     assert action.gather_problem(gathered) == ("unreachable", "unreachable: ssh: refused")
+
+
+def test_a_host_that_went_away_during_its_gather_is_unreachable_one_that_answered_is_an_error():
+    failed = {"failed": True, "msg": "Module result deserialization failed: No start of json char found"}
+    gathered = action.pick_gathered({"lgsec_gather": failed}, action.GATHERED)
+    gone = {"unreachable": True, "msg": "container is not running"}
+    assert action.gather_problem(gathered, gone) == (
+        "unreachable",
+        "unreachable during the gather: container is not running",
+    )
+    assert action.gather_problem(gathered, {"ping": "pong"})[0] == "error"
+    assert action.gather_problem(gathered)[0] == "error"

@@ -11,6 +11,7 @@ import yaml
 
 from lgsec import cli, worklog
 from lgsec.cli import main
+from lgsec.errors import EXIT_INTERRUPTED
 
 
 def entries(n: int, path) -> list[dict]:
@@ -150,7 +151,9 @@ def test_harden_writes_who_what_and_the_outcome(tmp_path, capsys, inventory, mon
     args = ["harden", "-i", str(inventory), "--operator", "tanaka", "--confirmed-by", "suzuki", "--log", str(log)]
     assert main([*args, "--check", "--tags", "LOCKOUT,PW-LENGTH"]) == 3  # a host was unreachable
     assert seen == {"playbook": "harden.yml", "extra_args": ("--check", "--diff"), "tags": "LOCKOUT,PW-LENGTH"}
-    (entry,) = [json.loads(line) for line in lines(log)]
+    opened, entry = [json.loads(line) for line in lines(log)]
+    assert (opened["event"], entry["event"], entry["run"]) == ("started", "finished", opened["seq"])
+    assert opened["hosts"] == entry["hosts"] and "changes" not in opened  # on record before any host is touched
     assert (entry["operator"], entry["confirmed_by"], entry["check_mode"]) == ("tanaka", "suzuki", True)
     assert entry["hosts"] == ["web01", "web02"] and entry["controls"] == ["LOCKOUT", "PW-LENGTH"]
     web01 = entry["changes"]["web01"]
@@ -160,10 +163,39 @@ def test_harden_writes_who_what_and_the_outcome(tmp_path, capsys, inventory, mon
     assert (entry["outcome"], entry["rc"], entry["stats"]["failures"]) == ("unreachable", 2, {"web01": 1})
     assert "work record: " in capsys.readouterr().out
     assert main(["log", "verify", "--log", str(log)]) == 0
-    assert "1 entries, chain intact" in capsys.readouterr().out
-    rewrite(log, [lines(log)[0].replace('"tanaka"', '"suzuki"')])
+    out = capsys.readouterr().out
+    assert "2 entries, chain intact" in out and "note:" not in out
+    rewrite(log, [lines(log)[0].replace('"tanaka"', '"suzuki"'), lines(log)[1]])
     assert main(["log", "verify", "--log", str(log)]) == 1
     assert f"{log}:1: entry seq 1 was edited" in capsys.readouterr().out
+
+
+def test_an_interrupted_harden_is_recorded_and_exits_130(tmp_path, capsys, inventory, monkeypatch):
+    def interrupted_run(playbook, inv, extravars, limit, quiet, vault_file=None, extra_args=(), **options):
+        options["event_handler"](EVENTS[1])  # one change made before Ctrl-C
+        return EXIT_INTERRUPTED, ""
+
+    monkeypatch.setattr(cli, "run_playbook", interrupted_run)
+    log = tmp_path / "work.jsonl"
+    args = ["harden", "-i", str(inventory), "--operator", "tanaka", "--confirmed-by", "suzuki", "--log", str(log)]
+    assert main(args) == EXIT_INTERRUPTED
+    entry = json.loads(lines(log)[-1])
+    assert (entry["outcome"], entry["rc"]) == ("interrupted", EXIT_INTERRUPTED)
+    assert entry["changes"]["web01"]["changed"][0]["control"] == "LOCKOUT"
+    assert "(interrupted)" in capsys.readouterr().out
+    assert main(["log", "verify", "--log", str(log)]) == 0
+
+
+def test_a_run_the_controller_never_finished_is_noted(tmp_path, capsys):
+    log = tmp_path / "work.jsonl"
+    first = worklog.append(log, {"event": "started", "started": "2026-11-26T10:00:00+09:00", "operator": "tanaka"})
+    worklog.append(log, {"event": "finished", "run": first["seq"], "outcome": "ok"})
+    worklog.append(log, {"event": "started", "started": "2026-11-26T11:00:00+09:00", "operator": "sato"})
+    assert [e["seq"] for e in worklog.unfinished(log)] == [3]
+    assert main(["log", "verify", "--log", str(log)]) == 0  # not tampering: a fact to follow up
+    assert "note: the run of entry seq 3 (2026-11-26T11:00:00+09:00, sato) has no finished entry" in (
+        capsys.readouterr().out
+    )
 
 
 def test_harden_refuses_an_unknown_tag(inventory, capsys, monkeypatch):
@@ -200,7 +232,8 @@ def test_real_harden_in_check_mode_records_the_run_and_skips_a_waived_control(tm
     command += ["--confirmed-by", "suzuki", "--check", "--tags", "WEB-TAMPER,SESSION-LIMIT", "--log", str(log)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=cli.ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
-    (entry,) = [json.loads(line) for line in lines(log)]
+    opened, entry = [json.loads(line) for line in lines(log)]
+    assert (opened["event"], entry["run"]) == ("started", opened["seq"])
     assert (entry["outcome"], entry["check_mode"], entry["hosts"]) == ("ok", True, ["localhost"])
     assert entry["exceptions"] == str(tmp_path / "exceptions.yml")
     seen = entry["changes"]["localhost"]
