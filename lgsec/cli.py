@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from lgsec import __version__, progress, report
+from lgsec import __version__, exceptions, progress, report
 from lgsec.catalog import ROOT, load_catalog
 from lgsec.errors import (
     EXIT_INPUT,
@@ -135,9 +135,20 @@ class Interrupt:
         self.count += 1
         if self.count == 1:
             print("\nlgsec: interrupted: stopping the run (again to kill it)", file=sys.stderr)
-            for pid in child_pids():
-                with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
-                    os.kill(pid, signal.SIGINT)
+            self.forward()
+
+    def forward(self) -> bool:
+        """SIGINT to ansible-playbook; False when it has not been started yet."""
+        pids = child_pids()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                os.kill(pid, signal.SIGINT)
+        return bool(pids)
+
+    def stop(self) -> None:
+        """End the run because lgsec found bad input meanwhile: as a first Ctrl-C does, or by
+        cancelling it when ansible-playbook has not been started yet."""
+        self.count = 1 if self.forward() else 2
 
     def cancel(self) -> bool:
         """ansible-runner's cancel_callback."""
@@ -165,11 +176,15 @@ def run_playbook(
     quiet: bool,
     vault_file: str | None = None,
     extra_args: tuple[str, ...] = (),
+    meanwhile=None,
     **runner_options,
 ) -> tuple[int, str]:
     """Run one of the project's playbooks with ansible-runner (as AWX would); (rc, stdout), rc
     EXIT_INTERRUPTED when Ctrl-C or SIGTERM stopped it (see Interrupt).
-    extra_args: more ansible-playbook options (--check --diff); runner_options: tags, event_handler."""
+    extra_args: more ansible-playbook options (--check --diff); runner_options: tags, event_handler.
+    meanwhile: called while Ansible starts (its start-up takes most of a second); when it raises,
+    the run is stopped and the exception passed on. Only for what the playbook's own first task
+    would refuse too (lgsec_validate): the audit's input checks."""
     import ansible_runner
 
     env = {
@@ -178,7 +193,7 @@ def run_playbook(
         "ANSIBLE_NOCOLOR": "1",
     }
     with tempfile.TemporaryDirectory(prefix="lgsec-run-") as private, Interrupt() as interrupt:
-        runner = ansible_runner.run(
+        thread, runner = ansible_runner.run_async(
             private_data_dir=private,
             project_dir=str(ROOT),
             playbook=str(ROOT / "playbooks" / playbook),
@@ -192,6 +207,14 @@ def run_playbook(
             cancel_callback=interrupt.cancel,
             **runner_options,
         )
+        try:
+            if meanwhile:
+                meanwhile()
+        except BaseException:
+            interrupt.stop()
+            raise
+        finally:
+            thread.join()
         stdout = runner.stdout.read() if runner.stdout else ""
         return (EXIT_INTERRUPTED if interrupt.count else runner.rc), stdout
 
@@ -213,11 +236,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.evidence:
         return audit_evidence(args, catalog, only)
     inventory = args.inventory or str(LOCAL_INVENTORY)
-    groups: dict[str, list[str]] = {}
-    hosts = load_inventory(inventory, args.limit, args.vault_password_file, groups)
-    for host, hvars in hosts.items():
-        validate_hostvars(catalog, host, hvars, source=inventory)
-    exceptions_file = checked_exceptions(args, catalog, inventory, groups)
+    exceptions_file = exceptions_path(args, inventory)
+    ticker = None if args.verbose else progress.for_terminal(0)
+
+    def validate() -> None:  # while Ansible starts (the playbook validates the same first thing)
+        groups: dict[str, list[str]] = {}
+        hosts = load_inventory(inventory, args.limit, args.vault_password_file, groups)
+        for host, hvars in hosts.items():
+            validate_hostvars(catalog, host, hvars, source=inventory)
+        if exceptions_file:
+            exceptions.load(exceptions_file, catalog, groups)
+        if ticker:
+            ticker.total = len(hosts)
+
     outdir = Path(args.outdir).resolve()
     target = outdir / "report.json"
     before = target.stat().st_mtime_ns if target.exists() else None
@@ -241,7 +272,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         args.limit,
         quiet=not args.verbose,
         vault_file=args.vault_password_file,
-        event_handler=None if args.verbose else progress.for_terminal(len(hosts)),
+        meanwhile=validate,
+        event_handler=ticker,
     )
     if rc == EXIT_INTERRUPTED:
         print(f"lgsec: audit interrupted: no new report; {target} is the last one written", file=sys.stderr)
@@ -259,18 +291,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return report.exit_code(data["results"])
 
 
-def checked_exceptions(args: argparse.Namespace, catalog, inventory: str, groups: dict[str, list[str]]) -> str | None:
-    """The exceptions file (--exceptions, else exceptions.yml beside the inventory), validated
-    against the catalog and every host of the inventory before anything runs; its absolute path."""
-    from lgsec import exceptions
-
+def exceptions_path(args: argparse.Namespace, inventory: str) -> str | None:
+    """The exceptions file's absolute path: --exceptions, else exceptions.yml beside the inventory."""
     path = Path(args.exceptions) if args.exceptions else exceptions.default_file(inventory)
     if path is None:
         return None
     if not path.is_file():
         raise InputError(str(path), "--exceptions", "exceptions file not found")
-    exceptions.load(path, catalog, groups)
     return str(path.resolve())
+
+
+def checked_exceptions(args: argparse.Namespace, catalog, inventory: str, groups: dict[str, list[str]]) -> str | None:
+    """The exceptions file, validated against the catalog and every host of the inventory."""
+    path = exceptions_path(args, inventory)
+    if path:
+        exceptions.load(path, catalog, groups)
+    return path
 
 
 def audit_configs(args: argparse.Namespace, catalog, only: list[str] | None) -> int:
@@ -308,7 +344,6 @@ def audit_evidence(args: argparse.Namespace, catalog, only: list[str] | None) ->
 def offline_extras(args: argparse.Namespace, catalog, groups: dict[str, list[str]]) -> dict:
     """Exceptions (they name inventory hosts and groups: -i is needed) and the history database
     for an audit of saved evidence."""
-    from lgsec import exceptions
 
     extras: dict = {"history": args.history}
     if args.inventory:

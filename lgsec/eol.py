@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from lgsec.catalog import ROOT, Catalog
+from lgsec.catalog import ROOT, SAFE_LOADER, Catalog
 from lgsec.errors import InputError
 
 CONTROL = "SW-SUPPORTED"
@@ -154,7 +154,7 @@ def load_eol(path: str | os.PathLike) -> EolData:
     except OSError as exc:
         raise InputError(label, "-", f"cannot read {resolved}: {exc.strerror}") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}" if mark else "-"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from lgsec.catalog import Catalog
+from lgsec.catalog import SAFE_LOADER, Catalog
 from lgsec.errors import InputError
 
 REQUIRED = ("reference", "control", "reason", "requested_by", "approved_by", "approved_on", "expires_on")
@@ -75,7 +75,7 @@ def load(path: str | Path, catalog: Catalog, inventory: dict[str, list[str]]) ->
     file, the entry and the field; nothing is applied."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(str(path), "-", f"cannot read the exceptions file: {exc}") from exc
     if data is None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from lgsec.catalog import ROOT, Catalog
+from lgsec.catalog import ROOT, SAFE_LOADER, Catalog
 from lgsec.checks import PROBLEMS
 from lgsec.errors import InputError
 
@@ -62,7 +62,7 @@ def parse_toc(text: str) -> list[dict]:
 
 
 def load_sections(path: Path = CHAPTERS_FILE) -> list[Section]:
-    chapters = yaml.safe_load(path.read_text(encoding="utf-8"))["chapters"]
+    chapters = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)["chapters"]
     return [Section(c["chapter"], c["title_ja"], t, a, b) for c in chapters for a, b, t in c["sections"]]
 
 
@@ -76,7 +76,7 @@ def load_attestations(path: str | Path, catalog: Catalog, sections: list[Section
     """Validated items; InputError names the file, the item and the field."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(str(path), "-", f"cannot read the attestations: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("attestations"), list):

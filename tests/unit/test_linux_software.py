@@ -286,3 +286,16 @@ def test_section_c_commands_change_nothing():
     assert not any(
         a in ("-delete", "-exec") for k in ("apt lists and periodic times", "dnf metadata times") for a in commands[k]
     )
+
+
+def test_apt_reads_a_private_copy_of_its_cache_never_the_hosts(tmp_path, monkeypatch):
+    cache = tmp_path / "pkgcache.bin"
+    monkeypatch.setattr(gather_module, "APT_CACHE", str(cache))
+    private = tmp_path / "private"
+    private.mkdir()
+    commands = gather_module.COMMANDS
+    assert gather_module.with_private_apt_cache(commands, str(private)) == commands  # no cache: none is written
+    cache.write_bytes(b"cache")
+    argv = gather_module.with_private_apt_cache(commands, str(private))["apt-get -s dist-upgrade"]
+    assert f"Dir::Cache::pkgcache={private}/pkgcache.bin" in argv and "Dir::Cache::srcpkgcache=" in argv
+    assert (private / "pkgcache.bin").read_bytes() == b"cache" and commands["apt-get -s dist-upgrade"] != argv
