@@ -26,6 +26,19 @@ def lgsec_wipe_plan(
     return wipe_plan(lsblk, root_source, list(devices), bool(allow_system_disk), list(swaps or []))
 
 
+def lgsec_missing_packages(names: str | list, facts: dict | None) -> list[str]:
+    """The packages of names (one or a list) not in ansible_facts.packages: an install step runs
+    only for those (a module run saved per installed package). All of them when the play has not
+    read the package facts: the install step then runs as it always did."""
+    names = [names] if isinstance(names, str) else list(names)
+    installed = (facts or {}).get("packages")
+    return names if installed is None else [name for name in names if name not in installed]
+
+
 class FilterModule:
     def filters(self):
-        return {"lgsec_idle_accounts": lgsec_idle_accounts, "lgsec_wipe_plan": lgsec_wipe_plan}
+        return {
+            "lgsec_idle_accounts": lgsec_idle_accounts,
+            "lgsec_wipe_plan": lgsec_wipe_plan,
+            "lgsec_missing_packages": lgsec_missing_packages,
+        }

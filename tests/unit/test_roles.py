@@ -83,3 +83,19 @@ def test_task_names_and_tags_carry_the_control_id(path):
             assert any(re.match(r"第\d+条", a).group() in name for a in articles) or "block" in task, (
                 f"{path.name}: task {name!r} does not cite its article ({', '.join(articles)})"
             )
+
+
+def test_install_steps_run_only_for_missing_packages():
+    """lgsec_missing_packages: what an install step still has to install, from ansible_facts.packages;
+    without package facts (a role used alone) every package, so the step runs as it always did."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lgsec_filter_plugin", ROOT / "filter_plugins" / "lgsec.py")
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    missing = plugin.FilterModule().filters()["lgsec_missing_packages"]
+    facts = {"packages": {"chrony": [{"version": "4.3"}], "aide": [{"version": "0.18"}]}}
+    assert missing("chrony", facts) == []
+    assert missing(["clamav", "aide", "clamav-daemon"], facts) == ["clamav", "clamav-daemon"]
+    assert missing("chrony", {"os_family": "Debian"}) == ["chrony"]  # no package facts read
+    assert missing(["chrony"], None) == ["chrony"]
