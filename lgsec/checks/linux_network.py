@@ -8,14 +8,14 @@ import json
 import re
 
 from lgsec import parse
-from lgsec.checks import Ctx, Unreadable, Verdict, check
+from lgsec.checks import Ctx, Unreadable, Verdict, check, linux
+from lgsec.checks.linux import ENABLED_UNITS as UNITS
 from lgsec.checks.linux import verdict
 
 NFT = "nft -j list ruleset"
 SS = "ss -H -tulpn"
 DPKG = "dpkg-query -W"
 RPM = "rpm -qa"
-UNITS = "enabled unit files"
 PROC_SYS_MOUNT = "findmnt /proc/sys/net"
 AIDE_FILES = "find lgsec-web aide files"
 SSHD = "sshd -T"
@@ -56,11 +56,11 @@ WEAK_SSH = (
 
 
 def enabled_units(ctx: Ctx) -> set[str]:
-    """Unit files enabled to start (services, sockets, timers)."""
-    result = ctx.command(UNITS)
-    if result is None:
+    """Unit files enabled to start; without systemd these controls cannot be judged."""
+    units = linux.enabled_units(ctx)
+    if units is None:
         raise Unreadable(f"{UNITS}: systemctl is not installed (no systemd): enabled units unknown")
-    return {line.split()[0] for line in result["stdout"].splitlines() if line.strip()}
+    return units
 
 
 def installed_packages(ctx: Ctx) -> tuple[dict[str, str], str]:

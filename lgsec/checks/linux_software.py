@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 
 from lgsec import eol, parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
+from lgsec.checks.linux import ENABLED_UNITS, enabled_units
 from lgsec.errors import InputError
 
 OS_RELEASE = "/etc/os-release"
@@ -22,7 +23,6 @@ RPM = "rpm -qa"
 APT_SIM = "apt-get -s dist-upgrade"
 APT_CONFIG = "apt-config dump"
 APT_TIMES = "apt lists and periodic times"
-ENABLED_UNITS = "enabled unit files"
 DNF_SECURITY = "dnf updateinfo list --security"
 DNF_TIMES = "dnf metadata times"
 AUTO_UPGRADES = "/etc/apt/apt.conf.d/20auto-upgrades"
@@ -268,14 +268,6 @@ def periodic_ok(value: str | None, limit: int) -> bool:
     if value == "always":
         return True
     return value.isdigit() and 1 <= int(value) <= limit
-
-
-def enabled_units(ctx: Ctx) -> set[str] | None:
-    """Enabled unit names; None when systemctl is not installed."""
-    result = ctx.command(ENABLED_UNITS)
-    if result is None:
-        return None
-    return {line.split()[0] for line in result["stdout"].splitlines() if line.strip()}
 
 
 def debian_automatic(ctx: Ctx, packages: list[parse.Package], limit: int) -> tuple[list[str], list[str]]:
