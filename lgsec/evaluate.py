@@ -6,6 +6,7 @@ evidence, the unit tests on fixtures.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from lgsec import eol
@@ -26,6 +27,19 @@ CONNECTION_PLATFORM = {
     "network_cli": "network",
     "ansible.netcommon.network_cli": "network",
 }
+
+
+def evidence_hostvars(catalog: Catalog, inventory: dict[str, dict] | None, host: str, source: str) -> dict:
+    """The variables of a host judged from saved evidence (configurations, Windows exports): the
+    inventory's, validated like a live run's; catalog defaults without an inventory. A host the
+    inventory given lacks is judged on the defaults too, and a warning on stderr says so."""
+    if inventory is not None and host not in inventory:
+        print(
+            f"lgsec: warning: {source}: {host} is not in the inventory: judged on the catalog defaults", file=sys.stderr
+        )
+    hostvars = dict((inventory or {}).get(host, {}))
+    validate_hostvars(catalog, host, hostvars, source=source)
+    return hostvars
 
 
 def validate_hostvars(

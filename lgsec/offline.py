@@ -13,7 +13,7 @@ from pathlib import Path
 from lgsec import network, report
 from lgsec.catalog import Catalog
 from lgsec.errors import InputError
-from lgsec.evaluate import evaluate_host, validate_hostvars
+from lgsec.evaluate import evaluate_host, evidence_hostvars
 
 
 def report_offline(
@@ -70,8 +70,7 @@ def config_hosts(
             raise InputError(str(path), "-", f"cannot read the configuration: {exc}") from exc
         header = network.read_header(text)
         host = header.get("host") or path.stem
-        hostvars = dict((inventory or {}).get(host, {}))
-        validate_hostvars(catalog, host, hostvars, source=str(path))
+        hostvars = evidence_hostvars(catalog, inventory, host, str(path))
         facts = {
             "platform": "network",
             "vendor": network.vendor_of(hostvars, header, where=str(path)),

@@ -414,7 +414,7 @@ def evidence_triples(
     folder's name (the collector names it after the computer), or the inventory host of the
     same name in another case; its variables come from the inventory (catalog defaults
     otherwise) and are validated like a live run's. With --limit, only inventory hosts."""
-    from lgsec.evaluate import validate_hostvars
+    from lgsec.evaluate import evidence_hostvars
 
     known = {name.casefold(): name for name in inventory or {}}
     out = []
@@ -422,8 +422,7 @@ def evidence_triples(
         host = known.get(folder_name.casefold(), folder_name)
         if limited and host not in (inventory or {}):
             continue
-        hostvars = dict((inventory or {}).get(host, {}))
-        validate_hostvars(catalog, host, hostvars, source=str(folder))
+        hostvars = evidence_hostvars(catalog, inventory, host, str(folder))
         out.append((host, read_evidence_dir(folder), hostvars))
     return out
 

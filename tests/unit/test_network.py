@@ -224,6 +224,20 @@ def test_cli_without_inventory_uses_the_catalog_defaults(tmp_path):
     assert row_for(rows, "REMOTE-MINIMAL")["actual"] == "every vty restricted by its access-class"
 
 
+def test_a_saved_configuration_whose_device_the_inventory_lacks_is_named(tmp_path, capsys):
+    """-i given, a file of a device the inventory does not know: judged on the catalog defaults,
+    and the operator is told so (not silently judged without the site's figures)."""
+    from lgsec import cli
+
+    saved = (CONFIGS / "sw-good.cfg").read_text(encoding="utf-8")
+    (tmp_path / "sw-new.cfg").write_text(saved.replace("host=sw-good", "host=sw-new"), encoding="utf-8")
+    (tmp_path / "sw-good.cfg").write_text((CONFIGS / "sw-good.cfg").read_text(encoding="utf-8"), encoding="utf-8")
+    cli.main(["audit", "--configs", str(tmp_path), "-i", str(NET / "inventory.yml"), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'sw-new.cfg'}: sw-new is not in the inventory: judged on the catalog defaults" in err
+    assert "sw-good" not in err
+
+
 def test_cli_bad_configs_argument_is_an_input_error(tmp_path, capsys):
     from lgsec import cli
 
