@@ -10,6 +10,7 @@ import shlex
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -30,6 +31,7 @@ LOCAL_INVENTORY = ROOT / "inventories" / "localhost.yml"
 # Ansible variables lgsec reads besides its own (ansible_network_os: a saved configuration's vendor)
 WORK_LOG = "reports/work-record.jsonl"  # lgsec harden's hash-chained record (lgsec/worklog.py)
 INVENTORY_KEEP = ("group_names", "ansible_connection", "ansible_network_os")
+PEXPECT_TIMEOUT = 0.5  # seconds
 
 
 def load_inventory(
@@ -115,13 +117,16 @@ class Interrupt:
     """Ctrl-C (SIGINT) or SIGTERM while a playbook runs. ansible-runner starts ansible-playbook
     in a session of its own (a pty), so a terminal's Ctrl-C reaches lgsec only: the first signal
     is passed on to ansible-playbook as SIGINT (Ansible stops its workers and ends the run, and
-    lgsec still writes its records); a second one cancels the run outright (ansible-runner kills
-    the process group)."""
+    lgsec still writes its records). A run still going GRACE seconds later gets SIGINT once more
+    (Ansible's own handler is gone by then: it ends at once), and GRACE seconds after that it is
+    cancelled, as at a second Ctrl-C: ansible-runner kills the process group."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    GRACE = 3.0  # seconds
 
     def __init__(self):
         self.count = 0
+        self.sent: list[float] = []  # when SIGINT was passed on
 
     def __enter__(self) -> Interrupt:
         self.previous = {sig: signal.signal(sig, self.handle) for sig in self.SIGNALS}
@@ -143,6 +148,8 @@ class Interrupt:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
                 os.kill(pid, signal.SIGINT)
+        if pids:
+            self.sent.append(time.monotonic())
         return bool(pids)
 
     def stop(self) -> None:
@@ -151,8 +158,15 @@ class Interrupt:
         self.count = 1 if self.forward() else 2
 
     def cancel(self) -> bool:
-        """ansible-runner's cancel_callback."""
-        return self.count > 1
+        """ansible-runner's cancel_callback (polled every PEXPECT_TIMEOUT seconds)."""
+        if self.count > 1:
+            return True
+        if self.sent and time.monotonic() - self.sent[-1] > self.GRACE:
+            if len(self.sent) > 1:
+                return True
+            print("lgsec: the run has not stopped: signalled again", file=sys.stderr)
+            self.forward()
+        return False
 
 
 def child_pids() -> list[int]:
@@ -193,6 +207,9 @@ def run_playbook(
         "ANSIBLE_NOCOLOR": "1",
     }
     with tempfile.TemporaryDirectory(prefix="lgsec-run-") as private, Interrupt() as interrupt:
+        # how often ansible-runner asks Interrupt.cancel (its default: every 5 s)
+        Path(private, "env").mkdir()
+        Path(private, "env", "settings").write_text(f"pexpect_timeout: {PEXPECT_TIMEOUT}\n", encoding="utf-8")
         thread, runner = ansible_runner.run_async(
             private_data_dir=private,
             project_dir=str(ROOT),
