@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import json
 import os
 import shlex
@@ -130,11 +131,30 @@ class Interrupt:
 
     def __enter__(self) -> Interrupt:
         self.previous = {sig: signal.signal(sig, self.handle) for sig in self.SIGNALS}
+        subreaper(True)
         return self
 
     def __exit__(self, *exc) -> None:
+        subreaper(False)
         for sig, handler in self.previous.items():
             signal.signal(sig, handler)
+
+    def end_leftovers(self) -> None:
+        """After a stopped run: end what is left of it. Ansible's workers run in sessions of their
+        own and outlive an ansible-playbook that was killed; as a subreaper lgsec has adopted them."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            deadline = time.monotonic() + self.GRACE
+            while time.monotonic() < deadline:
+                with contextlib.suppress(ChildProcessError):
+                    while os.waitpid(-1, os.WNOHANG)[0]:  # reap what has ended
+                        pass
+                left = child_pids()
+                if not left:
+                    return
+                for pid in left:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, sig)
+                time.sleep(0.1)
 
     def handle(self, signum, frame) -> None:
         self.count += 1
@@ -170,16 +190,23 @@ class Interrupt:
 
 
 def child_pids() -> list[int]:
-    """The processes this one started (ansible-runner's ansible-playbook), from /proc."""
+    """The live processes whose parent this one is (ansible-runner's ansible-playbook, and what
+    lgsec adopted as a subreaper), from /proc."""
     me, pids = str(os.getpid()), []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state ppid …
         except (OSError, IndexError):
             continue
-        if fields[1] == me:
+        if fields[1] == me and fields[0] != "Z":
             pids.append(int(stat.parent.name))
     return pids
+
+
+def subreaper(on: bool) -> None:
+    """Linux: processes orphaned below this one become its children (PR_SET_CHILD_SUBREAPER)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(36, int(on), 0, 0, 0)
 
 
 def run_playbook(
@@ -232,6 +259,8 @@ def run_playbook(
             raise
         finally:
             thread.join()
+            if interrupt.count:
+                interrupt.end_leftovers()
         stdout = runner.stdout.read() if runner.stdout else ""
         return (EXIT_INTERRUPTED if interrupt.count else runner.rc), stdout
 

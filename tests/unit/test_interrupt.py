@@ -4,6 +4,7 @@ starts stops the run. The live proof is tests/faults/test_host_faults.py."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -76,3 +77,22 @@ def test_the_signal_handlers_are_put_back():
     with cli.Interrupt():
         assert signal.getsignal(signal.SIGINT) != before
     assert signal.getsignal(signal.SIGINT) == before
+
+
+def test_what_a_stopped_run_leaves_behind_is_ended():
+    """Like an Ansible worker outliving a killed ansible-playbook: a process in a session of its
+    own whose parent has gone. lgsec adopts it (subreaper) and ends it after the stopped run."""
+    sleeper = "[sys.executable, '-c', 'import time; time.sleep(60)']"
+    orphan = (
+        "import subprocess, sys; "
+        f"print(subprocess.Popen({sleeper}, start_new_session=True, stdout=-3, stderr=-3).pid)"  # -3: DEVNULL
+    )
+    with cli.Interrupt() as interrupt:
+        pid = int(subprocess.run([sys.executable, "-c", orphan], capture_output=True, text=True, check=True).stdout)
+        time.sleep(0.2)
+        assert pid in cli.child_pids()  # adopted
+        interrupt.count = 1
+        interrupt.end_leftovers()
+        assert pid not in cli.child_pids()
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
