@@ -390,10 +390,9 @@ def audit_evidence(args: argparse.Namespace, catalog, only: list[str] | None) ->
 def offline_extras(args: argparse.Namespace, catalog, groups: dict[str, list[str]]) -> dict:
     """Exceptions (they name inventory hosts and groups: -i is needed) and the history database
     for an audit of saved evidence."""
-
     extras: dict = {"history": args.history}
     if args.inventory:
-        path = checked_exceptions(args, catalog, args.inventory, groups)
+        path = exceptions_path(args, args.inventory)
         if path:
             extras |= {"waivers": exceptions.load(path, catalog, groups), "groups": groups}
     elif args.exceptions:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import import_path
 
 from lgsec.catalog import load_catalog
 
@@ -88,11 +89,7 @@ def test_task_names_and_tags_carry_the_control_id(path):
 def test_install_steps_run_only_for_missing_packages():
     """lgsec_missing_packages: what an install step still has to install, from ansible_facts.packages;
     without package facts (a role used alone) every package, so the step runs as it always did."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("lgsec_filter_plugin", ROOT / "filter_plugins" / "lgsec.py")
-    plugin = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(plugin)
+    plugin = import_path("lgsec_filter_plugin", ROOT / "filter_plugins" / "lgsec.py")
     missing = plugin.FilterModule().filters()["lgsec_missing_packages"]
     facts = {"packages": {"chrony": [{"version": "4.3"}], "aide": [{"version": "0.18"}]}}
     assert missing("chrony", facts) == []
