@@ -23,14 +23,21 @@ def lgsec_win_not_approved(members: list, approved: list) -> list:
     return [m for m in members or [] if rid(m["SID"]) != 500 and not member_matches(m, list(approved or []))]
 
 
-def lgsec_win_idle(users: list, max_idle_days: int, exempt: list | None = None) -> list:
+def lgsec_win_idle(users: list, max_idle_days: int, exempt: list | None = None, grace_days: int | None = None) -> list:
     """Enabled local accounts ({Name, SID, Enabled, IdleDays}) idle longer than max_idle_days
-    (IdleDays counts from the last logon, else the last password change; None = never)."""
+    (IdleDays counts from the last logon, else the last password change; None = never).
+    grace_days (ID-UNUSED provision_grace_days): an account that never logged on
+    (NeverLoggedOn) and that playbooks/provision_user_windows.yml recorded ProvisionedDays ago,
+    at most grace_days, is waiting for its first logon (PW-TEMP), not unused."""
     skip = {str(e).casefold() for e in exempt or []}
     out = []
     for user in users or []:
         if not user.get("Enabled") or str(user["Name"]).casefold() in skip or user["SID"].casefold() in skip:
             continue
+        provisioned = user.get("ProvisionedDays")
+        if grace_days is not None and user.get("NeverLoggedOn") and provisioned is not None:
+            if 0 <= int(provisioned) <= int(grace_days):
+                continue
         idle = user.get("IdleDays")
         if idle is None or int(idle) > int(max_idle_days):
             out.append(user)
@@ -63,6 +70,53 @@ def lgsec_win_in_networks(addresses: list, networks: list) -> list:
     return out
 
 
+# The WinRM connection plugin (ansible/plugins/connection/winrm.py, _build_winrm_kwargs): with
+# ansible_winrm_transport unset it uses kerberos for a UPN user (user@domain), otherwise "ssl"
+# over HTTPS and "plaintext" over HTTP; it tries the listed transports in order. In pywinrm
+# (winrm/transport.py) "plaintext" is Basic authentication and "ssl" is Basic over HTTPS unless a
+# client certificate is given (then certificate authentication).
+BASIC_TRANSPORTS = {"basic", "plaintext", "ssl"}
+ENCRYPTING_TRANSPORTS = {"ntlm", "kerberos", "credssp"}  # message encryption over HTTP
+
+
+def lgsec_win_winrm_transports(transport, scheme: str, user: str | None = None) -> list:
+    """The transports the WinRM connection plugin will try for this host, in its order."""
+    if isinstance(transport, str):
+        transport = [t for t in transport.split(",")]
+    listed = [str(t).strip().lower() for t in transport or [] if t is not None and str(t).strip()]
+    if listed:
+        return listed
+    if user and "@" in str(user):
+        return ["kerberos"]
+    return ["ssl" if scheme == "https" else "plaintext"]
+
+
+def lgsec_win_winrm_dependence(
+    transports: list, scheme: str, message_encryption: str | None = None, cert_pem: str | None = None
+) -> dict:
+    """What this run's WinRM connection may depend on that REMOTE-ENCRYPTED turns off:
+    {basic: transports that authenticate with Basic (AllowBasic), unencrypted: transports whose
+    messages travel unencrypted (AllowUnencryptedTraffic; only over HTTP)}."""
+    basic = [t for t in transports if t in BASIC_TRANSPORTS and not (t == "ssl" and cert_pem)]
+    unencrypted = []
+    if scheme != "https":
+        never = str(message_encryption or "auto").lower() == "never"
+        unencrypted = [t for t in transports if t not in ENCRYPTING_TRANSPORTS or never]
+    return {"basic": basic, "unencrypted": unencrypted}
+
+
+def lgsec_win_admin_paths(members: list, operator: dict, removing: list | None = None) -> dict:
+    """Through which members of Administrators ({Name, SID}) the connecting account is an
+    administrator: its own SID or a group SID in its logon token (operator {SID, Groups}: the
+    token's group SIDs, nested domain groups included). kept: those paths that stay after the
+    members in removing are taken out; the run keeps its rights only while kept is not empty."""
+    token = {str(operator.get("SID", "")).upper(), *(str(g).upper() for g in operator.get("Groups") or [])}
+    token.discard("")
+    paths = [m for m in members or [] if str(m.get("SID", "")).upper() in token]
+    gone = {str(m.get("SID", "")).upper() for m in removing or []}
+    return {"paths": paths, "kept": [m for m in paths if str(m["SID"]).upper() not in gone]}
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -71,4 +125,7 @@ class FilterModule:
             "lgsec_win_denied": lgsec_win_denied,
             "lgsec_win_audit_wanted": lgsec_win_audit_wanted,
             "lgsec_win_in_networks": lgsec_win_in_networks,
+            "lgsec_win_winrm_transports": lgsec_win_winrm_transports,
+            "lgsec_win_winrm_dependence": lgsec_win_winrm_dependence,
+            "lgsec_win_admin_paths": lgsec_win_admin_paths,
         }

@@ -211,4 +211,4 @@ Function Invoke-LgsecCollect {
     $manifest
 }
 
-Export-ModuleMember -Function Invoke-LgsecCollect
+Export-ModuleMember -Function Invoke-LgsecCollect, Get-LgsecGroup  # Get-LgsecGroup: also library/lgsec_win_guard.ps1
