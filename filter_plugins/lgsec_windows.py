@@ -35,9 +35,9 @@ def lgsec_win_idle(users: list, max_idle_days: int, exempt: list | None = None, 
         if not user.get("Enabled") or str(user["Name"]).casefold() in skip or user["SID"].casefold() in skip:
             continue
         provisioned = user.get("ProvisionedDays")
-        if grace_days is not None and user.get("NeverLoggedOn") and provisioned is not None:
-            if 0 <= int(provisioned) <= int(grace_days):
-                continue
+        waiting = grace_days is not None and user.get("NeverLoggedOn") and provisioned is not None
+        if waiting and 0 <= int(provisioned) <= int(grace_days):
+            continue
         idle = user.get("IdleDays")
         if idle is None or int(idle) > int(max_idle_days):
             out.append(user)

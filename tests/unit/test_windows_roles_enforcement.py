@@ -216,9 +216,7 @@ RID500 = {"Name": "PC01\\Administrator", "SID": f"{PC}-500", "Groups": ["S-1-5-3
 )
 def test_priv_default_id_refuses_to_rename_the_connecting_account(ansible, operator, users, new_name, allowed):
     guard = task("win_accounts", "guard.yml", "GUARD | PRIV-DEFAULT-ID does not rename")
-    variables = accounts_vars(
-        [f"{DOM}-512"], operator, users, lgsec_priv_default_id_windows_admin_name=new_name
-    )
+    variables = accounts_vars([f"{DOM}-512"], operator, users, lgsec_priv_default_id_windows_admin_name=new_name)
     assert asserts_pass(ansible, "win_accounts", guard, variables) is allowed
     assert "ansible_user" in guard["ansible.builtin.assert"]["fail_msg"]  # says how to update the inventory
 
@@ -362,7 +360,13 @@ def test_usb_list_keys_are_rewritten_by_one_script_with_stale_values_deleted():
     assert rewrite["loop"] == "{{ lgsec_win_usb_lists | dict2items }}" and "when" not in rewrite
     flags = task("win_desktop", "usb_storage.yml", "USB-STORAGE | removable devices denied except")
     names = [item["name"] for item in flags["loop"]]
-    assert names == ["DenyRemovableDevices", "AllowDenyLayered", "AllowDeviceIDs", "AllowInstanceIDs", "AllowDeviceClasses"]
+    assert names == [
+        "DenyRemovableDevices",
+        "AllowDenyLayered",
+        "AllowDeviceIDs",
+        "AllowInstanceIDs",
+        "AllowDeviceClasses",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -395,7 +399,9 @@ def test_av_fullscan_sets_catch_up_and_not_idle_only():
 # ---- PW-NOSTORE: a host may keep DisableDomainCreds off, with its reason --------------------------------
 
 
-@pytest.mark.parametrize(("reason", "data"), [("", 1), ("NAS backup task runs with a stored password (承認 R7-012)", 0)])
+@pytest.mark.parametrize(
+    ("reason", "data"), [("", 1), ("NAS backup task runs with a stored password (承認 R7-012)", 0)]
+)
 def test_pw_nostore_keeps_domain_creds_off_only_with_a_reason(ansible, reason, data):
     the_task = task("win_accounts", "pw_nostore.yml", "PW-NOSTORE | Windows keeps no network credentials")
     variables = role_vars("win_accounts", lgsec_pw_nostore_windows_domain_creds_reason=reason)
@@ -421,7 +427,9 @@ def powershell_in_roles_and_playbooks():
 
 
 def test_no_role_calls_get_localgroupmember_directly():
-    found = [str(p.relative_to(ROOT)) for p, text in powershell_in_roles_and_playbooks() if "Get-LocalGroupMember" in text]
+    found = [
+        str(p.relative_to(ROOT)) for p, text in powershell_in_roles_and_playbooks() if "Get-LocalGroupMember" in text
+    ]
     assert not found, f"Get-LocalGroupMember throws on an orphaned SID (PowerShell#2996): {found}"
     for role in ("win_accounts", "win_network_access"):
         guard = load(ROLES / role / "tasks" / "guard.yml")
