@@ -76,11 +76,19 @@ def lgsec_win_in_networks(addresses: list, networks: list) -> list:
 # (winrm/transport.py) "plaintext" is Basic authentication and "ssl" is Basic over HTTPS unless a
 # client certificate is given (then certificate authentication).
 BASIC_TRANSPORTS = {"basic", "plaintext", "ssl"}
-ENCRYPTING_TRANSPORTS = {"ntlm", "kerberos", "credssp"}  # message encryption over HTTP
+ENCRYPTING_TRANSPORTS = {"ntlm", "kerberos", "credssp", "negotiate"}  # message encryption over HTTP
 
 
-def lgsec_win_winrm_transports(transport, scheme: str, user: str | None = None) -> list:
-    """The transports the WinRM connection plugin will try for this host, in its order."""
+def lgsec_win_winrm_transports(
+    transport, scheme: str, user: str | None = None, connection: str = "winrm", psrp_auth: str | None = None
+) -> list:
+    """The transports the WinRM connection plugin will try for this host, in its order. Over
+    psrp (ansible/plugins/connection/psrp.py, ansible_psrp_auth, default negotiate) the one
+    authentication it uses; over ssh none: the run does not use WinRM."""
+    if connection == "ssh":
+        return []
+    if connection == "psrp":
+        return [str(psrp_auth or "negotiate").strip().lower()]
     if isinstance(transport, str):
         transport = [t for t in transport.split(",")]
     listed = [str(t).strip().lower() for t in transport or [] if t is not None and str(t).strip()]

@@ -133,6 +133,9 @@ def test_transport_filter_chooses_what_the_winrm_plugin_chooses(hostvars):
         ({"ansible_winrm_transport": "ntlm", "ansible_port": 5985, "ansible_winrm_message_encryption": "never"}, False),
         ({"ansible_winrm_transport": "ssl", "ansible_winrm_cert_pem": "/etc/lgsec/ope.pem"}, True),  # certificate
         ({"ansible_winrm_transport": "basic", "lgsec_waived_controls": ["REMOTE-ENCRYPTED"]}, True),  # not enforced
+        ({"ansible_connection": "psrp"}, True),  # psrp: negotiate by default
+        ({"ansible_connection": "psrp", "ansible_psrp_auth": "basic"}, False),
+        ({"ansible_connection": "ssh"}, True),  # OpenSSH: WinRM's settings do not touch the run
     ],
     ids=str,
 )
@@ -234,19 +237,20 @@ def test_guards_run_before_any_change():
 
 def windows_accepts(steps, duration, reset):
     """Windows' rule (security-policy-settings/reset-account-lockout-counter-after): the reset
-    window must be <= the lockout duration (a duration of 0 = until an administrator unlocks)."""
+    window must be <= the lockout duration (0, or -1 in secedit's export = until an administrator
+    unlocks; None = lockout never configured)."""
     for key, value in steps:
         if key == "LockoutDuration":
             duration = value
         else:
             reset = value
-        if duration not in (None, 0) and reset is not None and reset > duration:
+        if duration not in (None, 0, -1) and reset is not None and reset > duration:
             return False
     return True
 
 
 @pytest.mark.parametrize(
-    ("current", "wanted"), list(itertools.product([None, 0, 5, 15, 30, 60], [60, 900, 1800, 3600])), ids=str
+    ("current", "wanted"), list(itertools.product([None, -1, 0, 5, 15, 30, 60], [60, 900, 1800, 3600])), ids=str
 )
 def test_lockout_sets_duration_and_window_in_an_order_windows_accepts(ansible, current, wanted):
     """Stock Windows 30/30 lowered to 15 min must set ResetLockoutCount first; raised above the
@@ -257,7 +261,7 @@ def test_lockout_sets_duration_and_window_in_an_order_windows_accepts(ansible, c
     order = render(ansible, {**variables, **the_task["vars"]}, the_task["loop"].strip("{} "))
     assert sorted(order) == ["LockoutDuration", "ResetLockoutCount"]
     minutes = -(-wanted // 60)
-    reset_now = current if current else None
+    reset_now = current if current and current > 0 else None
     assert windows_accepts([(k, minutes) for k in order], current, reset_now), order
 
 
@@ -474,3 +478,25 @@ def test_ansible_packages_the_guard_module_with_the_collector():
     assert "Ansible.ModuleUtils.LgsecCollect.psm1" in payload["actions"][0]["params"]["PowerShellModules"]
     shipped = base64.b64decode(payload["scripts"]["Ansible.ModuleUtils.LgsecCollect.psm1"]["script"]).decode()
     assert "Function Get-LgsecGroup" in shipped
+
+
+def test_windows_roles_doc_names_every_refusal_and_parameter():
+    """docs/windows-roles.md is where a site reads what the roles refuse and what USB-STORAGE cannot do."""
+    doc = (ROOT / "docs" / "windows-roles.md").read_text(encoding="utf-8")
+    for needed in (
+        "lgsec_pw_nostore_windows_domain_creds_reason",
+        "lgsec_id_unused_provision_grace_days",
+        "lgsec_usb_storage_windows_allowed_instance_ids",
+        "lgsec_usb_storage_windows_allowed_device_classes",
+        "HKLM\\SOFTWARE\\lgsec\\Provisioned",
+        "RelaxMinimumPasswordLengthLimits",
+        "DisableCatchupFullScan = 0",
+        "ScanOnlyIfIdle = 0",
+        "not to\n  devices installed before",
+        "ansible/plugins/connection/winrm.py",
+        "WindowsIdentity",
+        "PowerShell/PowerShell#2996",
+        "refused, not deferred",
+    ):
+        assert needed in doc, needed
+    assert "docs/windows-roles.md" in (ROOT / "README.md").read_text(encoding="utf-8")
