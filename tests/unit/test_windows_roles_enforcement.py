@@ -371,6 +371,9 @@ def test_usb_list_keys_are_rewritten_by_one_script_with_stale_values_deleted():
         "AllowInstanceIDs",
         "AllowDeviceClasses",
     ]
+    cleanup = task("win_desktop", "usb_storage.yml", "USB-STORAGE | no device installation restriction left")
+    assert cleanup["loop"] == names and cleanup["ansible.windows.win_regedit"]["state"] == "absent"
+    assert cleanup["when"] == "not lgsec_win_usb_allow_mode" and flags["when"] == "lgsec_win_usb_allow_mode"
 
 
 @pytest.mark.parametrize(
