@@ -79,7 +79,11 @@ def asserts_pass(ansible, role: str, the_task: dict, variables: dict) -> bool:
         if not templar.evaluate_conditional(trust(condition)):
             return True  # skipped: nothing refused
     that = the_task["ansible.builtin.assert"]["that"]
-    return all(templar.evaluate_conditional(trust(c)) for c in (that if isinstance(that, list) else [that]))
+    passed = all(templar.evaluate_conditional(trust(c)) for c in (that if isinstance(that, list) else [that]))
+    if not passed:  # the refusal's message renders (a broken message would hide the reason)
+        message = templar.template(trust(the_task["ansible.builtin.assert"]["fail_msg"]))
+        assert "Nothing was changed" in message and "{{" not in message, message
+    return passed
 
 
 def render(ansible, variables: dict, expression: str):
