@@ -507,3 +507,10 @@ def test_windows_roles_doc_names_every_refusal_and_parameter():
     ):
         assert needed in doc, needed
     assert "docs/windows-roles.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("services", "ok"), [(["RemoteRegistry"], True), (["RemoteRegistry", "winrm"], False)])
+def test_svc_unneeded_never_stops_winrm_under_the_run(ansible, services, ok):
+    guard = task("win_network_access", "guard.yml", "GUARD | SVC-UNNEEDED does not stop")
+    variables = role_vars("win_network_access", lgsec_svc_unneeded_windows_services=services)
+    assert asserts_pass(ansible, "win_network_access", guard, variables) is ok
