@@ -458,29 +458,19 @@ def test_guard_module_uses_the_collectors_group_reader():
     assert "catch" in psm1.split("Function Get-LgsecGroup", 1)[1].split("Function ", 1)[0]  # the fallback
 
 
-def test_ansible_packages_the_guard_module_with_the_collector():
-    os.environ.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
+def test_ansible_packages_the_guard_module_with_the_collector(ansible):
+    """Ansible's module builder resolves #Requires -Module Ansible.ModuleUtils.LgsecCollect
+    (ansible.cfg module_utils) and ships the collector, with Get-LgsecGroup, inside the module."""
     import base64
     import json
 
     from ansible.executor import module_common
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.plugins.loader import init_plugin_loader
-    from ansible.template import Templar
 
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        init_plugin_loader()
-        built = module_common.modify_module(
-            module_name="lgsec_win_guard",
-            module_path=str(ROOT / "library" / "lgsec_win_guard.ps1"),
-            module_args={"groups": ["S-1-5-32-544"]},
-            templar=Templar(loader=DataLoader()),
-            task_vars={},
-        )
-    finally:
-        os.chdir(cwd)
+    templar, _trust = ansible({})
+    module = ROOT / "library" / "lgsec_win_guard.ps1"
+    built = module_common.modify_module(
+        module_name=module.stem, module_path=str(module), module_args={}, templar=templar, task_vars={}
+    )
     _wrapper, payload = (json.loads(part) for part in built.b_module_data.decode().split("\0\0\0\0"))
     assert "Ansible.ModuleUtils.LgsecCollect.psm1" in payload["actions"][0]["params"]["PowerShellModules"]
     shipped = base64.b64decode(payload["scripts"]["Ansible.ModuleUtils.LgsecCollect.psm1"]["script"]).decode()
