@@ -104,7 +104,7 @@ PLUGIN_CASES = [
 
 
 @pytest.mark.parametrize("hostvars", PLUGIN_CASES, ids=str)
-def test_transport_filter_chooses_what_the_winrm_plugin_chooses(hostvars):
+def test_transport_filter_chooses_what_the_winrm_plugin_chooses(ansible, hostvars):
     """ansible/plugins/connection/winrm.py _build_winrm_kwargs is the reference: the filter must
     give the same transports for the same host variables."""
     from ansible.playbook.play_context import PlayContext
@@ -468,9 +468,14 @@ def test_ansible_packages_the_guard_module_with_the_collector(ansible):
 
     templar, _trust = ansible({})
     module = ROOT / "library" / "lgsec_win_guard.ps1"
-    built = module_common.modify_module(
-        module_name=module.stem, module_path=str(module), module_args={}, templar=templar, task_vars={}
-    )
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # ansible.cfg's module_utils paths are relative to the repository
+    try:
+        built = module_common.modify_module(
+            module_name=module.stem, module_path=str(module), module_args={}, templar=templar, task_vars={}
+        )
+    finally:
+        os.chdir(cwd)
     _wrapper, payload = (json.loads(part) for part in built.b_module_data.decode().split("\0\0\0\0"))
     assert "Ansible.ModuleUtils.LgsecCollect.psm1" in payload["actions"][0]["params"]["PowerShellModules"]
     shipped = base64.b64decode(payload["scripts"]["Ansible.ModuleUtils.LgsecCollect.psm1"]["script"]).decode()
