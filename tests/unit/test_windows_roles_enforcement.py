@@ -13,6 +13,8 @@ import re
 import pytest
 import yaml
 from conftest import ROOT, import_path
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lgsec.catalog import load_catalog
 from lgsec.errors import InputError
@@ -509,3 +511,45 @@ def test_svc_unneeded_never_stops_winrm_under_the_run(ansible, services, ok):
     guard = task("win_network_access", "guard.yml", "GUARD | SVC-UNNEEDED does not stop")
     variables = role_vars("win_network_access", lgsec_svc_unneeded_windows_services=services)
     assert asserts_pass(ansible, "win_network_access", guard, variables) is ok
+
+
+# ---- properties: input these tests did not write -------------------------------------------------------
+
+SIDS = st.sampled_from(
+    [f"{PC}-500", f"{PC}-1002", f"{PC}-1003", f"{DOM}-512", f"{DOM}-1105", "S-1-5-32-544", "S-1-5-11"]
+)
+
+
+@given(
+    members=st.lists(SIDS, unique=True),
+    own=SIDS,
+    token=st.lists(SIDS, unique=True),
+    removing=st.lists(SIDS, unique=True),
+)
+def test_admin_paths_property(members, own, token, removing):
+    """kept is empty exactly when every member the token can reach is being removed: the guard
+    lets a removal through only if the operator still reaches Administrators afterwards."""
+    rows = [{"Name": sid, "SID": sid.lower() if i % 2 else sid} for i, sid in enumerate(members)]  # SIDs any case
+    paths = FILTERS.lgsec_win_admin_paths(rows, {"SID": own, "Groups": token}, [{"SID": r} for r in removing])
+    reach = {own, *token}
+    after = [m for m in members if m in reach and m not in removing]
+    assert [m["SID"].upper() for m in paths["kept"]] == [m.upper() for m in after]
+
+
+TRANSPORTS = st.lists(st.sampled_from(["basic", "plaintext", "ssl", "ntlm", "kerberos", "credssp", "certificate"]))
+
+
+@given(listed=TRANSPORTS, https=st.booleans(), never=st.booleans(), cert=st.booleans(), upn=st.booleans())
+def test_winrm_dependence_property(listed, https, never, cert, upn):
+    """Whatever the inventory says, the guard passes only if no transport the plugin may try
+    authenticates with Basic and, over HTTP, every one encrypts its messages."""
+    scheme = "https" if https else "http"
+    tried = FILTERS.lgsec_win_winrm_transports(",".join(listed) or None, scheme, "ope@EXAMPLE" if upn else "ope")
+    assert tried  # never nothing: the plugin always tries something
+    needs = FILTERS.lgsec_win_winrm_dependence(tried, scheme, "never" if never else "auto", "/c.pem" if cert else "")
+    basic = {t for t in tried if t in ("basic", "plaintext") or (t == "ssl" and not cert)}
+    assert set(needs["basic"]) == basic
+    if https:
+        assert needs["unencrypted"] == []
+    else:
+        assert set(needs["unencrypted"]) == {t for t in tried if never or t not in ("ntlm", "kerberos", "credssp")}
