@@ -2,7 +2,9 @@
 winrm backend. There is no Windows on the lab machines (LAB.md), so it runs only when a host
 is given by environment variables, and is skipped (saying why) otherwise:
 
-  LGSEC_WIN_HOST, LGSEC_WIN_USER, LGSEC_WIN_PASSWORD   required (an administrator of the host)
+  LGSEC_WIN_HOST, LGSEC_WIN_USER, LGSEC_WIN_PASSWORD   required (an administrator of the host, itself a
+    member of Administrators and not the built-in Administrator: the suite renames RID 500, and the
+    roles refuse to rename the account a run connects as or to remove the group it is admin through)
   LGSEC_WIN_PORT (5986), LGSEC_WIN_TRANSPORT (ntlm), LGSEC_WIN_CERT_VALIDATION (validate|ignore),
   LGSEC_WIN_MGMT_SOURCES (comma separated CIDRs the management path is opened to; default any),
   LGSEC_WIN_IMPORTANCE (the host's 重要性 class, default II)
