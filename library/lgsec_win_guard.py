@@ -26,7 +26,7 @@ EXAMPLES = r"""
 - name: Read the connecting account and Administrators
   lgsec_win_guard:
     groups: [S-1-5-32-544]
-  register: lgsec_win_guard_read
+  register: lgsec_win_acct_guard
 """
 
 RETURN = r"""

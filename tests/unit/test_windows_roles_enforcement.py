@@ -165,7 +165,7 @@ def accounts_vars(approved, operator=OPE, users=(), **extra):
     read = {"operator": operator, "groups": [{"Name": "Administrators", "SID": "S-1-5-32-544", "Members": ADMINS}]}
     local = {"result": {"users": list(users), "admin_lockout_supported": True, "lockout_duration": 30, "build": 22631}}
     return role_vars(
-        "win_accounts", lgsec_win_guard_read=read, lgsec_win_local=local, lgsec_priv_members_approved=approved, **extra
+        "win_accounts", lgsec_win_acct_guard=read, lgsec_win_local=local, lgsec_priv_members_approved=approved, **extra
     )
 
 
