@@ -33,16 +33,18 @@ def report_offline(
     with groups, host → its inventory groups; history: the history database (default OUTDIR's)."""
     started = report.now_iso()
     rows: list[dict] = []
+    seen: dict[str, dict] = {}
     for host, facts, hostvars in hosts:
+        seen[host] = facts
         rows += network.with_last_change(evaluate_host(catalog, host, facts, hostvars, source=source, only=only), facts)
     if not rows:
         raise InputError(inventory, "-", "no host to judge")
-    data = report.build(rows, started=started, inventory=inventory, mode="audit")
+    data = report.build(rows, started=started, inventory=inventory, mode="audit", catalog=catalog)
     if waivers is not None:
         from lgsec import exceptions
 
         data = exceptions.attach(data, waivers, {r["host"]: (groups or {}).get(r["host"], []) for r in rows})
-    path = report.write(data, outdir, history=history)
+    path = report.write(data, outdir, history=history, facts=seen)
     print(report.summary(rows))
     print(f"report: {path}")
     return report.exit_code(rows)

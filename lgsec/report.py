@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 from lgsec import __version__
@@ -26,20 +28,117 @@ STATUS_LABELS = {
 LABELS = {status: f"{ja} {en}" for status, (ja, en) in STATUS_LABELS.items()}
 
 
+# Japan Standard Time: Asia/Tokyo has kept UTC+9 without daylight saving since 1951, so a fixed
+# offset is exact and needs no time zone database on the controller.
+JST = timezone(timedelta(hours=9), "JST")
+TIMEZONE = "Asia/Tokyo"
+EXPIRY_WARNING_DAYS = 30  # exceptions this close to their end are warned about
+
+
+def now() -> datetime:
+    return datetime.now(JST)
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The time now in JST, ISO 8601 with its offset (2026-12-02T10:15:00+09:00)."""
+    return now().isoformat(timespec="seconds")
 
 
-def build(results: list[dict], *, started: str, inventory: str, mode: str) -> dict:
+def jst(stamp: str) -> str:
+    """An ISO time (any offset) as JST "2026-12-02 10:15:00 JST"; the text itself when not a time."""
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    if moment.tzinfo is None:  # lgsec writes offsets; a naive time is taken as UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
+
+
+def fiscal_year(day: date) -> int:
+    """The Japanese fiscal year (年度, April to March) a day belongs to: 2027-03-31 → 2026."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def fiscal_label(day: date) -> str:
+    """令和8年度 (2026年度) for a day of April 2026 to March 2027."""
+    year = fiscal_year(day)
+    era = f"令和{year - 2018}年度" if year >= 2019 else f"{year}年度"
+    return f"{era} ({year}年度)" if year >= 2019 else era
+
+
+def fiscal_year_end(day: date) -> date:
+    return date(fiscal_year(day) + 1, 3, 31)
+
+
+def run_day(report: dict) -> date:
+    """The JST day of the run (today when the start time cannot be read)."""
+    try:
+        return datetime.fromisoformat(str(report["run"]["started"])).astimezone(JST).date()
+    except (KeyError, ValueError):
+        return now().date()
+
+
+def expiry_notes(report: dict) -> dict:
+    """The exceptions that end within EXPIRY_WARNING_DAYS, and those that end by the end of this
+    fiscal year (both: live ones only; an exception is live through its expires_on day in JST)."""
+    items = [e for e in report.get("exceptions") or [] if e.get("state") == "live"]
+    end = fiscal_year_end(run_day(report))
+    return {
+        "soon": [e for e in items if int(e.get("days_to_expiry", 10**6)) <= EXPIRY_WARNING_DAYS],
+        "fiscal_year_end": str(end),
+        "by_fiscal_year_end": [e for e in items if str(e.get("expires_on", "9999")) <= str(end)],
+    }
+
+
+def catalog_hash(path: str | os.PathLike) -> str:
+    """SHA-256 of the catalog and its explanations, as the run read them."""
+    from lgsec.catalog import explanations_path
+
+    digest = hashlib.sha256()
+    for file in (Path(path), explanations_path(Path(path))):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def run_id(started: str) -> str:
+    """A run's id: its JST start (sortable) and a random suffix, e.g. 20261202-101500-3f9a1c."""
+    try:
+        stamp = datetime.fromisoformat(str(started)).astimezone(JST).strftime("%Y%m%d-%H%M%S")
+    except ValueError:
+        stamp = now().strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def explain(results: list[dict], catalog) -> list[dict]:
+    """Each row with its control's description, rationale, remediation and references."""
+    for row in results:
+        control = catalog.controls.get(row.get("control"))
+        if control is not None and control.explanation is not None:
+            row.update(control.explanation.as_row())
+    return results
+
+
+def build(results: list[dict], *, started: str, inventory: str, mode: str, catalog=None) -> dict:
+    """The report of one run. catalog: the one the run judged with (default: lgsec's own, or
+    LGSEC_CATALOG); its explanations go into the rows, its hash into the run."""
+    if catalog is None:
+        from lgsec.catalog import load_catalog
+
+        catalog = load_catalog()
     return {
         "run": {
+            "id": run_id(started),
             "started": started,
             "finished": now_iso(),
+            "timezone": TIMEZONE,
             "lgsec_version": __version__,
             "inventory": inventory,
             "mode": mode,
+            "catalog": catalog.path,
+            "catalog_sha256": catalog_hash(catalog.path),
         },
-        "results": results,
+        "results": explain(results, catalog),
     }
 
 
@@ -55,13 +154,19 @@ def atomic_write(target: Path, data: bytes) -> None:
         raise
 
 
-def write(report: dict, outdir: str | os.PathLike, history: str | os.PathLike | bool | None = None) -> Path:
+def write(
+    report: dict,
+    outdir: str | os.PathLike,
+    history: str | os.PathLike | bool | None = None,
+    facts: dict[str, dict] | None = None,
+) -> Path:
     """Write the reports of one run together: OUTDIR/report.json, report.csv, junit.xml and
     report.html, each atomically; returns the path of report.json. The run is compared with the
     previous one in the history database (default OUTDIR/history.sqlite; False: none) and stored
-    there once the reports are written."""
+    there once the reports are written. The run's own folder OUTDIR/runs/DAY/RUN-ID keeps the
+    same reports, the facts gathered per host and a manifest (lgsec/archive.py)."""
+    from lgsec import archive, report_formats, report_html
     from lgsec import history as audit_history
-    from lgsec import report_formats, report_html
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +176,7 @@ def write(report: dict, outdir: str | os.PathLike, history: str | os.PathLike | 
     target = outdir / "report.json"
     text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"  # fails before any file is replaced
     outputs = {
-        "report.csv": report_formats.to_csv(report["results"]),
+        "report.csv": report_formats.to_csv(report["results"], report.get("run")),
         "junit.xml": report_formats.to_junit(report),
         "report.html": report_html.render(report).encode("utf-8"),
     }
@@ -80,6 +185,7 @@ def write(report: dict, outdir: str | os.PathLike, history: str | os.PathLike | 
     atomic_write(target, text.encode("utf-8"))
     if database:
         audit_history.record(report, database)
+    archive.keep(report, outdir, {**outputs, "report.json": text.encode("utf-8")}, facts)
     return target
 
 

@@ -95,7 +95,7 @@ def test_write_is_atomic(tmp_path, lockout_rows):
     with pytest.raises(TypeError):
         report.write(broken, tmp_path)
     assert target.read_bytes() == before
-    names = ["history.sqlite", "junit.xml", "report.csv", "report.html", "report.json"]
+    names = ["history.sqlite", "junit.xml", "report.csv", "report.html", "report.json", "runs"]
     assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary left
     assert history.over_time(tmp_path / "history.sqlite", "host")[0] == ["s"]  # the broken run is not stored
 
