@@ -115,8 +115,29 @@ def explain(results: list[dict], catalog) -> list[dict]:
     for row in results:
         control = catalog.controls.get(row.get("control"))
         if control is not None and control.explanation is not None:
-            row.update(control.explanation.as_row())
+            row.update(control.explanation.as_row(), automation=control.automation)
     return results
+
+
+def inventory_of(report: dict) -> str:
+    """The inventory the run read, for a command to run again: the path of a live run's
+    inventory; INVENTORY when the run read saved evidence or configurations."""
+    label = str(report.get("run", {}).get("inventory") or "")
+    return label if label and ";" not in label else "INVENTORY"
+
+
+def harden_command(inventory: str, host: str, control: str) -> str | None:
+    """The command that fixes one finding, runnable as printed in a POSIX shell (host and
+    inventory shell-quoted: they come from the inventory; the two people are the shell's
+    variables, refused by lgsec when empty)."""
+    import shlex
+
+    base = shlex.join(["lgsec", "harden", "-i", inventory, "-l", host, "--tags", control])
+    return f'{base} --operator "$LGSEC_OPERATOR" --confirmed-by "$LGSEC_CONFIRMED_BY"'
+
+
+def fixable(row: dict) -> bool:
+    return row.get("automation") == "automated" and row.get("status") in ("fail", "error")
 
 
 def build(results: list[dict], *, started: str, inventory: str, mode: str, catalog=None) -> dict:
