@@ -112,6 +112,6 @@ class ActionModule(ActionBase):
             "changed": False,
             "report": str(path),
             "exit_code": report.exit_code(rows),
-            "msg": report.summary(rows),
+            "msg": report.summary(rows, report.inventory_of(data)),
             **report.stats(rows),
         }

@@ -27,10 +27,12 @@ def report_offline(
     waivers: list | None = None,
     groups: dict[str, list[str]] | None = None,
     history: str | Path | None = None,
+    output: str = "text",
 ) -> int:
     """Judge (host, facts, host variables) triples, write OUTDIR/report.json, print the
     summary; returns lgsec's exit code. waivers: the validated exceptions (lgsec/exceptions.py)
-    with groups, host → its inventory groups; history: the history database (default OUTDIR's)."""
+    with groups, host → its inventory groups; history: the history database (default OUTDIR's);
+    output: text (the summary) or json (the report on stdout)."""
     started = report.now_iso()
     rows: list[dict] = []
     seen: dict[str, dict] = {}
@@ -45,8 +47,7 @@ def report_offline(
 
         data = exceptions.attach(data, waivers, {r["host"]: (groups or {}).get(r["host"], []) for r in rows})
     path = report.write(data, outdir, history=history, facts=seen)
-    print(report.summary(rows))
-    print(f"report: {path}")
+    report.show(data, path, output)
     return report.exit_code(rows)
 
 

@@ -120,10 +120,10 @@ def explain(results: list[dict], catalog) -> list[dict]:
 
 
 def inventory_of(report: dict) -> str:
-    """The inventory the run read, for a command to run again: the path of a live run's
-    inventory; INVENTORY when the run read saved evidence or configurations."""
-    label = str(report.get("run", {}).get("inventory") or "")
-    return label if label and ";" not in label else "INVENTORY"
+    """The inventory the run read, for a command to run again: the inventory path of the run
+    (an offline run's label is "INVENTORY; evidence DIR"); INVENTORY when it had none."""
+    label = str(report.get("run", {}).get("inventory") or "").split(";")[0].strip()
+    return label if label and label != "no inventory" else "INVENTORY"
 
 
 def harden_command(inventory: str, host: str, control: str) -> str | None:
@@ -232,8 +232,15 @@ def exit_code(results: list[dict]) -> int:
     return EXIT_COMPLIANT
 
 
-def summary(results: list[dict]) -> str:
-    """Per host: counts by status, then each failure with expected vs actual."""
+SHOWN_ACTUALS = 3  # hosts whose actual value the terminal shows per control; the rest is in the report
+
+
+def summary(results: list[dict], inventory: str = "INVENTORY") -> str:
+    """For a fleet: one line per host (counts by status), then the failures and errors grouped
+    by control with their hosts, the expected value, a few actual values and the command that
+    fixes them; the full detail stays in the report. Host text passes through for_terminal."""
+    from lgsec.textsafe import for_terminal as safe
+
     by_host: dict[str, list[dict]] = defaultdict(list)
     for r in results:
         by_host[r["host"]].append(r)
@@ -241,17 +248,73 @@ def summary(results: list[dict]) -> str:
     for host, rows in by_host.items():
         counts = Counter(r["status"] for r in rows)
         klass = rows[0].get("importance")
-        head = f"== {host}" + (f" (重要性{klass})" if klass else "") + " =="
-        out.append(head)
-        out.append("  " + "  ".join(f"{LABELS[s]}: {counts[s]}" for s in STATUSES if counts[s]))
-        for r in rows:
-            if r["status"] in ("fail", "error"):
-                out.append(f"  [{r['status'].upper()}] {r['control']} {r['title_ja']} ({' '.join(r['articles'])})")
-                out.append(f"      expected 期待値: {r['expected']}")
-                out.append(f"      actual   実際値: {r['actual']}")
+        line = f"{safe(host)}" + (f" (重要性{safe(klass)})" if klass else "") + ": "
+        line += "  ".join(f"{LABELS[s]} {counts[s]}" for s in STATUSES if counts[s])
         unreachable = [r for r in rows if r["status"] == "unreachable"]
         if unreachable:
-            out.append(f"  [UNREACHABLE] {unreachable[0]['actual']}")
+            line += f"  [UNREACHABLE] {safe(unreachable[0]['actual'])}"
+        out.append(line)
+    by_control: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in results:
+        if r["status"] in ("fail", "error"):
+            by_control[(r["status"], r["control"])].append(r)
+    for (status, control), rows in sorted(by_control.items(), key=lambda kv: (kv[0][0] != "fail", kv[0][1])):
+        first = rows[0]
+        hosts = list(dict.fromkeys(r["host"] for r in rows))
+        out.append(
+            f"[{status.upper()}] {control} {first.get('title_ja', '')} ({' '.join(first.get('articles', []))}): "
+            f"{len(hosts)} host(s): {', '.join(safe(h) for h in hosts)}"
+        )
+        out.append(f"    expected 期待値: {safe(first.get('expected', ''))}")
+        for r in rows[:SHOWN_ACTUALS]:
+            out.append(f"    {safe(r['host'])}: {safe(r.get('actual', ''))}")
+        if len(rows) > SHOWN_ACTUALS:
+            out.append(f"    … {len(rows) - SHOWN_ACTUALS} more in the report")
+        if fixable(first):
+            out.append(f"    fix 是正: {safe(harden_command(inventory, ','.join(hosts), control))}")
     total = Counter(r["status"] for r in results)
     out.append("total: " + (", ".join(f"{s} {total[s]}" for s in STATUSES if total[s]) or "no results"))
     return "\n".join(out)
+
+
+def show(report: dict, path: Path, output: str = "text") -> None:
+    """What `lgsec audit` prints: the summary, the exceptions' warnings and where the report is;
+    with output json, the report itself on stdout (for scripts) and the rest on stderr."""
+    import sys
+
+    if output == "json":
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        notes = sys.stderr
+    else:
+        print(summary(report["results"], inventory_of(report)))
+        notes = sys.stdout
+    from lgsec.textsafe import for_terminal as safe
+
+    for item in report.get("exceptions") or []:
+        if item["state"] != "live":
+            print(
+                f"exception {safe(item['reference'])} ({safe(item['control'])}) is {item['state']}: it waives nothing",
+                file=notes,
+            )
+    for line in expiry_lines(report):
+        print(line, file=notes)
+    print(f"report: {path}", file=notes)
+
+
+def expiry_lines(report: dict) -> list[str]:
+    """The terminal's warnings: exceptions ending within 30 days, and those ending by the end of
+    the fiscal year (年度末)."""
+    from lgsec.textsafe import for_terminal as safe
+
+    notes = expiry_notes(report)
+    lines = [
+        f"exception {safe(e['reference'])} ({safe(e['control'])}) expires on {e['expires_on']} "
+        f"(in {e['days_to_expiry']} days, through 24:00 JST): renew or fix"
+        for e in notes["soon"]
+    ]
+    ending = [safe(e["reference"]) for e in notes["by_fiscal_year_end"]]
+    if ending:
+        lines.append(
+            f"exceptions ending by the fiscal year end ({notes['fiscal_year_end']}, 年度末): {', '.join(ending)}"
+        )
+    return lines

@@ -203,3 +203,34 @@ def test_expiry_notes_warn_30_days_ahead_and_list_the_fiscal_year_end():
     assert [e["reference"] for e in notes["soon"]] == ["A"]
     assert notes["fiscal_year_end"] == "2027-03-31"
     assert [e["reference"] for e in notes["by_fiscal_year_end"]] == ["A"]
+
+
+def test_cli_audit_format_json_bundle_and_verify(tmp_path, capsys):
+    """`lgsec audit --format json` writes the report on stdout (nothing else there); `lgsec report
+    bundle` signs the latest run; `lgsec report verify` accepts it and refuses it once changed."""
+    from test_network import CONFIGS, NET
+
+    from lgsec import cli
+
+    out = tmp_path / "reports"
+    rc = cli.main(
+        ["audit", "--configs", str(CONFIGS), "-i", str(NET / "inventory.yml"), "-o", str(out), "--format", "json"]
+    )
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)  # stdout is the report and only the report
+    assert rc == 1 and data == json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert f"report: {out / 'report.json'}" in captured.err
+    assert all(r["rationale"]["ja"] for r in data["results"])
+    key, signers = signing_key(tmp_path)
+    assert cli.main(["report", "bundle", "-o", str(out)]) == 2  # no key given
+    assert "--key" in capsys.readouterr().err
+    assert cli.main(["report", "bundle", "-o", str(out), "--key", str(key)]) == 0
+    bundle = out / "bundles" / f"{data['run']['id']}.tar.gz"
+    assert f"archive: {bundle}" in capsys.readouterr().out
+    verify = ["report", "verify", str(bundle), "--allowed-signers", str(signers), "--identity", "audit@example.lg.jp"]
+    assert cli.main(verify) == 0
+    assert "every file matches its manifest" in capsys.readouterr().out
+    bundle.write_bytes(bundle.read_bytes()[:-20] + b"\0" * 20)  # damaged in transit
+    assert cli.main(verify) == 1
+    assert "signature not valid" in capsys.readouterr().out
+    assert cli.main(["report", "bundle", "NO-SUCH-RUN", "-o", str(out), "--key", str(key)]) == 2
