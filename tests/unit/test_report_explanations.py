@@ -66,3 +66,21 @@ def test_bad_explanation_names_file_entry_and_field(tmp_path, change, entry, fie
     assert why in message
     if field != "-":
         assert raised.value.field == field
+
+
+def test_rows_and_the_self_inspection_say_why(catalog):
+    from conftest import FIXTURES, evaluate, load_fixture
+
+    from lgsec import report, selfinspect
+
+    facts, hostvars, _ = load_fixture(FIXTURES / "LOCKOUT" / "fail.yml")
+    rows = evaluate(catalog, facts, hostvars, only=["LOCKOUT", "PW-LENGTH"])
+    data = report.build(rows, started="2026-11-25T09:00:00+00:00", inventory="inv.yml", mode="audit", catalog=catalog)
+    lockout = next(r for r in data["results"] if r["control"] == "LOCKOUT")
+    exp = catalog["LOCKOUT"].explanation
+    assert lockout["rationale"] == exp.rationale and lockout["remediation"] == exp.remediation
+    assert lockout["description"] == exp.description and lockout["references"] == list(exp.references)
+    document = selfinspect.build(data, catalog, [], selfinspect.load_sections())
+    finding = next(line for line in document.splitlines() if "| LOCKOUT |" in line)
+    assert exp.rationale["ja"] in finding and exp.rationale["en"] in finding
+    assert "2026-11-25 18:00:00 JST" in document
