@@ -369,5 +369,5 @@ def session_limit(ctx: Ctx) -> Verdict:
     else:
         evidence.append("read /etc/sudoers: not present (sudo not installed)")
     if sshd is None:
-        evidence.append("sshd -T: no SSH server installed")
+        evidence.append("SSH server: not installed")
     return verdict(problems, expected, "; ".join(actual), evidence)
