@@ -35,10 +35,10 @@ table.failures{width:100%}table.failures td:last-child{width:35%}.switch a{margi
 .overall{font-size:200%;font-weight:bold}.risk td{font-size:95%}.soon{background:#fff3cd}
 table.approval td{width:8em;height:5em}table.approval th{width:8em}.why{font-size:90%;margin:.2em 0}
 .filters label{margin-right:1em}table.rows{width:100%}tr.row[hidden]{display:none}
-.print-only{display:none}html.print-view body{width:186mm;margin:0 auto}
+html.print-view body{width:186mm;margin:0 auto}
 @page{size:A4;margin:14mm 12mm}
 @media print{body{margin:0;font-size:9pt}.switch,.filters,button,script{display:none!important}
-.print-only{display:block}#committee{break-after:page}section{break-inside:auto}h2{break-after:avoid}
+#committee{break-after:page}section{break-inside:auto}h2{break-after:avoid}
 tr,.why{break-inside:avoid}thead{display:table-header-group}a{color:inherit;text-decoration:none}
 svg{max-width:100%}}
 """
