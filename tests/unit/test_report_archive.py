@@ -221,6 +221,10 @@ def test_cli_audit_format_json_bundle_and_verify(tmp_path, capsys):
     assert rc == 1 and data == json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert f"report: {out / 'report.json'}" in captured.err
     assert all(r["rationale"]["ja"] for r in data["results"])
+    manifest = json.loads((archive.find_run(out, data["run"]["id"]) / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["facts"]) == ["rt-bad", "rt-good", "sw-bad", "sw-good"]  # what each device's judge read
+    saved = json.loads((archive.find_run(out, None) / manifest["facts"]["sw-bad"]).read_text(encoding="utf-8"))
+    assert saved["running_config"] == (CONFIGS / "sw-bad.cfg").read_text(encoding="utf-8")
     key, signers = signing_key(tmp_path)
     assert cli.main(["report", "bundle", "-o", str(out)]) == 2  # no key given
     assert "--key" in capsys.readouterr().err
