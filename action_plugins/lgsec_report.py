@@ -92,7 +92,7 @@ class ActionModule(ActionBase):
             waivers = exceptions.load(args["exceptions"], catalog, inventory) if args.get("exceptions") else None
         except InputError as exc:
             return {**result, "failed": True, "msg": f"lgsec input error: {exc}"}
-        rows = []
+        rows, gathered_facts = [], {}
         for host in args["hosts"]:
             hvars = pick(task_vars["hostvars"][host])
             gathered = pick_gathered(task_vars["hostvars"][host], args.get("gathered") or GATHERED)
@@ -101,16 +101,17 @@ class ActionModule(ActionBase):
                 rows += failed_host(catalog, host, hvars, *problem, only=only)
             else:
                 facts = gathered["lgsec_facts"]
+                gathered_facts[host] = facts
                 rows += network.with_last_change(evaluate_host(catalog, host, facts, hvars, only=only), facts)
-        data = report.build(rows, started=started, inventory=args.get("inventory", ""), mode="audit")
+        data = report.build(rows, started=started, inventory=args.get("inventory", ""), mode="audit", catalog=catalog)
         if waivers is not None:
             data = exceptions.attach(data, waivers, {h: inventory.get(h, []) for h in args["hosts"]})
-        path = report.write(data, args["outdir"], history=args.get("history"))
+        path = report.write(data, args["outdir"], history=args.get("history"), facts=gathered_facts)
         return {
             **result,
             "changed": False,
             "report": str(path),
             "exit_code": report.exit_code(rows),
-            "msg": report.summary(rows),
+            "msg": report.summary(rows, report.inventory_of(data)),
             **report.stats(rows),
         }

@@ -5,6 +5,7 @@ Every error names the file, the entry and the field (InputError, exit code 2).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,10 @@ from lgsec.errors import InputError
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = ROOT / "catalog" / "controls.yml"
+# Why each control matters and how it is fixed: explanations.yml beside the catalog (the shipped
+# one for a catalog copied elsewhere without it)
+EXPLANATIONS = "explanations.yml"
+EXPLANATION_TEXTS = ("description", "rationale", "remediation")
 
 PLATFORMS = ("linux", "windows", "network", "mail")
 AUTOMATION = ("automated", "audit-only", "manual")
@@ -49,6 +54,25 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """description, rationale and remediation as {ja, en}; references (guideline, CIS, NIST)."""
+
+    description: dict[str, str]
+    rationale: dict[str, str]
+    remediation: dict[str, str]
+    references: tuple[str, ...]
+
+    def as_row(self) -> dict:
+        """The fields a report row carries."""
+        return {
+            "description": dict(self.description),
+            "rationale": dict(self.rationale),
+            "remediation": dict(self.remediation),
+            "references": list(self.references),
+        }
+
+
+@dataclass(frozen=True)
 class Control:
     id: str
     section: str
@@ -61,6 +85,7 @@ class Control:
     classes: tuple[str, ...] = CLASSES
     mobile_only: bool = False
     manual_note: str = ""
+    explanation: Explanation | None = None
 
     def var(self, param: str) -> str:
         """The host variable that sets one of this control's parameters."""
@@ -197,6 +222,69 @@ def _control(path: str, index: int, entry: Any) -> Control:
     )
 
 
+def _explanation(where: str, control: Control, entry: Any) -> Explanation:
+    if not isinstance(entry, dict):
+        raise InputError(where, "-", "must be a mapping with description, rationale, remediation, references")
+    unknown = set(entry) - {*EXPLANATION_TEXTS, "references"}
+    if unknown:
+        raise InputError(where, ", ".join(sorted(unknown)), "unknown field")
+    texts = {}
+    for key in EXPLANATION_TEXTS:
+        value = entry.get(key)
+        if not isinstance(value, dict) or set(value) != {"ja", "en"}:
+            raise InputError(where, key, "must be a mapping with exactly ja and en")
+        for lang in ("ja", "en"):
+            if not isinstance(value[lang], str) or not value[lang].strip():
+                raise InputError(where, f"{key}.{lang}", "must be a non-empty string")
+        texts[key] = {lang: value[lang].strip() for lang in ("ja", "en")}
+    cited = {m.group(0) for m in re.finditer(r"第\d+条", texts["rationale"]["ja"])}
+    own = {ARTICLE_RE.match(a).group(0) for a in control.articles}
+    if not cited & own:
+        raise InputError(where, "rationale.ja", f"must cite the control's article ({', '.join(sorted(own))})")
+    for lang in ("ja", "en"):
+        if f"lgsec harden --tags {control.id}" not in texts["remediation"][lang]:
+            raise InputError(where, f"remediation.{lang}", f"must say what `lgsec harden --tags {control.id}` does")
+    references = entry.get("references")
+    if not isinstance(references, list) or not all(isinstance(r, str) and r.strip() for r in references):
+        raise InputError(where, "references", "must be a list of strings")
+    if not any(r.startswith("総務省ガイドライン") for r in references):
+        raise InputError(where, "references", "must name the national model guideline section (総務省ガイドライン …)")
+    return Explanation(references=tuple(references), **texts)
+
+
+def explanations_path(catalog_path: Path) -> Path:
+    beside = catalog_path.parent / EXPLANATIONS
+    return beside if beside.is_file() else DEFAULT_CATALOG.parent / EXPLANATIONS
+
+
+def load_explanations(catalog_path: Path, controls: dict[str, Control]) -> dict[str, Control]:
+    """Every control with its explanation. An id the file has and the catalog does not is refused
+    when the file is the catalog's own (beside it); every control of the catalog needs one."""
+    path = explanations_path(catalog_path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    except OSError as exc:
+        raise InputError(str(path), "-", f"cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}" if mark else "-"
+        raise InputError(str(path), at, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("explanations"), dict):
+        raise InputError(str(path), "explanations", "must be a mapping `explanations` of control id → explanation")
+    entries = data["explanations"]
+    if path.parent == catalog_path.parent:
+        unknown = sorted(set(entries) - set(controls))
+        if unknown:
+            raise InputError(f"{path}: explanation {unknown[0]}", "id", f"not a control of {catalog_path}")
+    out = {}
+    for cid, control in controls.items():
+        if cid not in entries:
+            raise InputError(str(path), f"explanation {cid}", "missing: every control of the catalog needs one")
+        explanation = _explanation(f"{path}: explanation {cid}", control, entries[cid])
+        out[cid] = dataclasses.replace(control, explanation=explanation)
+    return out
+
+
 def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     path = Path(path or os.environ.get("LGSEC_CATALOG") or DEFAULT_CATALOG)
     try:
@@ -217,4 +305,4 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
         if control.id in controls:
             raise InputError(f"{path}: control {control.id}", "id", "duplicate id")
         controls[control.id] = control
-    return Catalog(path=str(path), controls=controls)
+    return Catalog(path=str(path), controls=load_explanations(path, controls))

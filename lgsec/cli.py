@@ -329,11 +329,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"lgsec: the audit playbook ended (rc {rc}) without writing {target}", file=sys.stderr)
         return EXIT_RUN_FAILED
     data = json.loads(target.read_text(encoding="utf-8"))
-    print(report.summary(data["results"]))
-    for item in data.get("exceptions") or []:
-        if item["state"] != "live":
-            print(f"exception {item['reference']} ({item['control']}) is {item['state']}: it waives nothing")
-    print(f"report: {target}")
+    report.show(data, target, args.format)
     return report.exit_code(data["results"])
 
 
@@ -367,7 +363,7 @@ def audit_configs(args: argparse.Namespace, catalog, only: list[str] | None) -> 
     label = f"{args.inventory or 'no inventory'}; configurations {args.configs}"
     extras = offline_extras(args, catalog, groups)
     return offline.report_offline(
-        catalog, hosts, source="config", outdir=args.outdir, inventory=label, only=only, **extras
+        catalog, hosts, source="config", outdir=args.outdir, inventory=label, only=only, output=args.format, **extras
     )
 
 
@@ -383,7 +379,7 @@ def audit_evidence(args: argparse.Namespace, catalog, only: list[str] | None) ->
     label = f"{args.inventory or 'no inventory'}; evidence {args.evidence}"
     extras = offline_extras(args, catalog, groups)
     return offline.report_offline(
-        catalog, hosts, source="evidence", outdir=args.outdir, inventory=label, only=only, **extras
+        catalog, hosts, source="evidence", outdir=args.outdir, inventory=label, only=only, output=args.format, **extras
     )
 
 
@@ -501,10 +497,36 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """`lgsec report self-inspection|bundle|verify` (bundle and verify: lgsec/archive.py)."""
+    from lgsec import archive
+
+    if args.kind == "self-inspection":
+        return cmd_self_inspection(args)
+    if args.kind == "bundle":
+        if not args.key:
+            raise InputError("--key", "-", "give the site's signing key (an SSH private key): --key PATH")
+        folder = archive.find_run(Path(args.outdir), args.target)
+        bundle, signature = archive.bundle(folder, Path(args.key), Path(args.outdir) / "bundles")
+        print(f"archive: {bundle}\nsignature: {signature} (ssh-keygen -Y sign, namespace {archive.NAMESPACE})")
+        return 0
+    if not args.target or not args.allowed_signers:
+        raise InputError("report verify", "-", "give the ARCHIVE and --allowed-signers FILE")
+    problems = archive.verify(Path(args.target), Path(args.allowed_signers), args.identity)
+    for line in problems:
+        print(line)
+    if problems:
+        return EXIT_NONCOMPLIANT
+    print(f"{args.target}: signed by {args.identity}, every file matches its manifest")
+    return 0
+
+
 def cmd_self_inspection(args: argparse.Namespace) -> int:
     """`lgsec report self-inspection`: the latest audit + attested manual items, by chapter (第119–120条)."""
     from lgsec import selfinspect
 
+    if not args.attestations:
+        raise InputError("--attestations", "-", "report self-inspection needs the attested manual items (YAML)")
     catalog = load_catalog(args.catalog)
     source = Path(args.report)
     try:
@@ -574,6 +596,9 @@ def parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("-v", "--verbose", action="store_true", help="show Ansible's output")
     audit.add_argument("--history", metavar="PATH", help="history database (default OUTDIR/history.sqlite)")
+    audit.add_argument(
+        "--format", choices=("text", "json"), default="text", help="json: the report on stdout (notes on stderr)"
+    )
     audit.set_defaults(func=cmd_audit)
     hist = sub.add_parser("history", help="compliance over time per host and per article (第95条3)")
     hist.add_argument("--history", metavar="PATH", help="history database (default OUTDIR/history.sqlite)")
@@ -599,11 +624,23 @@ def parser() -> argparse.ArgumentParser:
     log.add_argument("--log", default=WORK_LOG, help=f"work record (default {WORK_LOG})")
     log.set_defaults(func=cmd_log)
     rep = sub.add_parser("report", help="reports built from the latest audit")
-    rep.add_argument("kind", choices=("self-inspection",), help="self-inspection: 第119–120条, by chapter")
-    rep.add_argument("--attestations", required=True, metavar="FILE", help="attested manual items (YAML)")
+    rep.add_argument(
+        "kind",
+        choices=("self-inspection", "bundle", "verify"),
+        help="self-inspection: 第119–120条, by chapter; bundle: sign one run's archive; verify: check an archive",
+    )
+    rep.add_argument(
+        "target", nargs="?", metavar="RUN|ARCHIVE", help="bundle: run id (default the latest); verify: archive"
+    )
+    rep.add_argument("--attestations", metavar="FILE", help="self-inspection: attested manual items (YAML)")
+    rep.add_argument("--key", metavar="PATH", help="bundle: the site's SSH private key that signs (ssh-keygen -Y sign)")
+    rep.add_argument("--allowed-signers", metavar="FILE", help="verify: ssh-keygen allowed signers file")
+    rep.add_argument("--identity", default="lgsec", help="verify: the signer's identity in that file (default lgsec)")
     rep.add_argument("--report", default="reports/report.json", help="the audit (default reports/report.json)")
-    rep.add_argument("-o", "--outdir", default="reports", help="where self-inspection.md is written")
-    rep.set_defaults(func=cmd_self_inspection)
+    rep.add_argument(
+        "-o", "--outdir", default="reports", help="where self-inspection.md is written; bundle: the reports of the runs"
+    )
+    rep.set_defaults(func=cmd_report)
     cat = sub.add_parser("catalog", help="validate and list the control catalog")
     cat.set_defaults(func=cmd_catalog)
     return p

@@ -21,7 +21,7 @@ the variable lgsec_exceptions_file for ansible-playbook):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -135,8 +135,11 @@ def load(path: str | Path, catalog: Catalog, inventory: dict[str, list[str]]) ->
 
 
 def today() -> date:
-    """The date exceptions are judged on (UTC, like the report's times)."""
-    return datetime.now(UTC).date()
+    """The date exceptions are judged on: today in JST (Asia/Tokyo), so that an exception is live
+    through its expires_on day until 24:00 JST, as the union counts it."""
+    from lgsec.report import now
+
+    return now().date()
 
 
 def inventory_groups(groups: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -26,15 +26,23 @@ CREATE TABLE IF NOT EXISTS runs (
   mode TEXT, lgsec_version TEXT);
 CREATE TABLE IF NOT EXISTS results (
   run_id INTEGER NOT NULL REFERENCES runs(id), host TEXT NOT NULL, control TEXT NOT NULL,
-  status TEXT NOT NULL, articles TEXT NOT NULL, importance TEXT, platform TEXT, expected TEXT, actual TEXT);
+  status TEXT NOT NULL, articles TEXT NOT NULL, importance TEXT, platform TEXT, expected TEXT, actual TEXT,
+  evidence TEXT);
 CREATE INDEX IF NOT EXISTS results_run ON results(run_id);
 """
+# Columns added since the first schema: a database written by an older lgsec gets them (NULL in
+# its old rows). runs.run_key: the report's run id (its folder in OUTDIR/runs); results.evidence:
+# the row's evidence as a JSON list, so that the history keeps what each audit saw.
+ADDED = (("runs", "run_key", "TEXT"), ("results", "evidence", "TEXT"))
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
     try:
         db = sqlite3.connect(path)
         db.executescript(SCHEMA)
+        for table, column, kind in ADDED:
+            if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     except sqlite3.DatabaseError as exc:
         raise InputError(str(path), "-", f"not a usable history database: {exc}") from exc
     return db
@@ -59,6 +67,19 @@ def _rows(db: sqlite3.Connection, run_id: int) -> list[dict]:
         {"host": h, "control": c, "status": s, "articles": json.loads(a), "importance": i, "actual": act}
         for h, c, s, a, i, act in db.execute(query, [run_id])
     ]
+
+
+def evidence_of(path: str | Path, run_key: str) -> list[dict]:
+    """The rows of one stored run (by its run id) with their expected, actual and evidence."""
+    with closing(connect(path)) as db:
+        found = db.execute("SELECT id FROM runs WHERE run_key = ?", [run_key]).fetchone()
+        if not found:
+            raise InputError(str(path), "run", f"no run {run_key} in the history")
+        query = "SELECT host, control, status, expected, actual, evidence FROM results WHERE run_id = ?"
+        return [
+            {"host": h, "control": c, "status": s, "expected": e, "actual": a, "evidence": json.loads(ev or "[]")}
+            for h, c, s, e, a, ev in db.execute(query, [found[0]])
+        ]
 
 
 def changes(previous: list[dict], rows: list[dict]) -> dict:
@@ -109,12 +130,20 @@ def record(report: dict, path: str | Path) -> int:
     run = report["run"]
     with closing(connect(path)) as db, db:
         cursor = db.execute(
-            "INSERT INTO runs (started, finished, inventory, mode, lgsec_version) VALUES (?, ?, ?, ?, ?)",
-            [run["started"], run.get("finished"), run.get("inventory", ""), run.get("mode"), run.get("lgsec_version")],
+            "INSERT INTO runs (started, finished, inventory, mode, lgsec_version, run_key) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                run["started"],
+                run.get("finished"),
+                run.get("inventory", ""),
+                run.get("mode"),
+                run.get("lgsec_version"),
+                run.get("id"),
+            ],
         )
         run_id = cursor.lastrowid
         db.executemany(
-            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO results (run_id, host, control, status, articles, importance, platform, expected, actual,"
+            " evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     run_id,
@@ -126,6 +155,7 @@ def record(report: dict, path: str | Path) -> int:
                     r.get("platform"),
                     str(r.get("expected", "")),
                     str(r.get("actual", "")),
+                    json.dumps(r.get("evidence") or [], ensure_ascii=False, default=str),
                 )
                 for r in report["results"]
             ],

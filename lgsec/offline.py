@@ -27,24 +27,27 @@ def report_offline(
     waivers: list | None = None,
     groups: dict[str, list[str]] | None = None,
     history: str | Path | None = None,
+    output: str = "text",
 ) -> int:
     """Judge (host, facts, host variables) triples, write OUTDIR/report.json, print the
     summary; returns lgsec's exit code. waivers: the validated exceptions (lgsec/exceptions.py)
-    with groups, host → its inventory groups; history: the history database (default OUTDIR's)."""
+    with groups, host → its inventory groups; history: the history database (default OUTDIR's);
+    output: text (the summary) or json (the report on stdout)."""
     started = report.now_iso()
     rows: list[dict] = []
+    seen: dict[str, dict] = {}
     for host, facts, hostvars in hosts:
+        seen[host] = facts
         rows += network.with_last_change(evaluate_host(catalog, host, facts, hostvars, source=source, only=only), facts)
     if not rows:
         raise InputError(inventory, "-", "no host to judge")
-    data = report.build(rows, started=started, inventory=inventory, mode="audit")
+    data = report.build(rows, started=started, inventory=inventory, mode="audit", catalog=catalog)
     if waivers is not None:
         from lgsec import exceptions
 
         data = exceptions.attach(data, waivers, {r["host"]: (groups or {}).get(r["host"], []) for r in rows})
-    path = report.write(data, outdir, history=history)
-    print(report.summary(rows))
-    print(f"report: {path}")
+    path = report.write(data, outdir, history=history, facts=seen)
+    report.show(data, path, output)
     return report.exit_code(rows)
 
 

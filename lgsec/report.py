@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 from lgsec import __version__
@@ -26,20 +28,138 @@ STATUS_LABELS = {
 LABELS = {status: f"{ja} {en}" for status, (ja, en) in STATUS_LABELS.items()}
 
 
+# Japan Standard Time: Asia/Tokyo has kept UTC+9 without daylight saving since 1951, so a fixed
+# offset is exact and needs no time zone database on the controller.
+JST = timezone(timedelta(hours=9), "JST")
+TIMEZONE = "Asia/Tokyo"
+EXPIRY_WARNING_DAYS = 30  # exceptions this close to their end are warned about
+
+
+def now() -> datetime:
+    return datetime.now(JST)
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The time now in JST, ISO 8601 with its offset (2026-12-02T10:15:00+09:00)."""
+    return now().isoformat(timespec="seconds")
 
 
-def build(results: list[dict], *, started: str, inventory: str, mode: str) -> dict:
+def jst(stamp: str) -> str:
+    """An ISO time (any offset) as JST "2026-12-02 10:15:00 JST"; the text itself when not a time."""
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    if moment.tzinfo is None:  # lgsec writes offsets; a naive time is taken as UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
+
+
+def fiscal_year(day: date) -> int:
+    """The Japanese fiscal year (年度, April to March) a day belongs to: 2027-03-31 → 2026."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def fiscal_label(day: date) -> str:
+    """令和8年度 (2026年度) for a day of April 2026 to March 2027."""
+    year = fiscal_year(day)
+    era = f"令和{year - 2018}年度" if year >= 2019 else f"{year}年度"
+    return f"{era} ({year}年度)" if year >= 2019 else era
+
+
+def fiscal_year_end(day: date) -> date:
+    return date(fiscal_year(day) + 1, 3, 31)
+
+
+def run_day(report: dict) -> date:
+    """The JST day of the run (today when the start time cannot be read)."""
+    try:
+        return datetime.fromisoformat(str(report["run"]["started"])).astimezone(JST).date()
+    except (KeyError, ValueError):
+        return now().date()
+
+
+def expiry_notes(report: dict) -> dict:
+    """The exceptions that end within EXPIRY_WARNING_DAYS, and those that end by the end of this
+    fiscal year (both: live ones only; an exception is live through its expires_on day in JST)."""
+    items = [e for e in report.get("exceptions") or [] if e.get("state") == "live"]
+    end = fiscal_year_end(run_day(report))
+    return {
+        "soon": [e for e in items if int(e.get("days_to_expiry", 10**6)) <= EXPIRY_WARNING_DAYS],
+        "fiscal_year_end": str(end),
+        "by_fiscal_year_end": [e for e in items if str(e.get("expires_on", "9999")) <= str(end)],
+    }
+
+
+def catalog_hash(path: str | os.PathLike) -> str:
+    """SHA-256 of the catalog and its explanations, as the run read them."""
+    from lgsec.catalog import explanations_path
+
+    digest = hashlib.sha256()
+    for file in (Path(path), explanations_path(Path(path))):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def run_id(started: str) -> str:
+    """A run's id: its JST start (sortable) and a random suffix, e.g. 20261202-101500-3f9a1c."""
+    try:
+        stamp = datetime.fromisoformat(str(started)).astimezone(JST).strftime("%Y%m%d-%H%M%S")
+    except ValueError:
+        stamp = now().strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def explain(results: list[dict], catalog) -> list[dict]:
+    """Each row with its control's description, rationale, remediation and references."""
+    for row in results:
+        control = catalog.controls.get(row.get("control"))
+        if control is not None and control.explanation is not None:
+            row.update(control.explanation.as_row(), automation=control.automation)
+    return results
+
+
+def inventory_of(report: dict) -> str:
+    """The inventory the run read, for a command to run again: the inventory path of the run
+    (an offline run's label is "INVENTORY; evidence DIR"); INVENTORY when it had none."""
+    label = str(report.get("run", {}).get("inventory") or "").split(";")[0].strip()
+    return label if label and label != "no inventory" else "INVENTORY"
+
+
+def harden_command(inventory: str, host: str, control: str) -> str | None:
+    """The command that fixes one finding, runnable as printed in a POSIX shell (host and
+    inventory shell-quoted: they come from the inventory; the two people are the shell's
+    variables, refused by lgsec when empty)."""
+    import shlex
+
+    base = shlex.join(["lgsec", "harden", "-i", inventory, "-l", host, "--tags", control])
+    return f'{base} --operator "$LGSEC_OPERATOR" --confirmed-by "$LGSEC_CONFIRMED_BY"'
+
+
+def fixable(row: dict) -> bool:
+    return row.get("automation") == "automated" and row.get("status") in ("fail", "error")
+
+
+def build(results: list[dict], *, started: str, inventory: str, mode: str, catalog=None) -> dict:
+    """The report of one run. catalog: the one the run judged with (default: lgsec's own, or
+    LGSEC_CATALOG); its explanations go into the rows, its hash into the run."""
+    if catalog is None:
+        from lgsec.catalog import load_catalog
+
+        catalog = load_catalog()
     return {
         "run": {
+            "id": run_id(started),
             "started": started,
             "finished": now_iso(),
+            "timezone": TIMEZONE,
             "lgsec_version": __version__,
             "inventory": inventory,
             "mode": mode,
+            "catalog": catalog.path,
+            "catalog_sha256": catalog_hash(catalog.path),
         },
-        "results": results,
+        "results": explain(results, catalog),
     }
 
 
@@ -55,13 +175,19 @@ def atomic_write(target: Path, data: bytes) -> None:
         raise
 
 
-def write(report: dict, outdir: str | os.PathLike, history: str | os.PathLike | bool | None = None) -> Path:
+def write(
+    report: dict,
+    outdir: str | os.PathLike,
+    history: str | os.PathLike | bool | None = None,
+    facts: dict[str, dict] | None = None,
+) -> Path:
     """Write the reports of one run together: OUTDIR/report.json, report.csv, junit.xml and
     report.html, each atomically; returns the path of report.json. The run is compared with the
     previous one in the history database (default OUTDIR/history.sqlite; False: none) and stored
-    there once the reports are written."""
+    there once the reports are written. The run's own folder OUTDIR/runs/DAY/RUN-ID keeps the
+    same reports, the facts gathered per host and a manifest (lgsec/archive.py)."""
+    from lgsec import archive, report_formats, report_html
     from lgsec import history as audit_history
-    from lgsec import report_formats, report_html
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +197,7 @@ def write(report: dict, outdir: str | os.PathLike, history: str | os.PathLike | 
     target = outdir / "report.json"
     text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"  # fails before any file is replaced
     outputs = {
-        "report.csv": report_formats.to_csv(report["results"]),
+        "report.csv": report_formats.to_csv(report["results"], report.get("run")),
         "junit.xml": report_formats.to_junit(report),
         "report.html": report_html.render(report).encode("utf-8"),
     }
@@ -80,6 +206,7 @@ def write(report: dict, outdir: str | os.PathLike, history: str | os.PathLike | 
     atomic_write(target, text.encode("utf-8"))
     if database:
         audit_history.record(report, database)
+    archive.keep(report, outdir, {**outputs, "report.json": text.encode("utf-8")}, facts)
     return target
 
 
@@ -105,8 +232,15 @@ def exit_code(results: list[dict]) -> int:
     return EXIT_COMPLIANT
 
 
-def summary(results: list[dict]) -> str:
-    """Per host: counts by status, then each failure with expected vs actual."""
+SHOWN_ACTUALS = 3  # hosts whose actual value the terminal shows per control; the rest is in the report
+
+
+def summary(results: list[dict], inventory: str = "INVENTORY") -> str:
+    """For a fleet: one line per host (counts by status), then the failures and errors grouped
+    by control with their hosts, the expected value, a few actual values and the command that
+    fixes them; the full detail stays in the report. Host text passes through for_terminal."""
+    from lgsec.textsafe import for_terminal as safe
+
     by_host: dict[str, list[dict]] = defaultdict(list)
     for r in results:
         by_host[r["host"]].append(r)
@@ -114,17 +248,73 @@ def summary(results: list[dict]) -> str:
     for host, rows in by_host.items():
         counts = Counter(r["status"] for r in rows)
         klass = rows[0].get("importance")
-        head = f"== {host}" + (f" (重要性{klass})" if klass else "") + " =="
-        out.append(head)
-        out.append("  " + "  ".join(f"{LABELS[s]}: {counts[s]}" for s in STATUSES if counts[s]))
-        for r in rows:
-            if r["status"] in ("fail", "error"):
-                out.append(f"  [{r['status'].upper()}] {r['control']} {r['title_ja']} ({' '.join(r['articles'])})")
-                out.append(f"      expected 期待値: {r['expected']}")
-                out.append(f"      actual   実際値: {r['actual']}")
+        line = f"{safe(host)}" + (f" (重要性{safe(klass)})" if klass else "") + ": "
+        line += "  ".join(f"{LABELS[s]} {counts[s]}" for s in STATUSES if counts[s])
         unreachable = [r for r in rows if r["status"] == "unreachable"]
         if unreachable:
-            out.append(f"  [UNREACHABLE] {unreachable[0]['actual']}")
+            line += f"  [UNREACHABLE] {safe(unreachable[0]['actual'])}"
+        out.append(line)
+    by_control: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in results:
+        if r["status"] in ("fail", "error"):
+            by_control[(r["status"], r["control"])].append(r)
+    for (status, control), rows in sorted(by_control.items(), key=lambda kv: (kv[0][0] != "fail", kv[0][1])):
+        first = rows[0]
+        hosts = list(dict.fromkeys(r["host"] for r in rows))
+        out.append(
+            f"[{status.upper()}] {control} {first.get('title_ja', '')} ({' '.join(first.get('articles', []))}): "
+            f"{len(hosts)} host(s): {', '.join(safe(h) for h in hosts)}"
+        )
+        out.append(f"    expected 期待値: {safe(first.get('expected', ''))}")
+        for r in rows[:SHOWN_ACTUALS]:
+            out.append(f"    {safe(r['host'])}: {safe(r.get('actual', ''))}")
+        if len(rows) > SHOWN_ACTUALS:
+            out.append(f"    … {len(rows) - SHOWN_ACTUALS} more in the report")
+        if fixable(first):
+            out.append(f"    fix 是正: {safe(harden_command(inventory, ','.join(hosts), control))}")
     total = Counter(r["status"] for r in results)
     out.append("total: " + (", ".join(f"{s} {total[s]}" for s in STATUSES if total[s]) or "no results"))
     return "\n".join(out)
+
+
+def show(report: dict, path: Path, output: str = "text") -> None:
+    """What `lgsec audit` prints: the summary, the exceptions' warnings and where the report is;
+    with output json, the report itself on stdout (for scripts) and the rest on stderr."""
+    import sys
+
+    if output == "json":
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        notes = sys.stderr
+    else:
+        print(summary(report["results"], inventory_of(report)))
+        notes = sys.stdout
+    from lgsec.textsafe import for_terminal as safe
+
+    for item in report.get("exceptions") or []:
+        if item["state"] != "live":
+            print(
+                f"exception {safe(item['reference'])} ({safe(item['control'])}) is {item['state']}: it waives nothing",
+                file=notes,
+            )
+    for line in expiry_lines(report):
+        print(line, file=notes)
+    print(f"report: {path}", file=notes)
+
+
+def expiry_lines(report: dict) -> list[str]:
+    """The terminal's warnings: exceptions ending within 30 days, and those ending by the end of
+    the fiscal year (年度末)."""
+    from lgsec.textsafe import for_terminal as safe
+
+    notes = expiry_notes(report)
+    lines = [
+        f"exception {safe(e['reference'])} ({safe(e['control'])}) expires on {e['expires_on']} "
+        f"(in {e['days_to_expiry']} days, through 24:00 JST): renew or fix"
+        for e in notes["soon"]
+    ]
+    ending = [safe(e["reference"]) for e in notes["by_fiscal_year_end"]]
+    if ending:
+        lines.append(
+            f"exceptions ending by the fiscal year end ({notes['fiscal_year_end']}, 年度末): {', '.join(ending)}"
+        )
+    return lines

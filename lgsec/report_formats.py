@@ -27,7 +27,12 @@ CSV_COLUMNS = (
     ("platform", "種別", "platform"),
     ("source", "取得元", "source"),
     ("exception", "例外", "exception"),
+    ("rationale", "理由（なぜ必要か）", "rationale"),
+    ("remediation", "是正方法", "remediation"),
+    ("references", "参照", "references"),
 )
+# Columns from the run, the same on every row: CSVs of several runs can be put together in Excel
+RUN_COLUMNS = (("audited_at", "実施日時", "audited_at"), ("run_id", "実行ID", "run id"))
 # A cell starting with one of these is a formula to Excel (CSV injection): evidence is read from
 # the hosts, so such cells get a leading apostrophe, which Excel shows as text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -45,6 +50,8 @@ def cell(row: dict, field: str) -> str:
         text = LABELS.get(value, str(value))
     elif field == "exception":
         text = (value or {}).get("reference", "") if isinstance(value, dict) else str(value or "")
+    elif isinstance(value, dict) and set(value) == {"ja", "en"}:  # explanation texts
+        text = f"{value['ja']}\n{value['en']}"
     elif isinstance(value, list):
         text = "\n".join(map(str, value))
     else:
@@ -52,13 +59,19 @@ def cell(row: dict, field: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def to_csv(rows: list[dict]) -> bytes:
-    """UTF-8 with BOM and CRLF line ends: Japanese Excel opens it without an import dialog."""
+def to_csv(rows: list[dict], run: dict | None = None) -> bytes:
+    """UTF-8 with BOM and CRLF line ends: Japanese Excel opens it without an import dialog.
+    Every row starts with the run's time (JST) and id."""
+    from lgsec.report import jst
+
+    run = run or {}
+    values = {"audited_at": jst(run.get("started", "")), "run_id": str(run.get("id", ""))}
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([f"{ja} {en}" for _, ja, en in CSV_COLUMNS])
+    writer.writerow([f"{ja} {en}" for _, ja, en in (*RUN_COLUMNS, *CSV_COLUMNS)])
     for row in rows:
-        writer.writerow([cell(row, field) for field, _, _ in CSV_COLUMNS])
+        first = [cell(values, field) for field, _, _ in RUN_COLUMNS]
+        writer.writerow(first + [cell(row, field) for field, _, _ in CSV_COLUMNS])
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -120,14 +120,25 @@ def cell(value) -> str:
     return str(value if value is not None else "").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def why(catalog: Catalog, control: str) -> str:
+    """The catalog's rationale of a control, Japanese then English."""
+    found = catalog.controls.get(control)
+    exp = found.explanation if found else None
+    return f"{exp.rationale['ja']} / {exp.rationale['en']}" if exp else ""
+
+
 def build(report: dict, catalog: Catalog, items: list[dict], sections: list[Section]) -> str:
-    """The self-inspection document (Markdown), chapter by chapter."""
+    """The self-inspection document (Markdown), chapter by chapter; each open finding says why
+    its control matters (the catalog's rationale)."""
+    from lgsec.report import jst
+
     rows = report["results"]
     run = report.get("run", {})
     out = [
         "# 自己点検報告書 Self-inspection report (第119条・第120条)",
         "",
-        f"- 監査 Audit: {run.get('started', '')} – {run.get('finished', '')} ({cell(run.get('inventory', ''))})",
+        f"- 監査 Audit: {jst(run.get('started', ''))} – {jst(run.get('finished', ''))} "
+        f"({cell(run.get('inventory', ''))})",
         f"- ホスト数 Hosts: {len({r['host'] for r in rows})} · 判定 Results: {len(rows)}",
         f"- 自己点検項目 Attested items: {len(items)}",
         "",
@@ -176,14 +187,15 @@ def build(report: dict, catalog: Catalog, items: list[dict], sections: list[Sect
     out += ["## 未解決の指摘 Open findings", ""]
     if findings:
         out += [
-            "| 章 | ホスト Host | 管理策 Control | 条項 Articles | 判定 Status | 期待値 Expected | 実際値 Actual |",
-            "|---|---|---|---|---|---|---|",
+            "| 章 | ホスト Host | 管理策 Control | 条項 Articles | 判定 Status | 期待値 Expected | 実際値 Actual "
+            "| 理由 Why it matters |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for chapter, r in findings:
             out.append(
                 f"| 第{chapter}章 | {cell(r['host'])} | {cell(r['control'])} | "
                 f"{cell(' '.join(r.get('articles', [])))} | {r['status']} | {cell(r.get('expected'))} | "
-                f"{cell(r.get('actual'))} |"
+                f"{cell(r.get('actual'))} | {cell(why(catalog, r['control']))} |"
             )
             actions.append(
                 (

@@ -48,6 +48,13 @@ def pam_stack(ctx: Ctx, kind: str) -> list[parse.PamLine]:
     return lines
 
 
+def stack_read(lines: list[parse.PamLine], kind: str, module: str) -> str:
+    """Evidence that a module is absent: which stack files were read and what they hold."""
+    paths = ", ".join(dict.fromkeys(line.path for line in lines)) or f"the {kind} stack"
+    modules = ", ".join(dict.fromkeys(line.module for line in lines)) or "no rule"
+    return f"read {paths} ({kind}: {len(lines)} rules: {modules}): no {module} line"
+
+
 def find_module(lines: list[parse.PamLine], module: str, ptype: str | None = None) -> list[parse.PamLine]:
     return [p for p in lines if p.module == module and (ptype is None or p.type == ptype)]
 
@@ -222,13 +229,18 @@ def lockout(ctx: Ctx) -> Verdict:
         f"pam_faillock preauth/authfail/account; deny <= {deny}, unlock_time >= {unlock}s, "
         f"even_deny_root, root_unlock_time >= {root_unlock}s"
     )
-    auth = find_module(pam_stack(ctx, "auth"), "pam_faillock.so")
-    account = find_module(pam_stack(ctx, "account"), "pam_faillock.so")
+    auth_stack, account_stack = pam_stack(ctx, "auth"), pam_stack(ctx, "account")
+    auth = find_module(auth_stack, "pam_faillock.so")
+    account = find_module(account_stack, "pam_faillock.so")
     modes = {mode for line in auth for mode in ("preauth", "authfail") if line.arg(mode) is not None}
     problems = [f"pam_faillock {m} missing from the auth stack" for m in ("preauth", "authfail") if m not in modes]
     if not account:
         problems.append("pam_faillock missing from the account stack")
     evidence = [f"{line.where}: {line.text}" for line in auth + account]
+    if not auth:
+        evidence.append(stack_read(auth_stack, "auth", "pam_faillock.so"))
+    if not account:
+        evidence.append(stack_read(account_stack, "account", "pam_faillock.so"))
     if problems:
         return verdict(problems, expected, "", evidence)
     values = effective(ctx, FAILLOCK, auth)
@@ -325,6 +337,9 @@ def session_limit(ctx: Ctx) -> Verdict:
     values, readonly = parse.tmout(shell_files)
     good = [v for v in values if 0 < int(v.value) <= tmout]
     evidence += [f"{v.where}: TMOUT={v.value}" for v in values] + [f"{r.where}: readonly TMOUT" for r in readonly]
+    if not values:
+        read = [p for p, text in shell_files.items() if text]
+        evidence.append(f"read {', '.join(read) or 'no shell start-up file'}: no TMOUT= line")
     if not good:
         problems.append("TMOUT not set" if not values else f"TMOUT = {values[-1].value}")
     elif not readonly:
@@ -351,4 +366,8 @@ def session_limit(ctx: Ctx) -> Verdict:
         if got_ts < 0 or got_ts > sudo_ts:
             problems.append(f"sudo timestamp_timeout {got_ts:g}")
         actual.append(f"sudo timestamp_timeout {got_ts:g}")
+    else:
+        evidence.append("read /etc/sudoers: not present (sudo not installed)")
+    if sshd is None:
+        evidence.append("SSH server: not installed")
     return verdict(problems, expected, "; ".join(actual), evidence)

@@ -300,6 +300,8 @@ def modprobe_blocks(ctx: Ctx, problems: list[str], evidence: list[str]) -> list[
         evidence += [f"{p}:{n}: blacklist {module}" for p, n in blacklist]
         if not installs:
             problems.append(f"{module} can load (no `install {module} /bin/false` in modprobe.d)")
+            read = ", ".join(dict.fromkeys(p for p, _, _ in lines)) or "no file with settings"
+            evidence.append(f"read {' '.join(MODPROBE_DIRS)} ({read}): no `install {module}` line")
             continue
         path, number, words = installs[0]
         command = " ".join(words[2:])
@@ -489,6 +491,7 @@ def pw_nostore(ctx: Ctx) -> Verdict:
                 problems.append(f"{path}: {doc['']}")
         if not docs:
             problems.append(f"{browser}: no policy in {location}")
+            evidence.append(f"read {location}: no {'policy file' if location.endswith('/') else 'such file'}")
             continue
         for key in keys:
             values = {path: doc[key] for path, doc in docs.items() if key in doc}
@@ -496,6 +499,7 @@ def pw_nostore(ctx: Ctx) -> Verdict:
             wrong = [path for path, value in values.items() if value is not False]
             if not values:
                 problems.append(f"{browser}: {key} not set in {location}")
+                evidence.append(f"read {', '.join(docs)}: no {key}")
             elif wrong:
                 problems.append(f"{browser}: {key} is not false in {', '.join(wrong)}")
     return verdict(problems, expected, "off for " + ", ".join(browsers), evidence)

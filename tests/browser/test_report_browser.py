@@ -103,3 +103,57 @@ def test_screenshots_differ_by_language(page):
         shots[lang] = target.read_bytes()
     assert shots["ja"] != shots["en"]
     shutil.copy(page[0], ARTEFACTS / "report.html")
+
+
+def visible_rows(text: str) -> list[str]:
+    """The status of each row of the every-row table the browser shows (not hidden by a filter)."""
+    rows = re.findall(r'<tr class="row" data-status="(\w+)"[^>]*?( hidden="")?>', text)
+    return [status for status, hidden in rows if not hidden]
+
+
+def test_every_row_is_there_and_a_pass_row_is_shown(page):
+    path, data = page
+    text = dom(path)
+    assert len(visible_rows(text)) == len(data["results"])
+    assert "pass" in visible_rows(text)
+    passing = next(r for r in data["results"] if r["status"] == "pass")
+    assert re.search(rf'<tr class="row" data-status="pass" [^>]*data-host="{passing["host"]}"', text)
+
+
+@pytest.mark.parametrize(
+    ("query", "keep"),
+    [
+        ("?status=pass", lambda r: r["status"] == "pass"),
+        ("?host=db01", lambda r: r["host"] == "db01"),
+        ("?importance=I&status=fail", lambda r: r["importance"] == "I" and r["status"] == "fail"),
+        ("?article=第50条", lambda r: any(a.startswith("第50条") for a in r["articles"])),
+    ],
+)
+def test_filters_show_only_the_chosen_rows(page, query, keep):
+    path, data = page
+    text = dom(path, query)
+    wanted = [r["status"] for r in data["results"] if keep(r)]
+    assert visible_rows(text) == wanted and wanted
+    assert f'<b id="shown">{len(wanted)}</b>' in text
+
+
+def test_print_view_pages(page):
+    """The printed report: A4 pages, the committee page first and alone, no language switch or
+    filters. Screenshots of the print view (?view=print) stay in reports/browser/."""
+    path, _ = page
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    pdf = ARTEFACTS / "report-print.pdf"
+    pdf.unlink(missing_ok=True)
+    chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", path.as_uri())
+    data = pdf.read_bytes()
+    pages = re.findall(rb"/Type\s*/Page[^s]", data)
+    boxes = {tuple(round(float(v)) for v in m.split()) for m in re.findall(rb"/MediaBox\s*\[\s*([\d.\s]+)\]", data)}
+    assert len(pages) > 2
+    assert boxes == {(0, 0, 595, 842)}  # A4 in points
+    text = dom(path, "?view=print")
+    assert 'class="print-view"' in text
+    for lang in ("ja", "en"):
+        target = ARTEFACTS / f"report-print-{lang}.png"
+        target.unlink(missing_ok=True)
+        chromium("--window-size=794,1123", f"--screenshot={target}", path.as_uri() + f"?view=print#{lang}")
+        assert target.stat().st_size > 10_000

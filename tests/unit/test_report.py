@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 from conftest import FIXTURES, evaluate, load_fixture
@@ -38,20 +39,63 @@ def test_exit_codes_are_the_documented_numbers():
 @pytest.fixture
 def lockout_rows(catalog):
     facts, hostvars, _ = load_fixture(FIXTURES / "LOCKOUT" / "fail.yml")
-    return evaluate(catalog, facts, {**hostvars, "lgsec_importance": "II"}, only=["LOCKOUT", "PW-TEMP"])
+    rows = evaluate(catalog, facts, {**hostvars, "lgsec_importance": "II"}, only=["LOCKOUT", "PW-TEMP"])
+    return report.explain(rows, catalog)  # as report.build gives them to the summary
 
 
 def test_summary_shows_expected_and_actual_of_failures(lockout_rows):
     failed = next(r for r in lockout_rows if r["control"] == "LOCKOUT")
     assert failed["status"] == "fail"
-    text = report.summary(lockout_rows)
-    assert "== web01 (重要性II) ==" in text
-    assert f"[FAIL] LOCKOUT {failed['title_ja']} (第69条5)" in text
-    assert f"expected 期待値: {failed['expected']}" in text
-    assert f"actual   実際値: {failed['actual']}" in text
-    assert "不適合 fail: 1" in text and "要手動確認 manual: 1" in text
+    text = report.summary(lockout_rows, "inventories/site.yml")
+    lines = text.splitlines()
+    assert lines[0] == "web01 (重要性II): 不適合 fail 1  要手動確認 manual 1"
+    assert lines[1] == f"[FAIL] LOCKOUT {failed['title_ja']} (第69条5): 1 host(s): web01"
+    assert lines[2] == f"    expected 期待値: {failed['expected']}"
+    assert lines[3] == f"    web01: {failed['actual']}"
+    assert lines[4] == (
+        "    fix 是正: lgsec harden -i inventories/site.yml -l web01 --tags LOCKOUT"
+        ' --operator "$LGSEC_OPERATOR" --confirmed-by "$LGSEC_CONFIRMED_BY"'
+    )
     assert "PW-TEMP" not in text  # only failures and errors are listed
-    assert text.splitlines()[-1] == "total: fail 1, manual 1"
+    assert lines[-1] == "total: fail 1, manual 1"
+
+
+def test_summary_of_a_fleet_one_line_per_host_failures_grouped_by_control(catalog, lockout_rows):
+    rows = []
+    for n in range(5):
+        host = "pc$(reboot)" if n == 4 else f"pc{n:02d}"
+        rows += [{**r, "host": host, "actual": f"{r['actual']} on {host}"} for r in lockout_rows]
+    text = report.summary(rows, "inv dir/hosts.yml")
+    lines = text.splitlines()
+    assert lines[:5] == [
+        f"{h} (重要性II): 不適合 fail 1  要手動確認 manual 1" for h in ("pc00", "pc01", "pc02", "pc03", "pc$(reboot)")
+    ]
+    assert lines[5].endswith(": 5 host(s): pc00, pc01, pc02, pc03, pc$(reboot)") and lines[5].startswith(
+        "[FAIL] LOCKOUT"
+    )
+    assert [line.split(":")[0].strip() for line in lines[7:10]] == ["pc00", "pc01", "pc02"]
+    assert lines[10] == "    … 2 more in the report"
+    fix = lines[11].removeprefix("    fix 是正: ")
+    words = shlex.split(fix)  # as a POSIX shell reads it: the host list is one quoted word
+    assert words[:8] == [
+        "lgsec",
+        "harden",
+        "-i",
+        "inv dir/hosts.yml",
+        "-l",
+        "pc00,pc01,pc02,pc03,pc$(reboot)",
+        "--tags",
+        "LOCKOUT",
+    ]
+    assert "'pc00,pc01,pc02,pc03,pc$(reboot)'" in fix
+    assert text.count("[FAIL] LOCKOUT") == 1
+
+
+def test_summary_escapes_what_hosts_report(lockout_rows):
+    rows = [{**r, "host": "web01\x1b[2J\nweb02", "actual": "x\r\ntotal: pass 46"} for r in lockout_rows]
+    text = report.summary(rows)
+    assert "\x1b" not in text and "\r" not in text
+    assert not any(line.startswith("total: pass") for line in text.splitlines())
 
 
 def test_summary_shows_why_a_host_was_unreachable(catalog):
@@ -95,7 +139,7 @@ def test_write_is_atomic(tmp_path, lockout_rows):
     with pytest.raises(TypeError):
         report.write(broken, tmp_path)
     assert target.read_bytes() == before
-    names = ["history.sqlite", "junit.xml", "report.csv", "report.html", "report.json"]
+    names = ["history.sqlite", "junit.xml", "report.csv", "report.html", "report.json", "runs"]
     assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary left
     assert history.over_time(tmp_path / "history.sqlite", "host")[0] == ["s"]  # the broken run is not stored
 

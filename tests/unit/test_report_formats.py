@@ -32,17 +32,20 @@ def run(catalog) -> dict:
 
 def test_write_puts_the_four_reports_together(tmp_path, run):
     report.write(run, tmp_path, history=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "report.csv", "report.html", "report.json"]
+    names = ["junit.xml", "report.csv", "report.html", "report.json", "runs"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
 
 
 def test_csv_opens_in_japanese_excel(run):
-    data = report_formats.to_csv(run["results"])
+    data = report_formats.to_csv(run["results"], run["run"])
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads UTF-8, not Shift_JIS
     text = data.decode("utf-8-sig")
     # records end in CRLF; a line break inside a quoted cell (evidence lines) stays LF, a break within the cell
     assert text.endswith("\r\n") and text.count("\r\n") == len(run["results"]) + 1
     table = list(csv.reader(io.StringIO(text, newline="")))
-    assert table[0][:6] == [
+    assert table[0][:8] == [
+        "実施日時 audited_at",
+        "実行ID run id",
         "ホスト host",
         "管理策 control",
         "管理策名 title (ja)",
@@ -57,6 +60,14 @@ def test_csv_opens_in_japanese_excel(run):
     assert first["実際値 actual"] == row["actual"]
     assert first["根拠 evidence"].split("\n")[: len(row["evidence"]) - 3] == row["evidence"][:-3]
     assert first["重要性 importance"] == "II" and first["条項 articles"] == "第50条(3)"
+    # every row: the run's time in JST (09:00 UTC is 18:00 JST) and its id, to combine runs in Excel
+    assert {line[0] for line in table[1:]} == {"2026-11-25 18:00:00 JST"}
+    assert {line[1] for line in table[1:]} == {run["run"]["id"]} and run["run"]["id"].startswith("20261125-180000-")
+    # why it matters and how to fix it, both languages
+    why = first["理由（なぜ必要か） rationale"]
+    assert "第50条(3)" in why and "Art. 50(3)" in why
+    assert "lgsec harden --tags PW-LENGTH" in first["是正方法 remediation"]
+    assert "総務省ガイドライン 5.4" in first["参照 references"]
 
 
 def test_csv_cells_cannot_become_formulas(run):
