@@ -14,9 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
-from lgsec import __version__, exceptions, progress, report
+from lgsec import __version__, exceptions, progress, report, safeyaml
 from lgsec.catalog import ROOT, load_catalog
 from lgsec.errors import (
     EXIT_INPUT,
@@ -74,25 +72,12 @@ def load_inventory(
     return out
 
 
-class _AnyTagLoader(yaml.SafeLoader):
-    """YAML as Ansible writes it (!vault, !unsafe …): the tags are not interpreted, only the syntax."""
-
-
-_AnyTagLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def check_yaml(path: str) -> None:
-    """A YAML inventory must parse: Ansible would only warn and go on with no host at all."""
+    """A YAML inventory must parse: Ansible would only warn and go on with no host at all. Read
+    with lgsec's limits (size, alias expansion) before Ansible reads it."""
     if Path(path).is_dir() or Path(path).suffix not in (".yml", ".yaml"):
         return
-    try:
-        yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_AnyTagLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "-"
-        raise InputError(
-            path, where, f"cannot parse inventory: not valid YAML ({getattr(exc, 'problem', exc)})"
-        ) from exc
+    safeyaml.load(path, "inventory", any_tags=True)
 
 
 def check_vaulted(path: str, host: str, hvars: dict, loader) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from lgsec.catalog import ROOT, SAFE_LOADER, Catalog
+from lgsec.catalog import ROOT, Catalog
 from lgsec.errors import InputError
 
 CONTROL = "SW-SUPPORTED"
@@ -153,12 +153,9 @@ def load_eol(path: str | os.PathLike) -> EolData:
         text = resolved.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(label, "-", f"cannot read {resolved}: {exc.strerror}") from exc
-    try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}" if mark else "-"
-        raise InputError(label, at, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    from lgsec import safeyaml
+
+    data = safeyaml.loads(text, label, "end-of-support data", dates_as_text=False)
     if not isinstance(data, dict) or not isinstance(data.get("releases"), list):
         raise InputError(label, "releases", "the file must be a mapping with a 'releases' list")
     unknown = sorted(set(data) - {"releases"})

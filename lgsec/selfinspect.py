@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import yaml
 
+from lgsec import safeyaml
 from lgsec.catalog import ROOT, SAFE_LOADER, Catalog
 from lgsec.checks import PROBLEMS
 from lgsec.errors import InputError
@@ -32,6 +32,7 @@ from lgsec.errors import InputError
 CHAPTERS_FILE = ROOT / "catalog" / "chapters.yml"
 STATES = {"done": ("実施済み", "done"), "partial": ("一部実施", "partial"), "not_done": ("未実施", "not done")}
 ARTICLE = re.compile(r"第(\d+)条")
+TEXT = ("control", "article", "topic", "status", "attested_by", "evidence", "action")  # text, never a list
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,7 @@ def section_of(sections: list[Section], article: str) -> Section | None:
 def load_attestations(path: str | Path, catalog: Catalog, sections: list[Section]) -> list[dict]:
     """Validated items; InputError names the file, the item and the field."""
     path = Path(path)
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(str(path), "-", f"cannot read the attestations: {exc}") from exc
+    data = safeyaml.load(path, "attestations file")
     if not isinstance(data, dict) or not isinstance(data.get("attestations"), list):
         raise InputError(str(path), "attestations", "the file must be a mapping with a list `attestations`")
     items = []
@@ -88,6 +86,9 @@ def load_attestations(path: str | Path, catalog: Catalog, sections: list[Section
             raise InputError(where, "-", "must be a mapping")
         if bool(item.get("control")) == bool(item.get("article")):
             raise InputError(where, "control", "give either a manual control id (control) or an article (article)")
+        for field in TEXT:
+            if item.get(field) is not None and not isinstance(item[field], str):
+                raise InputError(where, field, f"must be text, not {type(item[field]).__name__} {item[field]!r}")
         if item.get("control"):
             control = catalog.controls.get(item["control"])
             if control is None or control.automation != "manual":
@@ -105,12 +106,7 @@ def load_attestations(path: str | Path, catalog: Catalog, sections: list[Section
             raise InputError(where, "status", f"must be one of {', '.join(STATES)}")
         if item["status"] != "done" and not item.get("action"):
             raise InputError(where, "action", "an improvement action is required unless the item is done")
-        attested = item["attested_on"]
-        if not isinstance(attested, date):
-            try:
-                attested = date.fromisoformat(str(attested))
-            except ValueError:
-                raise InputError(where, "attested_on", f"must be a date YYYY-MM-DD, not {attested!r}") from None
+        attested = safeyaml.strict_date(where, "attested_on", item["attested_on"])
         items.append({**item, "articles": articles, "attested_on": str(attested)})
     return items
 

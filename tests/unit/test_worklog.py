@@ -224,7 +224,7 @@ def test_real_harden_in_check_mode_records_the_run_and_skips_a_waived_control(tm
         "requested_by": "tanaka",
         "approved_by": "ciso",
         "approved_on": "2026-01-01",
-        "expires_on": "2099-12-31",
+        "expires_on": "2028-12-31",
     }
     (tmp_path / "exceptions.yml").write_text(yaml.safe_dump({"exceptions": [waiver]}), encoding="utf-8")
     log = tmp_path / "work.jsonl"
