@@ -34,8 +34,12 @@ def evidence_hostvars(catalog: Catalog, inventory: dict[str, dict] | None, host:
     inventory's, validated like a live run's; catalog defaults without an inventory. A host the
     inventory given lacks is judged on the defaults too, and a warning on stderr says so."""
     if inventory is not None and host not in inventory:
+        from lgsec.textsafe import for_terminal
+
         print(
-            f"lgsec: warning: {source}: {host} is not in the inventory: judged on the catalog defaults", file=sys.stderr
+            f"lgsec: warning: {for_terminal(source)}: {for_terminal(host)} is not in the inventory: judged on the "
+            "catalog defaults",
+            file=sys.stderr,
         )
     hostvars = dict((inventory or {}).get(host, {}))
     validate_hostvars(catalog, host, hostvars, source=source)

@@ -59,7 +59,8 @@ def write(report: dict, outdir: str | os.PathLike, history: str | os.PathLike | 
     """Write the reports of one run together: OUTDIR/report.json, report.csv, junit.xml and
     report.html, each atomically; returns the path of report.json. The run is compared with the
     previous one in the history database (default OUTDIR/history.sqlite; False: none) and stored
-    there once the reports are written."""
+    there once the reports are written; when the database is damaged or locked, report.json says
+    so in `history_error` (the caller exits 4) and the reports are written all the same."""
     from lgsec import history as audit_history
     from lgsec import report_formats, report_html
 
@@ -78,8 +79,12 @@ def write(report: dict, outdir: str | os.PathLike, history: str | os.PathLike | 
     for name, data in outputs.items():
         atomic_write(outdir / name, data)
     atomic_write(target, text.encode("utf-8"))
-    if database:
-        audit_history.record(report, database)
+    if database and not report.get("history_error"):
+        try:
+            audit_history.record(report, database)
+        except audit_history.HistoryError as exc:  # damaged or locked: the reports stand, the failure is named
+            report["history_error"] = str(exc)
+            atomic_write(target, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return target
 
 
