@@ -166,3 +166,85 @@ def test_unreachable_host_is_never_pass(tmp_path):
     assert {r["host"] for r in report["results"]} == {"ghost"}
     assert "port 1" in report["results"][0]["actual"]
     assert report["run"]["inventory"] == str(inv)
+
+
+# ---- issue 16: a clear exit for every failure, no report lost --------------------------------------
+
+CONFIGS = ROOT / "tests" / "fixtures" / "network" / "configs"
+
+
+def test_an_unexpected_error_is_exit_4_with_one_line_and_the_traceback_in_a_log(tmp_path, capsys, monkeypatch):
+    """A bug (here: the catalog loader raising something no one foresaw) is never exit 1, which the
+    scheduled audit counts as "report written" (SuccessExitStatus=1 3)."""
+    from lgsec import cli
+
+    def broken(*_args):
+        raise RuntimeError("boom \x1b[2J")
+
+    log = tmp_path / "error.log"
+    monkeypatch.setenv("LGSEC_ERROR_LOG", str(log))
+    monkeypatch.setattr(cli, "load_catalog", broken)
+    assert main(["catalog"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unexpected error in `lgsec catalog`: RuntimeError: boom \\x1b[2J" in err, err
+    assert f"traceback in {log}" in err and "Traceback" not in err
+    assert "Traceback (most recent call last)" in log.read_text() and "lgsec catalog" in log.read_text()
+    assert main(["audit", "-v", "-o", str(tmp_path / "out")]) == 4  # -v: the traceback on the terminal too
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["dangling-symlink", "file", "under-a-file"])
+def test_a_bad_output_directory_is_exit_2_before_anything_runs(tmp_path, capsys, kind):
+    out = tmp_path / "out"
+    if kind == "dangling-symlink":
+        out.symlink_to(tmp_path / "gone")
+    elif kind == "file":
+        out.write_text("x", encoding="utf-8")
+    else:
+        (tmp_path / "f").write_text("x", encoding="utf-8")
+        out = tmp_path / "f" / "out"
+    for command in (["audit", "--configs", str(CONFIGS)], ["audit", "-i", str(inventory(tmp_path, {}))]):
+        assert main([*command, "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"{out}: -o/--outdir: " in err and "Traceback" not in err, err
+    assert not (tmp_path / "gone").exists()
+
+
+def test_one_host_whose_facts_crash_the_evaluator_costs_only_its_own_rows(tmp_path, capsys, monkeypatch):
+    from lgsec import offline
+
+    real = offline.evaluate_host
+
+    def crashes_on_sw_bad(catalog, host, facts, hostvars, **kw):
+        if host == "sw-bad":
+            raise AttributeError("'NoneType' object has no attribute 'split'")
+        return real(catalog, host, facts, hostvars, **kw)
+
+    monkeypatch.setattr(offline, "evaluate_host", crashes_on_sw_bad)
+    assert main(["audit", "--configs", str(CONFIGS), "-o", str(tmp_path)]) == 1
+    rows = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["results"]
+    assert {r["host"] for r in rows} == {"rt-bad", "rt-good", "sw-bad", "sw-good"}
+    bad = [r for r in rows if r["host"] == "sw-bad"]
+    assert bad and {r["status"] for r in bad} == {"error"}
+    assert all("AttributeError" in r["actual"] for r in bad)
+    assert "pass" in {r["status"] for r in rows if r["host"] == "sw-good"}
+    assert "error" not in {r["status"] for r in rows if r["host"] != "sw-bad"}
+
+
+def test_a_lone_surrogate_in_one_hosts_facts_does_not_cost_the_report(tmp_path, capsys):
+    from lgsec import offline
+    from lgsec.catalog import load_catalog
+
+    catalog = load_catalog()
+    good = (CONFIGS / "sw-good.cfg").read_text(encoding="utf-8")
+    broken = good.replace("hostname sw-good", "hostname sw-\ud800") + "snmp-server community pub\ud800lic RO\n"
+    hosts = [
+        ("sw-good", {"platform": "network", "vendor": "ios", "running_config": good, "source": "a"}, {}),
+        ("sw-odd", {"platform": "network", "vendor": "ios", "running_config": broken, "source": "b\ud800"}, {}),
+    ]
+    code = offline.report_offline(catalog, hosts, source="config", outdir=tmp_path, inventory="test")
+    assert code == 1
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert {r["host"] for r in data["results"]} == {"sw-good", "sw-odd"}
+    assert "\\ud800" in json.dumps(data, ensure_ascii=False)  # shown as its escape, not dropped
+    assert (tmp_path / "report.csv").exists() and (tmp_path / "report.html").exists()
