@@ -43,12 +43,15 @@ def line(entry: dict) -> str:
 
 
 def _parse(text: str) -> dict | None:
-    """The entry a line holds when the line is exactly its canonical form; None otherwise."""
+    """The entry a line holds when the line is exactly its canonical form (or the form lgsec
+    wrote before, UTF-8 instead of escapes, so older records still verify); None otherwise."""
     try:
         entry = json.loads(text)
     except ValueError:
         return None
-    return entry if isinstance(entry, dict) and line(entry) == text else None
+    if not isinstance(entry, dict):
+        return None
+    return entry if text in (line(entry), json.dumps(entry, ensure_ascii=False, sort_keys=True)) else None
 
 
 def _lines(data: bytes) -> list[str]:
