@@ -557,7 +557,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     path = args.history or str(Path(args.outdir) / "history.sqlite")
     for by in ("host", "article") if args.by == "both" else (args.by,):
         started, table = history.over_time(path, by, inventory=args.inventory, limit=args.runs)
-        print("\n".join(map(for_terminal, history.format_table(started, table, by).splitlines())))
+        print(history.format_table(started, table, by))
     return 0
 
 

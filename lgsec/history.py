@@ -191,9 +191,14 @@ def over_time(path: str | Path, by: str, inventory: str | None = None, limit: in
 
 
 def format_table(started: list[str], table: dict, by: str) -> str:
-    head = f"{'ホスト host' if by == 'host' else '条項 article':<24}" + "".join(f"{s[:16]:>18}" for s in started)
+    """The table `lgsec history` prints; host names and times from the database are host data,
+    made printable (lgsec.textsafe.for_terminal): none can start a line of its own."""
+    from lgsec.textsafe import for_terminal
+
+    head = f"{'ホスト host' if by == 'host' else '条項 article':<24}"
+    head += "".join(f"{for_terminal(s[:16]):>18}" for s in started)
     lines = [head]
     for key, values in table.items():
         cells = "".join(f"{'-' if v is None else f'{v:.0%}':>18}" for v in values)
-        lines.append(f"{key:<24}{cells}")
+        lines.append(f"{for_terminal(key):<24}{cells}")
     return "\n".join(lines)

@@ -111,9 +111,37 @@ def load_attestations(path: str | Path, catalog: Catalog, sections: list[Section
     return items
 
 
+# every character str.splitlines() breaks a line at (the HTML page is built from the lines)
+LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
+# Markdown's active characters: escaped, host text can open no link, image, raw HTML, code or emphasis
+MD_ACTIVE = re.compile(r"([\\`*_{}\[\]<#!|~&])")  # `<`: no raw HTML or autolink; `[`: no link or image
+MD_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a plain inventory host name, safe in a command
+
+
 def cell(value) -> str:
-    """A Markdown table cell: one line, pipes escaped."""
-    return str(value if value is not None else "").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text from the audit or the attestations, for the Markdown document: one line (no line
+    break of any kind: none can start a heading), control characters shown as escapes, and
+    every Markdown-active character backslash-escaped (no link, image, raw HTML)."""
+    from lgsec.textsafe import for_terminal
+
+    text = for_terminal(LINE_BREAKS.sub(" ", str(value if value is not None else "")))
+    return MD_ACTIVE.sub(r"\\\1", text)
+
+
+def plain(markdown: str) -> str:
+    """Markdown text with its backslash escapes undone (for the HTML page, which escapes for HTML)."""
+    return MD_ESCAPED.sub(r"\1", markdown)
+
+
+def harden_command(control: str, host: str, catalog: Catalog) -> str:
+    """The command that fixes a finding, only for a control of the catalog and a plain host
+    name (a name like `PC$(touch x)` from a forged report becomes no command)."""
+    import shlex
+
+    if control in catalog.controls and HOST_NAME.match(host):
+        return f"lgsec harden --tags {shlex.quote(control)} -l {shlex.quote(host)}, or an approved exception (第99条)"
+    return "an approved exception (第99条), or lgsec harden on this host (its name is no plain inventory host name)"
 
 
 def build(report: dict, catalog: Catalog, items: list[dict], sections: list[Section]) -> str:
@@ -123,7 +151,8 @@ def build(report: dict, catalog: Catalog, items: list[dict], sections: list[Sect
     out = [
         "# 自己点検報告書 Self-inspection report (第119条・第120条)",
         "",
-        f"- 監査 Audit: {run.get('started', '')} – {run.get('finished', '')} ({cell(run.get('inventory', ''))})",
+        f"- 監査 Audit: {cell(run.get('started', ''))} – {cell(run.get('finished', ''))} "
+        f"({cell(run.get('inventory', ''))})",
         f"- ホスト数 Hosts: {len({r['host'] for r in rows})} · 判定 Results: {len(rows)}",
         f"- 自己点検項目 Attested items: {len(items)}",
         "",
@@ -178,14 +207,14 @@ def build(report: dict, catalog: Catalog, items: list[dict], sections: list[Sect
         for chapter, r in findings:
             out.append(
                 f"| 第{chapter}章 | {cell(r['host'])} | {cell(r['control'])} | "
-                f"{cell(' '.join(r.get('articles', [])))} | {r['status']} | {cell(r.get('expected'))} | "
-                f"{cell(r.get('actual'))} |"
+                f"{cell(' '.join(map(str, r.get('articles', []))))} | {cell(r['status'])} | "
+                f"{cell(r.get('expected'))} | {cell(r.get('actual'))} |"
             )
             actions.append(
                 (
                     chapter,
                     f"{r['control']} on {r['host']}",
-                    f"lgsec harden --tags {r['control']} -l {r['host']}, or an approved exception (第99条)",
+                    harden_command(str(r["control"]), str(r["host"]), catalog),
                 )
             )
     else:
@@ -209,11 +238,11 @@ def to_html(markdown: str) -> str:
     from html import escape
 
     def cells(line: str) -> list[str]:
-        parts = re.split(r"(?<!\\)\|", line.strip())[1:-1]
-        return [escape(p.strip().replace("\\|", "|").replace("\\\\", "\\")) for p in parts]
+        parts = re.split(r"(?<!\\)\|", re.sub(r"\\\\", "\x00", line.strip()))[1:-1]  # a pipe not escaped
+        return [escape(plain(p.replace("\x00", "\\\\").strip())) for p in parts]
 
     body, table = [], []
-    for line in [*markdown.splitlines(), ""]:
+    for line in [*markdown.split("\n"), ""]:
         if line.startswith("|"):
             table.append(line)
             continue
@@ -228,13 +257,13 @@ def to_html(markdown: str) -> str:
             )
             table = []
         if line.startswith("## "):
-            body.append(f"<h2>{escape(line[3:])}</h2>")
+            body.append(f"<h2>{escape(plain(line[3:]))}</h2>")
         elif line.startswith("# "):
-            body.append(f"<h1>{escape(line[2:])}</h1>")
+            body.append(f"<h1>{escape(plain(line[2:]))}</h1>")
         elif line.startswith("- "):
-            body.append(f"<ul><li>{escape(line[2:])}</li></ul>")
+            body.append(f"<ul><li>{escape(plain(line[2:]))}</li></ul>")
         elif line.strip():
-            body.append(f"<p>{escape(line)}</p>")
+            body.append(f"<p>{escape(plain(line))}</p>")
     style = "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
     style += "th,td{border:1px solid #bbb;padding:.2em .5em}"
     title = "自己点検報告書 Self-inspection report"

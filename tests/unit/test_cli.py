@@ -248,3 +248,28 @@ def test_a_lone_surrogate_in_one_hosts_facts_does_not_cost_the_report(tmp_path, 
     assert {r["host"] for r in data["results"]} == {"sw-good", "sw-odd"}
     assert "\\ud800" in json.dumps(data, ensure_ascii=False)  # shown as its escape, not dropped
     assert (tmp_path / "report.csv").exists() and (tmp_path / "report.html").exists()
+
+
+def test_offline_audits_print_the_expired_exception_notes(tmp_path, capsys):
+    waiver = {"reference": "R-9", "control": "NET-SNMP", "hosts": ["sw-bad"], "reason": "移行中",
+              "requested_by": "山田", "approved_by": "佐藤",
+              "approved_on": "2025-01-01", "expires_on": "2025-12-31"}  # fmt: skip
+    path = tmp_path / "exceptions.yml"
+    path.write_text(yaml.safe_dump({"exceptions": [waiver]}, allow_unicode=True), encoding="utf-8")
+    inv = str(ROOT / "tests" / "fixtures" / "network" / "inventory.yml")
+    args = ["audit", "--configs", str(CONFIGS), "-i", inv, "--exceptions", str(path), "-o", str(tmp_path / "o")]
+    assert main(args) == 1
+    assert "exception R-9 (NET-SNMP) is expired: it waives nothing" in capsys.readouterr().out
+
+
+def test_host_text_never_reaches_the_terminal_raw(tmp_path, capsys):
+    """A host name with ESC and a line break from the history database: shown escaped, on its line."""
+    from lgsec import history, report
+
+    rows = [{"host": "web01\x1b[2J\n== all pass ==", "control": "PW-LENGTH", "status": "pass", "articles": ["第50条"]}]
+    history.record(report.build(rows, started="2026-11-01T00:00:00+00:00", inventory="i", mode="audit"),
+                   tmp_path / "history.sqlite")  # fmt: skip
+    assert main(["history", "-o", str(tmp_path), "--by", "host"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "web01\\x1b[2J\\x0a== all pass ==" in out
+    assert not [line for line in out.splitlines() if line.startswith("==")]
