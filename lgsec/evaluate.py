@@ -96,6 +96,16 @@ def validate_hostvars(
     for flag in ("lgsec_decommissioned", "lgsec_mobile"):  # 'no' (quoted) is text, and text is true
         if not isinstance(hostvars.get(flag, False), bool):
             raise InputError(where, flag, f"must be true or false (a YAML boolean), got {hostvars[flag]!r}")
+    network_os = hostvars.get("ansible_network_os")
+    if network_os not in (None, "") and not hostvars.get("lgsec_network_vendor"):
+        from lgsec.network import NETWORK_OS  # an OS lgsec does not read is never judged as IOS
+
+        if not isinstance(network_os, str) or network_os not in NETWORK_OS:
+            raise InputError(
+                where,
+                "ansible_network_os",
+                f"lgsec reads no configuration of {network_os!r} (known: {', '.join(NETWORK_OS)})",
+            )
     klass = hostvars.get("lgsec_importance")
     if klass is not None and (not isinstance(klass, str) or klass not in CLASSES):
         raise InputError(where, "lgsec_importance", f"must be one of {', '.join(CLASSES)}, got {klass!r}")
