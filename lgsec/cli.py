@@ -458,7 +458,10 @@ def cmd_harden(args: argparse.Namespace) -> int:
         "exceptions": exceptions_file,
     }
     # the start is on record before any host is touched: a run the controller never finished shows
-    opened = worklog.append(args.log, {"event": "started", "started": report.now_iso(), **run})
+    try:
+        opened = worklog.append(args.log, {"event": "started", "started": report.now_iso(), **run})
+    except OSError as exc:  # nothing has run: the record must be writable first
+        raise InputError(args.log, "--log", f"cannot write the work record: {exc.strerror or exc}") from exc
     collector = worklog.Collector()
     rc, stdout = run_playbook(
         "harden.yml",
@@ -538,6 +541,14 @@ def cmd_self_inspection(args: argparse.Namespace) -> int:
         raise InputError(str(source), "--report", f"cannot read the audit report: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise InputError(str(source), "results", "not an lgsec report.json (no results)")
+    for index, row in enumerate(data["results"], start=1):
+        fields = ("host", "control", "status")
+        if not isinstance(row, dict) or not all(isinstance(row.get(f), str) for f in fields):
+            raise InputError(str(source), f"results[{index}]", "not an lgsec result row (host, control, status)")
+        if not isinstance(row.get("articles", []), list):
+            raise InputError(str(source), f"results[{index}].articles", "must be a list")
+    if not isinstance(data.get("run", {}), dict):
+        raise InputError(str(source), "run", "must be a mapping")
     sections = selfinspect.load_sections()
     items = selfinspect.load_attestations(args.attestations, catalog, sections)
     target = check_outdir(args.outdir) / "self-inspection.md"

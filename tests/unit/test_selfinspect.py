@@ -194,3 +194,13 @@ def test_host_text_forges_no_heading_link_image_or_command(tmp_path):
     for raw in ("<img", "<script", "<b>", 'href="javascript'):
         assert raw not in page, raw
     assert "&lt;img src=http://evil.example/x.png&gt; [click](javascript:alert(1)) *b* `c`" in page  # as written
+
+
+@pytest.mark.parametrize("results", [[{"host": "a"}], ["x"], [{"host": "a", "control": "B", "status": ["fail"]}]])
+def test_a_report_that_is_not_lgsecs_is_exit_2(tmp_path, capsys, results):
+    audit = tmp_path / "report.json"
+    audit.write_text(json.dumps({"run": {}, "results": results}), encoding="utf-8")
+    path = attestations(tmp_path, TRAINING)
+    args = ["report", "self-inspection", "--attestations", str(path), "--report", str(audit), "-o", str(tmp_path)]
+    assert main(args) == 2
+    assert f"{audit}: results[1]" in capsys.readouterr().err

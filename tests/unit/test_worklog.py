@@ -311,3 +311,12 @@ def test_a_torn_last_line_is_named_and_the_next_run_appends_after_it(tmp_path):
     assert lines(log)[3] == worklog.line(entry)  # on a line of its own
     problems = worklog.verify(log)
     assert len(problems) == 1 and problems[0].startswith(f"{log}:3: not a JSON entry"), problems
+
+
+def test_a_work_record_that_cannot_be_written_is_exit_2_before_anything_runs(tmp_path, capsys, inventory, monkeypatch):
+    monkeypatch.setattr(cli, "run_playbook", lambda *a, **k: pytest.fail("the playbook must not run"))
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    log = tmp_path / "file" / "work.jsonl"  # under a file: no directory can be made
+    args = ["harden", "-i", str(inventory), "--operator", "tanaka", "--confirmed-by", "suzuki", "--log", str(log)]
+    assert main(args) == 2
+    assert f"{log}: --log: cannot write the work record" in capsys.readouterr().err
