@@ -138,7 +138,7 @@ def _param(where: str, name: str, spec: Any) -> Param:
         raise InputError(where, f"params.{name}", "must be a mapping with type and default")
     unknown = set(spec) - {"type", "default", "description", "minimum", "maximum", "choices"}
     if unknown:
-        raise InputError(where, f"params.{name}", f"unknown key(s) {', '.join(sorted(unknown))}")
+        raise InputError(where, f"params.{name}", f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     ptype = spec.get("type")
     if ptype not in PARAM_TYPES:
         raise InputError(where, f"params.{name}.type", f"must be one of {', '.join(PARAM_TYPES)}, got {ptype!r}")
@@ -180,7 +180,7 @@ def _control(path: str, index: int, entry: Any) -> Control:
             raise InputError(where, key, "missing")
     unknown = set(entry) - set(REQUIRED) - set(OPTIONAL)
     if unknown:
-        raise InputError(where, ", ".join(sorted(unknown)), "unknown field")
+        raise InputError(where, ", ".join(sorted(map(str, unknown))), "unknown field")
     if not isinstance(cid, str) or not ID_RE.match(cid):
         raise InputError(where, "id", f"must look like PW-LENGTH, got {cid!r}")
     if entry["section"] not in SECTIONS:

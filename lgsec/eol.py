@@ -89,7 +89,7 @@ def _release(path: str, index: int, line: int, entry: Any) -> Release:
     for key in FIELDS:
         if key not in entry:
             raise InputError(where, key, "missing")
-    unknown = sorted(set(entry) - set(FIELDS))
+    unknown = sorted(map(str, set(entry) - set(FIELDS)))
     if unknown:
         raise InputError(where, ", ".join(map(str, unknown)), f"unknown field (known: {', '.join(FIELDS)})")
     if not isinstance(rid, str) or not ID_RE.match(rid):
@@ -158,7 +158,7 @@ def load_eol(path: str | os.PathLike) -> EolData:
     data = safeyaml.loads(text, label, "end-of-support data", dates_as_text=False)
     if not isinstance(data, dict) or not isinstance(data.get("releases"), list):
         raise InputError(label, "releases", "the file must be a mapping with a 'releases' list")
-    unknown = sorted(set(data) - {"releases"})
+    unknown = sorted(map(str, set(data) - {"releases"}))
     if unknown:
         raise InputError(label, ", ".join(map(str, unknown)), "unknown top-level key (only 'releases')")
     lines = _lines(text)

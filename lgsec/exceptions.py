@@ -100,7 +100,7 @@ def load(
             raise InputError(where, "-", "must be a mapping")
         if isinstance(entry.get("reference"), str) and entry.get("reference"):
             where = f"{path}: exception {index} ({entry['reference']})"
-        unknown = sorted(set(entry) - set(KNOWN))
+        unknown = sorted(map(str, set(entry) - set(KNOWN)))
         if unknown:
             raise InputError(where, str(unknown[0]), f"unknown field (known: {', '.join(KNOWN)})")
         for field in REQUIRED:

@@ -76,7 +76,7 @@ def test_inventory_variables_are_refused_or_judged_never_a_crash(hostvars):
     assert rows and {r["status"] for r in rows} <= set(STATUSES)
 
 
-EXCEPTION_KEYS = st.sampled_from([*exceptions.KNOWN, "ticket"])
+EXCEPTION_KEYS = st.one_of(st.sampled_from([*exceptions.KNOWN, "ticket"]), st.integers(0, 3), st.none())
 
 
 @FEW
@@ -110,12 +110,32 @@ def test_attestations_are_refused_or_read_never_a_crash(items):
             assert exc.where.startswith(str(path))
 
 
+READERS = {
+    "exceptions": lambda path: exceptions.load(path, CATALOG, {"web01": []}),
+    "attestations": lambda path: selfinspect.load_attestations(path, CATALOG, selfinspect.load_sections()),
+    "catalog": load_catalog,
+}
+
+
+@FEW
+@given(st.sampled_from(sorted(READERS)), VALUES, st.booleans())
+def test_any_document_shape_is_refused_or_read(reader, value, wrapped):
+    data = {reader if reader != "catalog" else "controls": value} if wrapped else value
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "file.yml")
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        try:
+            READERS[reader](path)
+        except InputError as exc:
+            assert exc.where.startswith(str(path))
+
+
 CATALOG_DATA = yaml.safe_load((ROOT / "catalog" / "controls.yml").read_text(encoding="utf-8"))
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, len(CATALOG_DATA["controls"]) - 1), st.sampled_from(
-    ["id", "section", "articles", "title_ja", "platforms", "automation", "params", "classes", "mobile_only", "x"]),
+    ["id", "section", "articles", "title_ja", "platforms", "automation", "params", "classes", "mobile_only", "x", 1]),
     VALUES)  # fmt: skip
 def test_a_damaged_catalog_is_refused_never_a_crash(index, field, value):
     data = json.loads(json.dumps(CATALOG_DATA))
