@@ -99,7 +99,11 @@ def inventory(tmp_path):
     return path
 
 
-@pytest.mark.parametrize(("operator", "confirmer"), [("tanaka", "tanaka"), ("Tanaka", " tanaka "), ("tanaka", " ")])
+@pytest.mark.parametrize(
+    ("operator", "confirmer"),
+    [("tanaka", "tanaka"), ("Tanaka", " tanaka "), ("tanaka", " "), ("ｔａｎａｋａ", "tanaka"),
+     ("田中 太郎", "田中\u3000\u3000太郎"), ("TANAKA  taro", "tanaka taro"), ("tanaka", "\u3000")],
+)  # fmt: skip
 def test_harden_refuses_one_person(tmp_path, capsys, inventory, operator, confirmer, monkeypatch):
     monkeypatch.setattr(cli, "run_playbook", lambda *a, **k: pytest.fail("the playbook must not run"))
     log = tmp_path / "work.jsonl"
