@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -273,3 +274,11 @@ def test_host_text_never_reaches_the_terminal_raw(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out and "web01\\x1b[2J\\x0a== all pass ==" in out
     assert not [line for line in out.splitlines() if line.startswith("==")]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere: an unwritable directory cannot be made here")
+def test_an_unwritable_output_directory_is_exit_2(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir(mode=0o500)
+    assert main(["audit", "--configs", str(CONFIGS), "-o", str(out)]) == 2
+    assert f"{out}: -o/--outdir: the report directory is not writable" in capsys.readouterr().err

@@ -76,6 +76,23 @@ def test_inventory_variables_are_refused_or_judged_never_a_crash(hostvars):
     assert rows and {r["status"] for r in rows} <= set(STATUSES)
 
 
+@SLOW
+@given(st.sampled_from(sorted(CATALOG.variables())), VALUES)
+def test_inventory_files_as_ansible_reads_them_are_refused_or_valid(name, value):
+    """The inventory read by Ansible's own code (its YAML, its types), then validated as lgsec does."""
+    from lgsec.cli import load_inventory
+
+    host = {"ansible_connection": "local", "lgsec_importance": "II", name: value}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "hosts.yml")
+        path.write_text(yaml.safe_dump({"all": {"hosts": {"web01": host}}}, allow_unicode=True), encoding="utf-8")
+        try:
+            for host_name, hostvars in load_inventory(str(path), None).items():
+                validate_hostvars(CATALOG, host_name, hostvars, source=str(path))
+        except InputError as exc:
+            assert exc.where.startswith(str(path))
+
+
 EXCEPTION_KEYS = st.one_of(st.sampled_from([*exceptions.KNOWN, "ticket"]), st.integers(0, 3), st.none())
 
 
