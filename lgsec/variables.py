@@ -30,8 +30,16 @@ OWN = frozenset(
         "lgsec_schedule_outdir", "lgsec_schedule_log", "lgsec_schedule_on_calendar", "lgsec_schedule_cron",
         # playbooks/provision.yml
         "lgsec_provision_users", "lgsec_provision_shell", "lgsec_provision_initial_password",
+        "lgsec_provision_list", "lgsec_provision_login_shell",
+        # tests/windows_live/collect.yml
+        "lgsec_remote_dir",
     }
 )  # fmt: skip
+
+
+# families of variables that are not lgsec's settings: the lab's and the molecule scenarios' own
+# (lgsec_lab_admin_password, lgsec_lab_ssh_port … in molecule/*/molecule.yml)
+OWN_PREFIXES = ("lgsec_lab_",)
 
 
 def known(catalog: Catalog) -> set[str]:
@@ -41,7 +49,7 @@ def known(catalog: Catalog) -> set[str]:
 def unknown(catalog: Catalog, name: str) -> str | None:
     """Why an lgsec_* name is not acceptable (with the closest known name), or None when known."""
     names = known(catalog)
-    if name in names:
+    if name in names or name.startswith(OWN_PREFIXES):
         return None
     close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.75)
     hint = f"did you mean {close[0]}?" if close else "not a catalog parameter nor one of lgsec's own variables"

@@ -231,3 +231,27 @@ def test_bad_attestation_is_exit_2(tmp_path, capsys, change, field, why):
     err = capsys.readouterr().err
     assert code == EXIT_INPUT, err
     assert f"{path}: attestation 1: {field}: " in err and why in err, err
+
+
+def test_every_variable_the_repository_sets_is_known():
+    """The inventories, the molecule scenarios' hosts and the roles' defaults set only variables
+    lgsec knows (lgsec/variables.py): the refusal of misspelt ones refuses none of lgsec's own."""
+    import re
+
+    from lgsec import variables
+    from lgsec.catalog import load_catalog
+
+    catalog = load_catalog()
+    places = [*ROOT.glob("inventories/**/*.yml"), *ROOT.glob("molecule/*/molecule.yml"),
+              *ROOT.glob("roles/*/defaults/main.yml"), *ROOT.glob("tests/fixtures/**/inventory.yml")]  # fmt: skip
+    assert len(places) > 10
+    refused = {
+        (path.relative_to(ROOT).as_posix(), name)
+        for path in places
+        for name in re.findall(r"^\s*(lgsec_\w+):", path.read_text(encoding="utf-8"), re.M)
+        if variables.unknown(catalog, name)
+    }
+    assert not refused
+    assert (
+        variables.unknown(catalog, "lgsec_pw_lenght_min") == "unknown lgsec variable: did you mean lgsec_pw_length_min?"
+    )
