@@ -102,7 +102,7 @@ def verify(path: str | Path) -> list[str]:
                 json.loads(text)
             except ValueError:
                 torn = number == len(lines) and not path.read_bytes().endswith(b"\n")
-                why = "torn: the write of its entry was cut off (power lost, disk full)" if torn else "edited or torn"
+                why = "torn: its write was cut off, by a power loss or a full disk" if torn else "edited or torn"
                 problems.append(f"{where}: not a JSON entry ({why})")
                 continue
             problems.append(f"{where}: not written as lgsec writes entries (edited: keys, spacing or escapes)")

@@ -308,7 +308,7 @@ def test_a_torn_last_line_is_named_and_the_next_run_appends_after_it(tmp_path):
     whole = worklog.line({"seq": 3, "operator": "op2", "prev_hash": "x", "hash": "y"})
     with open(log, "ab") as handle:
         handle.write(whole[:25].encode())  # power lost during the write
-    torn = f"{log}:3: not a JSON entry (torn: the write of its entry was cut off (power lost, disk full))"
+    torn = f"{log}:3: not a JSON entry (torn: its write was cut off, by a power loss or a full disk)"
     assert worklog.verify(log)[0] == torn
     entry = worklog.append(log, {"operator": "op3"})
     assert entry["seq"] == 3 and entry["prev_hash"] == json.loads(lines(log)[1])["hash"]
