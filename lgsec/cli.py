@@ -537,7 +537,7 @@ def cmd_self_inspection(args: argparse.Namespace) -> int:
     source = Path(args.report)
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # unreadable, not JSON, nested beyond reason
         raise InputError(str(source), "--report", f"cannot read the audit report: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise InputError(str(source), "results", "not an lgsec report.json (no results)")
