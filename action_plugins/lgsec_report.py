@@ -44,11 +44,12 @@ try:
     import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lgsec import exceptions, network, report
+from lgsec import exceptions, report, textsafe
 from lgsec.catalog import load_catalog
 from lgsec.errors import InputError
-from lgsec.evaluate import evaluate_host, failed_host
+from lgsec.evaluate import failed_host
 from lgsec.hostvars import pick
+from lgsec.offline import judge_host
 
 GATHERED = ["lgsec_gather", "lgsec_gather_windows", "lgsec_gather_network"]
 
@@ -102,7 +103,9 @@ class ActionModule(ActionBase):
             else:
                 facts = gathered["lgsec_facts"]
                 gathered_facts[host] = facts
-                rows += network.with_last_change(evaluate_host(catalog, host, facts, hvars, only=only), facts)
+                # an unexpected failure judging one host's facts: that host's rows say error, the others are judged
+                rows += judge_host(catalog, host, facts, hvars, source="live", only=only)
+        rows = textsafe.storable(rows)  # a lone surrogate in one host's text cannot stop the report
         data = report.build(rows, started=started, inventory=args.get("inventory", ""), mode="audit", catalog=catalog)
         if waivers is not None:
             data = exceptions.attach(data, waivers, {h: inventory.get(h, []) for h in args["hosts"]})
@@ -112,6 +115,7 @@ class ActionModule(ActionBase):
             "changed": False,
             "report": str(path),
             "exit_code": report.exit_code(rows),
-            "msg": report.summary(rows, report.inventory_of(data)),
+            "msg": report.summary(rows, report.inventory_of(data))
+            + (f"\nhistory not recorded: {data['history_error']}" if data.get("history_error") else ""),
             **report.stats(rows),
         }

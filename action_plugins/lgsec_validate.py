@@ -60,6 +60,12 @@ class ActionModule(ActionBase):
                     waived[host] = exceptions.waived_controls(found, host, inventory.get(host, []), today)
         except InputError as exc:
             return {**result, "failed": True, "msg": f"lgsec input error: {exc}", "lgsec_input_error": str(exc)}
+        except Exception as exc:  # a bug: named in one line (the run stops: nothing is applied)
+            return {
+                **result,
+                "failed": True,
+                "msg": f"lgsec unexpected error in validation: {type(exc).__name__}: {exc}",
+            }
         msg = f"catalog {len(catalog)} controls; {len(args['hosts'])} host(s) valid"
         # host → its platforms (linux, windows, network, and mail where lgsec_platforms adds it):
         # the playbooks group hosts by them so each platform's play gets only its own hosts.

@@ -24,6 +24,7 @@ import tarfile
 from pathlib import Path
 
 from lgsec.errors import InputError
+from lgsec.textsafe import storable
 
 NAMESPACE = "lgsec-audit"
 MANIFEST = "manifest.json"
@@ -68,7 +69,7 @@ def keep(report: dict, outdir: Path, outputs: dict[str, bytes], facts: dict[str,
     taken: set[str] = set()
     for host, host_facts in sorted((facts or {}).items()):
         name = host_file(host, taken)
-        data = (json.dumps(host_facts, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n").encode()
+        data = (json.dumps(storable(host_facts), ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n").encode()
         atomic_write(folder / "facts" / name, data)
         files[f"facts/{name}"] = sha256(data)
         hosts[host] = f"facts/{name}"

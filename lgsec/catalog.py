@@ -116,16 +116,34 @@ class Catalog:
 
 
 def type_ok(value: Any, type_name: str) -> bool:
+    """Exactly the type: a bool is not an int, a date or a quoted 'no' is not a bool."""
     expected = PARAM_TYPES[type_name]
     if type_name == "int" and isinstance(value, bool):
         return False
     return isinstance(value, expected)
 
 
+def kind(value: Any) -> str:
+    """The plain type name of a value (Ansible hands over its own subclasses of int, str …)."""
+    for plain in (bool, int, float, str, list, dict):
+        if isinstance(value, plain):
+            return plain.__name__
+    return type(value).__name__
+
+
 def check_value(value: Any, param: Param) -> str | None:
-    """Why value is not acceptable for param, or None."""
+    """Why value is not acceptable for param, or None. A list's elements and a mapping's keys are
+    text (every list parameter of the catalog holds names, ids or patterns)."""
     if not type_ok(value, param.type):
-        return f"must be {param.type}, got {type(value).__name__} {value!r}"
+        return f"must be {param.type}, got {kind(value)} {value!r}"
+    if param.type == "list":
+        wrong = [v for v in value if not isinstance(v, str)]
+        if wrong:
+            return f"elements must be text, got {kind(wrong[0])} {wrong[0]!r}"
+    if param.type == "dict":
+        wrong = [k for k in value if not isinstance(k, str)]
+        if wrong:
+            return f"keys must be text, got {kind(wrong[0])} {wrong[0]!r}"
     if param.type == "int":
         if param.minimum is not None and value < param.minimum:
             return f"must be at least {param.minimum}, got {value}"
@@ -145,7 +163,7 @@ def _param(where: str, name: str, spec: Any) -> Param:
         raise InputError(where, f"params.{name}", "must be a mapping with type and default")
     unknown = set(spec) - {"type", "default", "description", "minimum", "maximum", "choices"}
     if unknown:
-        raise InputError(where, f"params.{name}", f"unknown key(s) {', '.join(sorted(unknown))}")
+        raise InputError(where, f"params.{name}", f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     ptype = spec.get("type")
     if ptype not in PARAM_TYPES:
         raise InputError(where, f"params.{name}.type", f"must be one of {', '.join(PARAM_TYPES)}, got {ptype!r}")
@@ -187,7 +205,7 @@ def _control(path: str, index: int, entry: Any) -> Control:
             raise InputError(where, key, "missing")
     unknown = set(entry) - set(REQUIRED) - set(OPTIONAL)
     if unknown:
-        raise InputError(where, ", ".join(sorted(unknown)), "unknown field")
+        raise InputError(where, ", ".join(sorted(map(str, unknown))), "unknown field")
     if not isinstance(cid, str) or not ID_RE.match(cid):
         raise InputError(where, "id", f"must look like PW-LENGTH, got {cid!r}")
     if entry["section"] not in SECTIONS:
@@ -287,16 +305,9 @@ def load_explanations(catalog_path: Path, controls: dict[str, Control]) -> dict[
 
 def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     path = Path(path or os.environ.get("LGSEC_CATALOG") or DEFAULT_CATALOG)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(str(path), "-", f"cannot read: {exc.strerror}") from exc
-    try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}" if mark else "-"
-        raise InputError(str(path), at, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    from lgsec import safeyaml
+
+    data = safeyaml.load(path, "catalog", dates_as_text=False)
     if not isinstance(data, dict) or not isinstance(data.get("controls"), list):
         raise InputError(str(path), "controls", "the catalog must be a mapping with a 'controls' list")
     controls: dict[str, Control] = {}

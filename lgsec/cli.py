@@ -14,9 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
-from lgsec import __version__, exceptions, progress, report
+from lgsec import __version__, exceptions, progress, report, safeyaml
 from lgsec.catalog import ROOT, load_catalog
 from lgsec.errors import (
     EXIT_INPUT,
@@ -25,8 +23,10 @@ from lgsec.errors import (
     EXIT_RUN_FAILED,
     EXIT_UNREACHABLE,
     InputError,
+    log_unexpected,
 )
 from lgsec.evaluate import validate_hostvars
+from lgsec.textsafe import for_terminal
 
 LOCAL_INVENTORY = ROOT / "inventories" / "localhost.yml"
 # Ansible variables lgsec reads besides its own (ansible_network_os: a saved configuration's vendor)
@@ -74,25 +74,12 @@ def load_inventory(
     return out
 
 
-class _AnyTagLoader(yaml.SafeLoader):
-    """YAML as Ansible writes it (!vault, !unsafe …): the tags are not interpreted, only the syntax."""
-
-
-_AnyTagLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def check_yaml(path: str) -> None:
-    """A YAML inventory must parse: Ansible would only warn and go on with no host at all."""
+    """A YAML inventory must parse: Ansible would only warn and go on with no host at all. Read
+    with lgsec's limits (size, alias expansion) before Ansible reads it."""
     if Path(path).is_dir() or Path(path).suffix not in (".yml", ".yaml"):
         return
-    try:
-        yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_AnyTagLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "-"
-        raise InputError(
-            path, where, f"cannot parse inventory: not valid YAML ({getattr(exc, 'problem', exc)})"
-        ) from exc
+    safeyaml.load(path, "inventory", any_tags=True)
 
 
 def check_vaulted(path: str, host: str, hvars: dict, loader) -> None:
@@ -295,7 +282,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if ticker:
             ticker.total = len(hosts)
 
-    outdir = Path(args.outdir).resolve()
+    outdir = check_outdir(args.outdir)
     target = outdir / "report.json"
     before = target.stat().st_mtime_ns if target.exists() else None
     extravars = {
@@ -325,12 +312,40 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"lgsec: audit interrupted: no new report; {target} is the last one written", file=sys.stderr)
         return EXIT_INTERRUPTED
     if not target.exists() or target.stat().st_mtime_ns == before:
-        sys.stderr.write(stdout[-4000:])
+        print(terminal_lines(stdout[-4000:]), file=sys.stderr)
         print(f"lgsec: the audit playbook ended (rc {rc}) without writing {target}", file=sys.stderr)
         return EXIT_RUN_FAILED
     data = json.loads(target.read_text(encoding="utf-8"))
     report.show(data, target, args.format)
-    return report.exit_code(data["results"])
+    return report.exit_code(data["results"]) if not data.get("history_error") else history_failed(data)
+
+
+def terminal_lines(text: str) -> str:
+    """Ansible's output shown on a failure: each line made printable (it carries host data)."""
+    return "\n".join(for_terminal(line) for line in text.splitlines())
+
+
+def history_failed(data: dict) -> int:
+    """The reports are written, the history database could not store the audit: exit 4."""
+    print(f"lgsec: history not recorded: {for_terminal(data['history_error'])}", file=sys.stderr)
+    return EXIT_RUN_FAILED
+
+
+def check_outdir(outdir: str | os.PathLike) -> Path:
+    """The report directory must be (or become) a writable directory: a file, a dangling
+    symbolic link or a directory lgsec cannot write is bad input (exit 2), before anything runs."""
+    path = Path(outdir)
+    if path.is_symlink() and not path.exists():
+        raise InputError(str(path), "-o/--outdir", f"is a symbolic link to {os.readlink(path)}, which does not exist")
+    if path.exists() and not path.is_dir():
+        raise InputError(str(path), "-o/--outdir", "is a file, not a directory")
+    existing = next(p for p in [path.absolute(), *path.absolute().parents] if p.exists() or p.is_symlink())
+    if not existing.is_dir():
+        raise InputError(str(path), "-o/--outdir", f"cannot be created: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "the report directory" if existing == path.absolute() else f"{existing}, where it would be created,"
+        raise InputError(str(path), "-o/--outdir", f"{what} is not writable")
+    return path.resolve()
 
 
 def exceptions_path(args: argparse.Namespace, inventory: str) -> str | None:
@@ -403,9 +418,9 @@ def cmd_harden(args: argparse.Namespace) -> int:
     from lgsec import worklog
 
     operator, confirmer = args.operator.strip(), args.confirmed_by.strip()
-    if not operator or not confirmer:
+    if not exceptions.person(operator) or not exceptions.person(confirmer):
         raise InputError("--operator/--confirmed-by", "-", "both people must be named")
-    if operator.casefold() == confirmer.casefold():
+    if exceptions.same_person(operator, confirmer):
         raise InputError(
             "--confirmed-by", "-", f"{confirmer} is the operator: another person must confirm (第8条, 第77条)"
         )
@@ -431,7 +446,10 @@ def cmd_harden(args: argparse.Namespace) -> int:
         "exceptions": exceptions_file,
     }
     # the start is on record before any host is touched: a run the controller never finished shows
-    opened = worklog.append(args.log, {"event": "started", "started": report.now_iso(), **run})
+    try:
+        opened = worklog.append(args.log, {"event": "started", "started": report.now_iso(), **run})
+    except OSError as exc:  # nothing has run: the record must be writable first
+        raise InputError(args.log, "--log", f"cannot write the work record: {exc.strerror or exc}") from exc
     collector = worklog.Collector()
     rc, stdout = run_playbook(
         "harden.yml",
@@ -466,13 +484,13 @@ def cmd_harden(args: argparse.Namespace) -> int:
         state = (
             "unreachable" if seen["unreachable"] else f"{len(seen['changed'])} changed, {len(seen['failed'])} failed"
         )
-        print(f"{host}: {state}")
+        print(f"{for_terminal(host)}: {state}")
         for item in seen["changed"] + seen["failed"]:
-            print(f"  {item['task']}")
+            print(f"  {for_terminal(item['task'])}")
     if rc not in (0, EXIT_INTERRUPTED) and not args.verbose:
-        sys.stderr.write(stdout[-4000:])
+        print(terminal_lines(stdout[-4000:]), file=sys.stderr)
     mode = ", check mode" if args.check else ""
-    print(f"work record: {args.log} entry {entry['seq']} ({outcome}{mode}) {entry['hash']}")
+    print(f"work record: {for_terminal(args.log)} entry {entry['seq']} ({outcome}{mode}) {entry['hash']}")
     if rc == EXIT_INTERRUPTED:
         return EXIT_INTERRUPTED
     return 0 if rc == 0 else EXIT_UNREACHABLE if unreachable else EXIT_RUN_FAILED
@@ -484,15 +502,17 @@ def cmd_log(args: argparse.Namespace) -> int:
 
     problems = worklog.verify(args.log)
     for line in problems:
-        print(line)
+        print(for_terminal(line))
     if problems:
         return EXIT_NONCOMPLIANT
-    lines = Path(args.log).read_text(encoding="utf-8").splitlines()
-    print(f"{args.log}: {len(lines)} entries, chain intact; head: {Path(args.log + '.head').read_text().strip()}")
+    count = len(worklog.entries(args.log))
+    head = for_terminal(Path(args.log + ".head").read_text(encoding="utf-8", errors="replace").strip())
+    print(f"{for_terminal(args.log)}: {count} entries, chain intact; head: {head}")
     for entry in worklog.unfinished(args.log):
         print(
-            f"note: the run of entry seq {entry['seq']} ({entry['started']}, {entry['operator']}) has no finished "
-            "entry: the controller stopped during it; check its hosts"
+            f"note: the run of entry seq {entry['seq']} ({for_terminal(entry.get('started'))}, "
+            f"{for_terminal(entry.get('operator'))}) has no finished entry: the controller stopped during it; "
+            "check its hosts"
         )
     return 0
 
@@ -531,18 +551,26 @@ def cmd_self_inspection(args: argparse.Namespace) -> int:
     source = Path(args.report)
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # unreadable, not JSON, nested beyond reason
         raise InputError(str(source), "--report", f"cannot read the audit report: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise InputError(str(source), "results", "not an lgsec report.json (no results)")
+    for index, row in enumerate(data["results"], start=1):
+        fields = ("host", "control", "status")
+        if not isinstance(row, dict) or not all(isinstance(row.get(f), str) for f in fields):
+            raise InputError(str(source), f"results[{index}]", "not an lgsec result row (host, control, status)")
+        if not isinstance(row.get("articles", []), list):
+            raise InputError(str(source), f"results[{index}].articles", "must be a list")
+    if not isinstance(data.get("run", {}), dict):
+        raise InputError(str(source), "run", "must be a mapping")
     sections = selfinspect.load_sections()
     items = selfinspect.load_attestations(args.attestations, catalog, sections)
-    target = Path(args.outdir) / "self-inspection.md"
+    target = check_outdir(args.outdir) / "self-inspection.md"
     target.parent.mkdir(parents=True, exist_ok=True)
     document = selfinspect.build(data, catalog, items, sections)
     report.atomic_write(target, document.encode("utf-8"))
     report.atomic_write(target.with_suffix(".html"), selfinspect.to_html(document).encode("utf-8"))
-    print(f"self-inspection report: {target} and {target.with_suffix('.html').name}")
+    print(f"self-inspection report: {for_terminal(target)} and {for_terminal(target.with_suffix('.html').name)}")
     return 0
 
 
@@ -561,8 +589,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_catalog(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog)
     for c in catalog:
-        print(f"{c.id:<20} {c.automation:<11} {','.join(c.platforms):<28} {' '.join(c.articles)}  {c.title_ja}")
-    print(f"{len(catalog)} controls, catalog {catalog.path} is valid")
+        line = f"{c.id:<20} {c.automation:<11} {','.join(c.platforms):<28} {' '.join(c.articles)}  {c.title_ja}"
+        print(for_terminal(line))
+    print(f"{len(catalog)} controls, catalog {for_terminal(catalog.path)} is valid")
     return 0
 
 
@@ -647,15 +676,36 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes (errors.py, README): 0 compliant, 1 non-compliant (a report is written), 2 bad
+    input (nothing run), 3 unreachable host, 4 a failed run or an unexpected error (never 1: the
+    scheduled audit counts 1 as "report written"), 130 interrupted."""
+    argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
     try:
         return args.func(args)
     except InputError as exc:
-        print(f"lgsec: input error: {exc}", file=sys.stderr)
+        print(f"lgsec: input error: {for_terminal(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:  # before or after a playbook run (during one, Interrupt handles it)
         print("lgsec: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug or the machine (disk full …): exit 4, the traceback in a log
+        return unexpected(exc, args, argv)
+
+
+def unexpected(exc: Exception, args: argparse.Namespace, argv: list[str]) -> int:
+    """One line naming what failed; the traceback in the error log (and on stderr with -v)."""
+    import traceback
+
+    log = log_unexpected(exc, argv, [p for p in (getattr(args, "outdir", None), "reports") if p])
+    if getattr(args, "verbose", False):
+        traceback.print_exception(exc, file=sys.stderr)
+    where = f"; traceback in {log}" if log else ""
+    print(
+        f"lgsec: unexpected error in `lgsec {args.command}`: {type(exc).__name__}: {for_terminal(exc)}{where}",
+        file=sys.stderr,
+    )
+    return EXIT_RUN_FAILED
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from lgsec.catalog import ROOT, SAFE_LOADER, Catalog
+from lgsec.catalog import ROOT, Catalog
 from lgsec.errors import InputError
 
 CONTROL = "SW-SUPPORTED"
@@ -89,7 +89,7 @@ def _release(path: str, index: int, line: int, entry: Any) -> Release:
     for key in FIELDS:
         if key not in entry:
             raise InputError(where, key, "missing")
-    unknown = sorted(set(entry) - set(FIELDS))
+    unknown = sorted(map(str, set(entry) - set(FIELDS)))
     if unknown:
         raise InputError(where, ", ".join(map(str, unknown)), f"unknown field (known: {', '.join(FIELDS)})")
     if not isinstance(rid, str) or not ID_RE.match(rid):
@@ -153,15 +153,12 @@ def load_eol(path: str | os.PathLike) -> EolData:
         text = resolved.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(label, "-", f"cannot read {resolved}: {exc.strerror}") from exc
-    try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}" if mark else "-"
-        raise InputError(label, at, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    from lgsec import safeyaml
+
+    data = safeyaml.loads(text, label, "end-of-support data", dates_as_text=False)
     if not isinstance(data, dict) or not isinstance(data.get("releases"), list):
         raise InputError(label, "releases", "the file must be a mapping with a 'releases' list")
-    unknown = sorted(set(data) - {"releases"})
+    unknown = sorted(map(str, set(data) - {"releases"}))
     if unknown:
         raise InputError(label, ", ".join(map(str, unknown)), "unknown top-level key (only 'releases')")
     lines = _lines(text)

@@ -17,3 +17,31 @@ class InputError(Exception):
     def __init__(self, where: str, field: str, message: str):
         self.where, self.field, self.message = where, field, message
         super().__init__(f"{where}: {field}: {message}")
+
+
+# Where the traceback of an unexpected error goes (exit 4): LGSEC_ERROR_LOG, else the first of
+# these that can be written. The terminal gets one line naming what failed (-v: the traceback too).
+ERROR_LOG = "lgsec-error.log"
+
+
+def log_unexpected(exc: BaseException, argv: list[str], places: list) -> str | None:
+    """Append the traceback of an unexpected error, with the time and the command, to the error
+    log; returns its path, None when no place could be written."""
+    import os
+    import tempfile
+    import traceback
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    text = "".join(traceback.format_exception(exc))
+    head = f"--- {datetime.now(UTC).isoformat(timespec='seconds')} lgsec {' '.join(argv)}\n"
+    candidates = [os.environ.get("LGSEC_ERROR_LOG")] + [Path(p) / ERROR_LOG for p in places]
+    candidates.append(Path(tempfile.gettempdir()) / f"lgsec-error-{os.getuid()}.log")
+    for path in filter(None, candidates):
+        try:
+            with open(path, "a", encoding="utf-8", errors="backslashreplace") as handle:
+                handle.write(head + text)
+            return str(path)
+        except OSError:
+            continue
+    return None

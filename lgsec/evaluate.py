@@ -34,8 +34,12 @@ def evidence_hostvars(catalog: Catalog, inventory: dict[str, dict] | None, host:
     inventory's, validated like a live run's; catalog defaults without an inventory. A host the
     inventory given lacks is judged on the defaults too, and a warning on stderr says so."""
     if inventory is not None and host not in inventory:
+        from lgsec.textsafe import for_terminal
+
         print(
-            f"lgsec: warning: {source}: {host} is not in the inventory: judged on the catalog defaults", file=sys.stderr
+            f"lgsec: warning: {for_terminal(source)}: {for_terminal(host)} is not in the inventory: judged on the "
+            "catalog defaults",
+            file=sys.stderr,
         )
     hostvars = dict((inventory or {}).get(host, {}))
     validate_hostvars(catalog, host, hostvars, source=source)
@@ -49,13 +53,15 @@ def validate_hostvars(
     and the host must be in exactly one importance class (第10条). require_class None: when the
     host comes from an inventory (Ansible gives its variables group_names); saved evidence judged
     without an inventory (`--configs`/`--evidence` without -i) has no class to check."""
+    from lgsec import variables
+
     known = catalog.variables()
     load_all()  # the checks' modules register the parameters' input validators
     prefixes = {var_name(c.id, ""): c for c in catalog}
+    where = f"{source}: host {host}"
     for name, value in hostvars.items():
-        if not name.startswith("lgsec_"):
+        if not isinstance(name, str) or not name.startswith("lgsec_"):
             continue
-        where = f"{source}: host {host}"
         if name in known:
             control, param = known[name]
             problem = check_value(value, param)
@@ -72,28 +78,42 @@ def validate_hostvars(
                     f"{control.id} has no parameter {name[len(prefix) :]!r} "
                     f"(known: {', '.join(control.params) or 'none'})",
                 )
-    for key in ("lgsec_controls",):
-        if key in hostvars:
-            ids = hostvars[key]
-            if not isinstance(ids, list):
-                raise InputError(f"{source}: host {host}", key, "must be a list of control ids")
-            unknown = [i for i in ids if i not in catalog.controls]
-            if unknown:
-                raise InputError(f"{source}: host {host}", key, f"unknown control id(s) {', '.join(map(str, unknown))}")
+        problem = variables.unknown(catalog, name)
+        if problem:
+            raise InputError(where, name, problem)
+    ids = hostvars.get("lgsec_controls", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise InputError(where, "lgsec_controls", "must be a list of control ids")
+    unknown = [i for i in ids if i not in catalog.controls]
+    if unknown:
+        raise InputError(where, "lgsec_controls", f"unknown control id(s) {', '.join(unknown)}")
     extra = hostvars.get("lgsec_platforms", [])
-    if not isinstance(extra, list) or not set(extra) <= set(PLATFORMS):
-        raise InputError(f"{source}: host {host}", "lgsec_platforms", f"must be a list of {', '.join(PLATFORMS)}")
-    if not isinstance(hostvars.get("lgsec_decommissioned", False), bool):
-        raise InputError(f"{source}: host {host}", "lgsec_decommissioned", "must be true or false")
+    if not isinstance(extra, list) or not all(isinstance(p, str) and p in PLATFORMS for p in extra):
+        raise InputError(where, "lgsec_platforms", f"must be a list of {', '.join(PLATFORMS)}")
+    platform = hostvars.get("lgsec_platform")
+    if platform is not None and (not isinstance(platform, str) or platform not in PLATFORMS):
+        raise InputError(where, "lgsec_platform", f"must be one of {', '.join(PLATFORMS)}, got {platform!r}")
+    for flag in ("lgsec_decommissioned", "lgsec_mobile"):  # 'no' (quoted) is text, and text is true
+        if not isinstance(hostvars.get(flag, False), bool):
+            raise InputError(where, flag, f"must be true or false (a YAML boolean), got {hostvars[flag]!r}")
+    network_os = hostvars.get("ansible_network_os")
+    if network_os not in (None, "") and not hostvars.get("lgsec_network_vendor"):
+        from lgsec.network import NETWORK_OS  # an OS lgsec does not read is never judged as IOS
+
+        if not isinstance(network_os, str) or network_os not in NETWORK_OS:
+            raise InputError(
+                where,
+                "ansible_network_os",
+                f"lgsec reads no configuration of {network_os!r} (known: {', '.join(NETWORK_OS)})",
+            )
     klass = hostvars.get("lgsec_importance")
-    if klass is not None and klass not in CLASSES:
-        raise InputError(f"{source}: host {host}", "lgsec_importance", f"must be one of {', '.join(CLASSES)}")
+    if klass is not None and (not isinstance(klass, str) or klass not in CLASSES):
+        raise InputError(where, "lgsec_importance", f"must be one of {', '.join(CLASSES)}, got {klass!r}")
     eol.validate_host(catalog, hostvars)  # SW-SUPPORTED's data file is input too (exit 2 when broken)
     if require_class is None:
         require_class = "group_names" in hostvars
     classes = host_classes(hostvars)
     if require_class and len(classes) != 1:
-        where = f"{source}: host {host}"
         if not classes:
             raise InputError(where, "lgsec_importance", f"no importance class (第10条): {CLASS_HINT}")
         raise InputError(

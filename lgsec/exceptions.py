@@ -20,17 +20,19 @@ the variable lgsec_exceptions_file for ansible-playbook):
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import yaml
-
-from lgsec.catalog import SAFE_LOADER, Catalog
+from lgsec import safeyaml
+from lgsec.catalog import Catalog
 from lgsec.errors import InputError
 
 REQUIRED = ("reference", "control", "reason", "requested_by", "approved_by", "approved_on", "expires_on")
 KNOWN = (*REQUIRED, "hosts", "groups")
+TEXT = ("reference", "control", "reason", "requested_by", "approved_by")  # text, not a list or number
+MAX_YEARS = 3  # the longest an exception may run: expires_on at most this many years after approved_on
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,22 @@ class PolicyException:
         return self.approved_on <= today <= self.expires_on
 
 
-def _date(where: str, field: str, value) -> date:
-    if isinstance(value, date):
-        return value
+def person(name: str) -> str:
+    """A person's name as 第8条 compares them: Unicode NFKC (full-width ｙａｍａｄａ is yamada), case
+    folded, runs of white space (U+3000 too) collapsed. Used for exceptions' requester and
+    approver and for harden's operator and confirmer."""
+    return " ".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
+
+
+def same_person(a: str, b: str) -> bool:
+    return person(a) == person(b)
+
+
+def _years_later(day: date, years: int) -> date:
     try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError(where, field, f"must be a date YYYY-MM-DD, not {value!r}") from None
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 def _names(where: str, field: str, value) -> tuple[str, ...]:
@@ -69,15 +80,14 @@ def _names(where: str, field: str, value) -> tuple[str, ...]:
     return tuple(value)
 
 
-def load(path: str | Path, catalog: Catalog, inventory: dict[str, list[str]]) -> list[PolicyException]:
+def load(
+    path: str | Path, catalog: Catalog, inventory: dict[str, list[str]], max_years: int = MAX_YEARS
+) -> list[PolicyException]:
     """Read and validate the file against the catalog and the inventory (host → its groups, for
     every host of the inventory, not only the limited ones). Any error: InputError naming the
     file, the entry and the field; nothing is applied."""
     path = Path(path)
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(str(path), "-", f"cannot read the exceptions file: {exc}") from exc
+    data = safeyaml.load(path, "exceptions file")
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("exceptions"), list):
@@ -88,15 +98,18 @@ def load(path: str | Path, catalog: Catalog, inventory: dict[str, list[str]]) ->
         where = f"{path}: exception {index}"
         if not isinstance(entry, dict):
             raise InputError(where, "-", "must be a mapping")
-        if entry.get("reference"):
+        if isinstance(entry.get("reference"), str) and entry.get("reference"):
             where = f"{path}: exception {index} ({entry['reference']})"
-        unknown = sorted(set(entry) - set(KNOWN))
+        unknown = sorted(map(str, set(entry) - set(KNOWN)))
         if unknown:
-            raise InputError(where, unknown[0], f"unknown field (known: {', '.join(KNOWN)})")
+            raise InputError(where, str(unknown[0]), f"unknown field (known: {', '.join(KNOWN)})")
         for field in REQUIRED:
-            if entry.get(field) in (None, ""):
+            if entry.get(field) is None or entry.get(field) == "":
                 raise InputError(where, field, "missing")
-        reference = str(entry["reference"])
+        for field in TEXT:
+            if not isinstance(entry[field], str) or not entry[field].strip():
+                raise InputError(where, field, f"must be text, not {type(entry[field]).__name__} {entry[field]!r}")
+        reference = entry["reference"].strip()
         if reference in seen:
             raise InputError(where, "reference", "used by an earlier exception")
         seen.add(reference)
@@ -111,20 +124,24 @@ def load(path: str | Path, catalog: Catalog, inventory: dict[str, list[str]]) ->
         for group in group_list:
             if group not in groups:
                 raise InputError(where, "groups", f"unknown group {group!r} (not in the inventory)")
-        requester, approver = str(entry["requested_by"]).strip(), str(entry["approved_by"]).strip()
-        if requester.casefold() == approver.casefold():
+        requester, approver = entry["requested_by"].strip(), entry["approved_by"].strip()
+        if same_person(requester, approver):
             raise InputError(where, "approved_by", "the approver must not be the requester (第8条)")
-        approved = _date(where, "approved_on", entry["approved_on"])
-        expires = _date(where, "expires_on", entry["expires_on"])
+        approved = safeyaml.strict_date(where, "approved_on", entry["approved_on"])
+        expires = safeyaml.strict_date(where, "expires_on", entry["expires_on"])
         if expires < approved:
             raise InputError(where, "expires_on", f"{expires} is before the approval {approved}")
+        if expires > _years_later(approved, max_years):
+            raise InputError(
+                where, "expires_on", f"{expires} is more than {max_years} years after the approval {approved}"
+            )
         out.append(
             PolicyException(
                 reference,
                 entry["control"],
                 hosts,
                 group_list,
-                str(entry["reason"]),
+                entry["reason"],
                 requester,
                 approver,
                 approved,

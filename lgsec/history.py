@@ -20,6 +20,7 @@ from lgsec.errors import InputError
 
 COMPLIANT = ("pass", "waived")
 TREND_RUNS = 30
+LOCK_WAIT = 10.0  # seconds an audit waits for another process's lock on the database
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT, inventory TEXT NOT NULL,
@@ -36,16 +37,36 @@ CREATE INDEX IF NOT EXISTS results_run ON results(run_id);
 ADDED = (("runs", "run_key", "TEXT"), ("results", "evidence", "TEXT"))
 
 
+class HistoryError(Exception):
+    """The history database could not be read or written (damaged, locked, unwritable); the
+    reports are written all the same and the failure is reported (exit 4)."""
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
     try:
-        db = sqlite3.connect(path)
+        db = sqlite3.connect(path, timeout=LOCK_WAIT)
         db.executescript(SCHEMA)
         for table, column, kind in ADDED:
             if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    except sqlite3.DatabaseError as exc:
-        raise InputError(str(path), "-", f"not a usable history database: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise InputError(str(path), "-", f"not a usable history database: {problem(exc)}") from exc
     return db
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The database's own error behind connect's InputError."""
+    return exc.__cause__ if isinstance(exc, InputError) and exc.__cause__ else exc
+
+
+def problem(exc: BaseException) -> str:
+    """What is wrong with the database, in the words an operator acts on."""
+    text = str(exc)
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return f"the database is damaged ({text}): restore it from a backup or move it aside"
+    if "locked" in text or "busy" in text:
+        return f"the database is locked by another process ({text}): retry when it has finished"
+    return text
 
 
 def compliance(statuses: Iterable[str]) -> float | None:
@@ -113,19 +134,32 @@ def attach(report: dict, path: str | Path) -> dict:
     if not Path(path).exists():
         report["changes"], report["trend"] = None, [current]
         return report
-    with closing(connect(path)) as db:
-        runs = _runs(db, run.get("inventory", ""), TREND_RUNS - 1)
-        trend = [{"started": s, "compliance": compliance(r["status"] for r in _rows(db, i))} for i, s in runs]
-        if runs:
-            report["changes"] = {"previous": runs[-1][1], **changes(_rows(db, runs[-1][0]), rows)}
-        else:
-            report["changes"] = None
+    try:
+        with closing(connect(path)) as db:
+            runs = _runs(db, run.get("inventory", ""), TREND_RUNS - 1)
+            trend = [{"started": s, "compliance": compliance(r["status"] for r in _rows(db, i))} for i, s in runs]
+            previous = changes(_rows(db, runs[-1][0]), rows) if runs else None
+    except (sqlite3.Error, InputError, ValueError) as exc:  # damaged or locked: the report is written without
+        report["changes"], report["trend"] = None, [current]
+        report["history_error"] = (
+            f"{path}: {problem(exc.__cause__ or exc) if isinstance(exc, InputError) else problem(exc)}"
+        )
+        return report
+    report["changes"] = {"previous": runs[-1][1], **previous} if runs else None
     report["trend"] = [p for p in [*trend, current] if p["compliance"] is not None]
     return report
 
 
 def record(report: dict, path: str | Path) -> int:
-    """Store one audit (its run and every row); returns the run's id."""
+    """Store one audit (its run and every row); returns the run's id. HistoryError when the
+    database cannot take it (damaged, locked, unwritable)."""
+    try:
+        return _record(report, path)
+    except (sqlite3.Error, InputError, OSError) as exc:
+        raise HistoryError(f"{path}: {problem(_cause(exc))}") from exc
+
+
+def _record(report: dict, path: str | Path) -> int:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     run = report["run"]
     with closing(connect(path)) as db, db:
@@ -169,24 +203,32 @@ def over_time(path: str | Path, by: str, inventory: str | None = None, limit: in
 
     if not Path(path).exists():
         raise InputError(str(path), "--history", "no history database (run an audit first)")
-    with closing(connect(path)) as db:
-        runs = _runs(db, inventory, limit)
-        table: dict[str, list] = defaultdict(lambda: [None] * len(runs))
-        for column, (run_id, _) in enumerate(runs):
-            groups: dict[str, list[str]] = defaultdict(list)
-            for row in _rows(db, run_id):
-                keys = [row["host"]] if by == "host" else {article_key(a) for a in row["articles"]}
-                for key in keys:
-                    groups[key].append(row["status"])
-            for key, statuses in groups.items():
-                table[key][column] = compliance(statuses)
+    try:
+        with closing(connect(path)) as db:
+            runs = _runs(db, inventory, limit)
+            table: dict[str, list] = defaultdict(lambda: [None] * len(runs))
+            for column, (run_id, _) in enumerate(runs):
+                groups: dict[str, list[str]] = defaultdict(list)
+                for row in _rows(db, run_id):
+                    keys = [row["host"]] if by == "host" else {article_key(a) for a in row["articles"]}
+                    for key in keys:
+                        groups[key].append(row["status"])
+                for key, statuses in groups.items():
+                    table[key][column] = compliance(statuses)
+    except (sqlite3.Error, ValueError, TypeError) as exc:  # a bad page, a locked file, a row not lgsec wrote
+        raise InputError(str(path), "--history", problem(exc)) from exc
     return [s for _, s in runs], dict(sorted(table.items()))
 
 
 def format_table(started: list[str], table: dict, by: str) -> str:
-    head = f"{'ホスト host' if by == 'host' else '条項 article':<24}" + "".join(f"{s[:16]:>18}" for s in started)
+    """The table `lgsec history` prints; host names and times from the database are host data,
+    made printable (lgsec.textsafe.for_terminal): none can start a line of its own."""
+    from lgsec.textsafe import for_terminal
+
+    head = f"{'ホスト host' if by == 'host' else '条項 article':<24}"
+    head += "".join(f"{for_terminal(s[:16]):>18}" for s in started)
     lines = [head]
     for key, values in table.items():
         cells = "".join(f"{'-' if v is None else f'{v:.0%}':>18}" for v in values)
-        lines.append(f"{key:<24}{cells}")
+        lines.append(f"{for_terminal(key):<24}{cells}")
     return "\n".join(lines)

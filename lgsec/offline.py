@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from lgsec import network, report
+from lgsec import network, report, textsafe
 from lgsec.catalog import Catalog
 from lgsec.errors import InputError
 from lgsec.evaluate import evaluate_host, evidence_hostvars
@@ -33,22 +33,44 @@ def report_offline(
     summary; returns lgsec's exit code. waivers: the validated exceptions (lgsec/exceptions.py)
     with groups, host → its inventory groups; history: the history database (default OUTDIR's);
     output: text (the summary) or json (the report on stdout)."""
+    from lgsec.cli import check_outdir, history_failed
+
+    check_outdir(outdir)
     started = report.now_iso()
     rows: list[dict] = []
     seen: dict[str, dict] = {}
     for host, facts, hostvars in hosts:
         seen[host] = facts
-        rows += network.with_last_change(evaluate_host(catalog, host, facts, hostvars, source=source, only=only), facts)
+        rows += judge_host(catalog, host, facts, hostvars, source=source, only=only)
     if not rows:
         raise InputError(inventory, "-", "no host to judge")
-    data = report.build(rows, started=started, inventory=inventory, mode="audit", catalog=catalog)
+    data = report.build(textsafe.storable(rows), started=started, inventory=inventory, mode="audit", catalog=catalog)
     if waivers is not None:
         from lgsec import exceptions
 
         data = exceptions.attach(data, waivers, {r["host"]: (groups or {}).get(r["host"], []) for r in rows})
     path = report.write(data, outdir, history=history, facts=seen)
     report.show(data, path, output)
-    return report.exit_code(rows)
+    return report.exit_code(data["results"]) if not data.get("history_error") else history_failed(data)
+
+
+def judge_host(
+    catalog: Catalog, host: str, facts: dict, hostvars: dict, *, source: str, only: list[str] | None = None
+) -> list[dict]:
+    """One host's rows. An unexpected failure while judging it (facts no check foresaw) costs
+    that host alone: its rows are `error`, saying why; the other hosts are judged (live and
+    offline alike: action_plugins/lgsec_report.py uses this too)."""
+    try:
+        return network.with_last_change(evaluate_host(catalog, host, facts, hostvars, source=source, only=only), facts)
+    except Exception as exc:  # any exception: the host's rows say it, never the run's end
+        from lgsec.checks import Verdict
+        from lgsec.evaluate import host_class, host_platform, row, selected
+
+        platform = host_platform(hostvars, facts if isinstance(facts, dict) else None)
+        reason = f"lgsec could not judge the facts: {type(exc).__name__}: {exc}"[:2000]
+        verdict = Verdict("error", "facts lgsec can judge", reason)
+        klass = host_class(hostvars)
+        return [row(host, c, verdict, platform, klass, source) for c in selected(catalog, platform, hostvars, only)]
 
 
 def config_hosts(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from lgsec import textsafe
+
 DONE = ("runner_on_ok", "runner_on_failed", "runner_on_unreachable", "runner_on_skipped")
 
 
@@ -31,7 +33,8 @@ class Progress:
 
     def show(self) -> None:
         done = min(len(self.done), self.total)
-        line = f"[{done}/{self.total} hosts] failed so far: {len(self.failed)} · {self.task}"
+        task = textsafe.for_terminal(self.task)  # a task name may carry templated host data
+        line = f"[{done}/{self.total} hosts] failed so far: {len(self.failed)} · {task}"
         self.stream.write("\r\033[K" + line[:150])
         self.stream.flush()
 

@@ -184,8 +184,10 @@ def write(
     """Write the reports of one run together: OUTDIR/report.json, report.csv, junit.xml and
     report.html, each atomically; returns the path of report.json. The run is compared with the
     previous one in the history database (default OUTDIR/history.sqlite; False: none) and stored
-    there once the reports are written. The run's own folder OUTDIR/runs/DAY/RUN-ID keeps the
-    same reports, the facts gathered per host and a manifest (lgsec/archive.py)."""
+    there once the reports are written; when the database is damaged or locked, report.json says
+    so in `history_error` (the caller exits 4) and the reports are written all the same. The run's
+    own folder OUTDIR/runs/DAY/RUN-ID keeps the same reports, the facts gathered per host and a
+    manifest (lgsec/archive.py)."""
     from lgsec import archive, report_formats, report_html
     from lgsec import history as audit_history
 
@@ -204,8 +206,13 @@ def write(
     for name, data in outputs.items():
         atomic_write(outdir / name, data)
     atomic_write(target, text.encode("utf-8"))
-    if database:
-        audit_history.record(report, database)
+    if database and not report.get("history_error"):
+        try:
+            audit_history.record(report, database)
+        except audit_history.HistoryError as exc:  # damaged or locked: the reports stand, the failure is named
+            report["history_error"] = str(exc)
+            text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+            atomic_write(target, text.encode("utf-8"))
     archive.keep(report, outdir, {**outputs, "report.json": text.encode("utf-8")}, facts)
     return target
 
@@ -298,7 +305,7 @@ def show(report: dict, path: Path, output: str = "text") -> None:
             )
     for line in expiry_lines(report):
         print(line, file=notes)
-    print(f"report: {path}", file=notes)
+    print(f"report: {safe(path)}", file=notes)
 
 
 def expiry_lines(report: dict) -> list[str]:

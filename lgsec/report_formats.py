@@ -34,8 +34,9 @@ CSV_COLUMNS = (
 # Columns from the run, the same on every row: CSVs of several runs can be put together in Excel
 RUN_COLUMNS = (("audited_at", "実施日時", "audited_at"), ("run_id", "実行ID", "run id"))
 # A cell starting with one of these is a formula to Excel (CSV injection): evidence is read from
-# the hosts, so such cells get a leading apostrophe, which Excel shows as text.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# the hosts, so such cells get a leading apostrophe, which Excel shows as text. Excel looks past
+# leading white space (spaces, tabs, CR/LF, U+3000) and reads the full-width signs as the ASCII ones.
+FORMULA_START = ("=", "+", "-", "@", "＝", "＋", "－", "＠")
 # Characters XML 1.0 cannot carry (control characters read from a host's output)
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 SKIPPED = ("manual", "not_applicable", "waived")
@@ -56,7 +57,8 @@ def cell(row: dict, field: str) -> str:
         text = "\n".join(map(str, value))
     else:
         text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    formula = text[:1] in ("\t", "\r", "\n") or text.lstrip().startswith(FORMULA_START)
+    return "'" + text if formula else text
 
 
 def to_csv(rows: list[dict], run: dict | None = None) -> bytes:

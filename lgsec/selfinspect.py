@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import yaml
 
+from lgsec import safeyaml
 from lgsec.catalog import ROOT, SAFE_LOADER, Catalog
 from lgsec.checks import PROBLEMS
 from lgsec.errors import InputError
@@ -32,6 +32,7 @@ from lgsec.errors import InputError
 CHAPTERS_FILE = ROOT / "catalog" / "chapters.yml"
 STATES = {"done": ("実施済み", "done"), "partial": ("一部実施", "partial"), "not_done": ("未実施", "not done")}
 ARTICLE = re.compile(r"第(\d+)条")
+TEXT = ("control", "article", "topic", "status", "attested_by", "evidence", "action")  # text, never a list
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,7 @@ def section_of(sections: list[Section], article: str) -> Section | None:
 def load_attestations(path: str | Path, catalog: Catalog, sections: list[Section]) -> list[dict]:
     """Validated items; InputError names the file, the item and the field."""
     path = Path(path)
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(str(path), "-", f"cannot read the attestations: {exc}") from exc
+    data = safeyaml.load(path, "attestations file")
     if not isinstance(data, dict) or not isinstance(data.get("attestations"), list):
         raise InputError(str(path), "attestations", "the file must be a mapping with a list `attestations`")
     items = []
@@ -88,6 +86,9 @@ def load_attestations(path: str | Path, catalog: Catalog, sections: list[Section
             raise InputError(where, "-", "must be a mapping")
         if bool(item.get("control")) == bool(item.get("article")):
             raise InputError(where, "control", "give either a manual control id (control) or an article (article)")
+        for field in TEXT:
+            if item.get(field) is not None and not isinstance(item[field], str):
+                raise InputError(where, field, f"must be text, not {type(item[field]).__name__} {item[field]!r}")
         if item.get("control"):
             control = catalog.controls.get(item["control"])
             if control is None or control.automation != "manual":
@@ -105,19 +106,42 @@ def load_attestations(path: str | Path, catalog: Catalog, sections: list[Section
             raise InputError(where, "status", f"must be one of {', '.join(STATES)}")
         if item["status"] != "done" and not item.get("action"):
             raise InputError(where, "action", "an improvement action is required unless the item is done")
-        attested = item["attested_on"]
-        if not isinstance(attested, date):
-            try:
-                attested = date.fromisoformat(str(attested))
-            except ValueError:
-                raise InputError(where, "attested_on", f"must be a date YYYY-MM-DD, not {attested!r}") from None
+        attested = safeyaml.strict_date(where, "attested_on", item["attested_on"])
         items.append({**item, "articles": articles, "attested_on": str(attested)})
     return items
 
 
+# every character str.splitlines() breaks a line at (the HTML page is built from the lines)
+LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
+# Markdown's active characters: escaped, host text can open no link, image, raw HTML, code or emphasis
+MD_ACTIVE = re.compile(r"([\\`*_{}\[\]<#!|~&])")  # `<`: no raw HTML or autolink; `[`: no link or image
+MD_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a plain inventory host name, safe in a command
+
+
 def cell(value) -> str:
-    """A Markdown table cell: one line, pipes escaped."""
-    return str(value if value is not None else "").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text from the audit or the attestations, for the Markdown document: one line (no line
+    break of any kind: none can start a heading), control characters shown as escapes, and
+    every Markdown-active character backslash-escaped (no link, image, raw HTML)."""
+    from lgsec.textsafe import for_terminal
+
+    text = for_terminal(LINE_BREAKS.sub(" ", str(value if value is not None else "")))
+    return MD_ACTIVE.sub(r"\\\1", text)
+
+
+def plain(markdown: str) -> str:
+    """Markdown text with its backslash escapes undone (for the HTML page, which escapes for HTML)."""
+    return MD_ESCAPED.sub(r"\1", markdown)
+
+
+def harden_command(control: str, host: str, catalog: Catalog) -> str:
+    """The command that fixes a finding, only for a control of the catalog and a plain host
+    name (a name like `PC$(touch x)` from a forged report becomes no command)."""
+    import shlex
+
+    if control in catalog.controls and HOST_NAME.match(host):
+        return f"lgsec harden --tags {shlex.quote(control)} -l {shlex.quote(host)}, or an approved exception (第99条)"
+    return "an approved exception (第99条), or lgsec harden on this host (its name is no plain inventory host name)"
 
 
 def why(catalog: Catalog, control: str) -> str:
@@ -137,7 +161,7 @@ def build(report: dict, catalog: Catalog, items: list[dict], sections: list[Sect
     out = [
         "# 自己点検報告書 Self-inspection report (第119条・第120条)",
         "",
-        f"- 監査 Audit: {jst(run.get('started', ''))} – {jst(run.get('finished', ''))} "
+        f"- 監査 Audit: {cell(jst(run.get('started', '')))} – {cell(jst(run.get('finished', '')))} "
         f"({cell(run.get('inventory', ''))})",
         f"- ホスト数 Hosts: {len({r['host'] for r in rows})} · 判定 Results: {len(rows)}",
         f"- 自己点検項目 Attested items: {len(items)}",
@@ -194,14 +218,14 @@ def build(report: dict, catalog: Catalog, items: list[dict], sections: list[Sect
         for chapter, r in findings:
             out.append(
                 f"| 第{chapter}章 | {cell(r['host'])} | {cell(r['control'])} | "
-                f"{cell(' '.join(r.get('articles', [])))} | {r['status']} | {cell(r.get('expected'))} | "
-                f"{cell(r.get('actual'))} | {cell(why(catalog, r['control']))} |"
+                f"{cell(' '.join(map(str, r.get('articles', []))))} | {cell(r['status'])} | "
+                f"{cell(r.get('expected'))} | {cell(r.get('actual'))} | {cell(why(catalog, r['control']))} |"
             )
             actions.append(
                 (
                     chapter,
                     f"{r['control']} on {r['host']}",
-                    f"lgsec harden --tags {r['control']} -l {r['host']}, or an approved exception (第99条)",
+                    harden_command(str(r["control"]), str(r["host"]), catalog),
                 )
             )
     else:
@@ -225,11 +249,11 @@ def to_html(markdown: str) -> str:
     from html import escape
 
     def cells(line: str) -> list[str]:
-        parts = re.split(r"(?<!\\)\|", line.strip())[1:-1]
-        return [escape(p.strip().replace("\\|", "|").replace("\\\\", "\\")) for p in parts]
+        parts = re.split(r"(?<!\\)\|", re.sub(r"\\\\", "\x00", line.strip()))[1:-1]  # a pipe not escaped
+        return [escape(plain(p.replace("\x00", "\\\\").strip())) for p in parts]
 
     body, table = [], []
-    for line in [*markdown.splitlines(), ""]:
+    for line in [*markdown.split("\n"), ""]:
         if line.startswith("|"):
             table.append(line)
             continue
@@ -244,13 +268,13 @@ def to_html(markdown: str) -> str:
             )
             table = []
         if line.startswith("## "):
-            body.append(f"<h2>{escape(line[3:])}</h2>")
+            body.append(f"<h2>{escape(plain(line[3:]))}</h2>")
         elif line.startswith("# "):
-            body.append(f"<h1>{escape(line[2:])}</h1>")
+            body.append(f"<h1>{escape(plain(line[2:]))}</h1>")
         elif line.startswith("- "):
-            body.append(f"<ul><li>{escape(line[2:])}</li></ul>")
+            body.append(f"<ul><li>{escape(plain(line[2:]))}</li></ul>")
         elif line.strip():
-            body.append(f"<p>{escape(line)}</p>")
+            body.append(f"<p>{escape(plain(line))}</p>")
     style = "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
     style += "th,td{border:1px solid #bbb;padding:.2em .5em}"
     title = "自己点検報告書 Self-inspection report"

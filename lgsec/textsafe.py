@@ -30,3 +30,19 @@ def for_terminal(value: object) -> str:
     if any(unicodedata.category(c) in ("Cs", "Cn", "Co") for c in text):
         text = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cs", "Cn", "Co") else c for c in text)
     return text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(value):
+    """The value (rows: dicts, lists, text) with every lone surrogate (a broken UTF-16 pair read
+    from a host: it cannot be written as UTF-8) shown as its `\\udXXX` escape, so one host's
+    broken text cannot stop a report from being written."""
+    if isinstance(value, str):
+        return _SURROGATE.sub(_escape, value) if _SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value

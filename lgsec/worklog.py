@@ -11,6 +11,12 @@ A run writes two entries: `started` (who, what, on which hosts) before any host 
 `finished` (what changed, the outcome: ok, failed, unreachable or interrupted) naming the first
 by its seq in `run`. A `started` entry that no `finished` entry names is a run the controller
 never finished (killed, power lost): `unfinished` lists those.
+
+Each entry is one line, exactly its canonical serialisation (`line`: sorted keys, ASCII only, so
+any text, U+2028 or a lone surrogate included, stays on its line and is kept losslessly); verify
+refuses any other spelling of the same entry (duplicate keys, re-spacing, `\u0074` escapes),
+which a reader or grep would see differently from the parsed entry. A torn last line (power lost,
+disk full during a write) is named by verify; the next run appends after it on a line of its own.
 """
 
 from __future__ import annotations
@@ -27,9 +33,30 @@ GENESIS = "0" * 64
 def digest(entry: dict) -> str:
     """SHA-256 of the entry without its own hash, in a canonical JSON form."""
     body = {k: v for k, v in entry.items() if k != "hash"}
-    return hashlib.sha256(
-        json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def line(entry: dict) -> str:
+    """The one way an entry is written: canonical, ASCII only (no line break of any kind inside)."""
+    return json.dumps(entry, ensure_ascii=True, sort_keys=True)
+
+
+def _parse(text: str) -> dict | None:
+    """The entry a line holds when the line is exactly its canonical form (or the form lgsec
+    wrote before, UTF-8 instead of escapes, so older records still verify); None otherwise."""
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    return entry if text in (line(entry), json.dumps(entry, ensure_ascii=False, sort_keys=True)) else None
+
+
+def _lines(data: bytes) -> list[str]:
+    """The log's lines (split on \n only: a record holds no other line break)."""
+    return data.decode("utf-8", "replace").split("\n")
 
 
 def _head(path: Path) -> Path:
@@ -40,14 +67,17 @@ def append(path: str | Path, record: dict) -> dict:
     """Add one record (seq, prev_hash and hash are set here) under an exclusive lock; returns the entry."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as handle:
+    with open(path, "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         handle.seek(0)
-        lines = [line for line in handle.read().splitlines() if line.strip()]
-        last = json.loads(lines[-1]) if lines else None
-        entry = {"seq": last["seq"] + 1 if last else 1, **record, "prev_hash": last["hash"] if last else GENESIS}
+        data = handle.read()
+        entries = [e for e in map(_parse, _lines(data)) if e is not None]
+        last = entries[-1] if entries else None  # the last intact entry: a torn line after it is skipped
+        seq = last["seq"] + 1 if last and isinstance(last.get("seq"), int) else 1
+        entry = {"seq": seq, **record, "prev_hash": last.get("hash", GENESIS) if last else GENESIS}
         entry["hash"] = digest(entry)
-        handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        text = line(entry)  # fails (nothing written) before the file is touched
+        handle.write((b"\n" if data and not data.endswith(b"\n") else b"") + text.encode("ascii") + b"\n")
         handle.flush()
         os.fsync(handle.fileno())
         _head(path).write_text(f"{entry['seq']} {entry['hash']}\n", encoding="utf-8")
@@ -61,12 +91,21 @@ def verify(path: str | Path) -> list[str]:
         return [f"{path}: no work record"]
     problems = []
     prev_hash, expected_seq, last = GENESIS, 1, None
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    lines = _lines(path.read_bytes())
+    if lines and lines[-1] == "":
+        lines.pop()  # the file ends with a line break, as it should
+    for number, text in enumerate(lines, start=1):
         where = f"{path}:{number}"
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            problems.append(f"{where}: not a JSON entry (edited)")
+        entry = _parse(text)
+        if entry is None:
+            try:
+                json.loads(text)
+            except ValueError:
+                torn = number == len(lines) and not path.read_bytes().endswith(b"\n")
+                why = "torn: its write was cut off, by a power loss or a full disk" if torn else "edited or torn"
+                problems.append(f"{where}: not a JSON entry ({why})")
+                continue
+            problems.append(f"{where}: not written as lgsec writes entries (edited: keys, spacing or escapes)")
             continue
         seq = entry.get("seq")
         if entry.get("hash") != digest(entry):
@@ -91,11 +130,16 @@ def verify(path: str | Path) -> list[str]:
     return problems
 
 
+def entries(path: str | Path) -> list[dict]:
+    """The log's intact entries, in order."""
+    return [e for e in map(_parse, _lines(Path(path).read_bytes())) if e is not None]
+
+
 def unfinished(path: str | Path) -> list[dict]:
     """`started` entries that no `finished` entry names (the log is assumed intact: verify first)."""
-    entries = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    closed = {e.get("run") for e in entries if e.get("event") == "finished"}
-    return [e for e in entries if e.get("event") == "started" and e["seq"] not in closed]
+    found = entries(path)
+    closed = {e.get("run") for e in found if e.get("event") == "finished"}
+    return [e for e in found if e.get("event") == "started" and e.get("seq") not in closed]
 
 
 class Collector:

@@ -96,3 +96,162 @@ def test_harden_with_a_bad_variable_touches_no_host(tmp_path):
     assert proc.returncode != 0
     assert "lgsec input error" in proc.stdout and "lgsec_lockout_deny" in proc.stdout
     assert "Harden Linux hosts" not in proc.stdout and "UNREACHABLE" not in proc.stdout
+
+
+# Issue 16: input that crashed (a traceback, exit 1) is exit 2 naming the file, the entry and the field.
+EXCEPTION = {
+    "reference": "R-1",
+    "control": "USB-STORAGE",
+    "hosts": ["web01"],
+    "reason": "障害対応",
+    "requested_by": "山田",
+    "approved_by": "佐藤",
+    "approved_on": "2026-10-01",
+    "expires_on": "2027-03-31",
+}
+
+
+def exceptions_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "exceptions.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def raw_entry(**change) -> str:
+    """One exception as an operator types it (dates unquoted, as YAML reads them)."""
+    entry = {**EXCEPTION, **change}
+    return "exceptions:\n" + as_typed(entry)
+
+
+def as_typed(entry: dict) -> str:
+    """A YAML list item of one mapping, its text values unquoted (as a person types them)."""
+    flow = {k: v if isinstance(v, str) else yaml.safe_dump(v, default_flow_style=True, allow_unicode=True).strip()
+            for k, v in entry.items()}  # fmt: skip
+    return "".join(f"  {'- ' if i == 0 else '  '}{k}: {v}\n" for i, (k, v) in enumerate(flow.items()))
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "why"),
+    [
+        ({"expires_on": "2027-02-30"}, "expires_on", "2027-02-30 does not exist"),
+        ({"approved_on": "2026-10-01 10:00:00"}, "approved_on", "must be a date YYYY-MM-DD"),
+        ({"expires_on": "2026-W40-1"}, "expires_on", "must be a date YYYY-MM-DD"),
+        ({"expires_on": "20261001"}, "expires_on", "must be a date YYYY-MM-DD"),
+        ({"control": ["NET-SNMP"]}, "control", "must be text, not list"),
+        ({"approved_by": ["佐藤"]}, "approved_by", "must be text, not list"),
+        ({"expires_on": "2030-10-02"}, "expires_on", "more than 3 years after the approval"),
+        ({"approved_by": "ｙａｍａｄａ", "requested_by": "Yamada  "}, "approved_by", "must not be the requester"),
+        ({"approved_by": "山田\u3000太郎", "requested_by": "山田 太郎"}, "approved_by", "must not be the requester"),
+    ],
+    ids=["no-such-day", "a-time", "week-date", "basic-format", "list-control", "list-approver", "too-long",
+         "full-width-name", "ideographic-space"],
+)  # fmt: skip
+def test_bad_exception_is_exit_2_naming_file_entry_and_field(tmp_path, capsys, change, field, why):
+    inventory = write_inventory(tmp_path, {})
+    path = exceptions_file(tmp_path, raw_entry(**change))
+    code = main(["audit", "-i", str(inventory), "-o", str(tmp_path / "out"), "--exceptions", str(path)])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT, err
+    assert f"{path}: exception 1 (R-1): {field}: " in err and why in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path, capsys):
+    """653 bytes that expand to 10^9 values: refused, naming the line, before anything walks it."""
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(8)]
+    bomb = "\n".join(levels) + "\nexceptions: [*i]\n"
+    assert len(bomb) < 700
+    inventory = write_inventory(tmp_path, {})
+    path = exceptions_file(tmp_path, bomb)
+    code = main(["audit", "-i", str(inventory), "-o", str(tmp_path / "out"), "--exceptions", str(path)])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT and f"{path}: line " in err and "YAML aliases" in err, err
+
+
+def test_a_huge_file_is_refused_unread(tmp_path, monkeypatch):
+    from lgsec import safeyaml
+    from lgsec.errors import InputError
+
+    monkeypatch.setattr(safeyaml, "MAX_BYTES", 1000)
+    path = exceptions_file(tmp_path, "exceptions:\n" + "# padding\n" * 200)
+    with pytest.raises(InputError, match="larger than 1000 bytes"):
+        safeyaml.load(path, "exceptions file", max_bytes=safeyaml.MAX_BYTES)
+
+
+@pytest.mark.parametrize(
+    ("hostvars", "field", "why"),
+    [
+        ("lgsec_sw_patched_security_mirror: 2026-02-30", "line 6", "'2026-02-30' is not a date of the calendar"),
+        ("lgsec_net_snmp_default_communities: [public, 1]", "lgsec_net_snmp_default_communities",
+         "elements must be text, got int 1"),
+        ("lgsec_pw_lenght_min: 14", "lgsec_pw_lenght_min", "did you mean lgsec_pw_length_min?"),
+        ("lgsec_importanse: II", "lgsec_importanse", "did you mean lgsec_importance?"),
+        ("lgsec_mobile: 'no'", "lgsec_mobile", "must be true or false"),
+        ("lgsec_controls: [[PW-LENGTH]]", "lgsec_controls", "must be a list of control ids"),
+        ("lgsec_platforms: [{mail: 1}]", "lgsec_platforms", "must be a list of"),
+        ("lgsec_importance: [II]", "lgsec_importance", "must be one of I, II, III, IV"),
+        ("ansible_network_os: arista.eos.eos", "ansible_network_os", "lgsec reads no configuration of"),
+    ],
+    ids=["no-such-day", "list-element-int", "misspelt-param", "misspelt-own", "quoted-no", "nested-list",
+         "unhashable-platform", "list-class", "unknown-network-os"],
+)  # fmt: skip
+def test_bad_inventory_value_is_exit_2_naming_the_variable(tmp_path, capsys, hostvars, field, why):
+    path = write_inventory(
+        tmp_path,
+        f"all:\n  hosts:\n    web01:\n      ansible_connection: local\n      lgsec_importance: II\n      {hostvars}\n",
+    )
+    for command in (["audit", "-i", str(path)], ["harden", "-i", str(path), "--operator", "a", "--confirmed-by", "b"]):
+        code = main([*command, "-o" if command[0] == "audit" else "--log", str(tmp_path / "out")])
+        err = capsys.readouterr().err
+        assert code == EXIT_INPUT, err
+        assert str(path) in err and f"{field}: " in err and why in err, err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "why"),
+    [
+        ({"status": ["partial"]}, "status", "must be text, not list"),
+        ({"attested_on": "2026-02-30"}, "attested_on", "2026-02-30 does not exist"),
+        ({"attested_on": "2026-11-01 09:00:00"}, "attested_on", "must be a date YYYY-MM-DD"),
+        ({"article": ["第42条"]}, "article", "must be text, not list"),
+    ],
+)
+def test_bad_attestation_is_exit_2(tmp_path, capsys, change, field, why):
+    item = {"article": "第42条", "topic": "研修", "status": "done", "attested_by": "課長",
+            "attested_on": "2026-11-01", "evidence": "記録", **change}  # fmt: skip
+    path = tmp_path / "attestations.yml"
+    path.write_text("attestations:\n" + as_typed(item), encoding="utf-8")
+    report = tmp_path / "report.json"
+    report.write_text('{"run": {}, "results": []}', encoding="utf-8")
+    code = main(
+        ["report", "self-inspection", "--attestations", str(path), "--report", str(report), "-o", str(tmp_path)]
+    )
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT, err
+    assert f"{path}: attestation 1: {field}: " in err and why in err, err
+
+
+def test_every_variable_the_repository_sets_is_known():
+    """The inventories, the molecule scenarios' hosts and the roles' defaults set only variables
+    lgsec knows (lgsec/variables.py): the refusal of misspelt ones refuses none of lgsec's own."""
+    import re
+
+    from lgsec import variables
+    from lgsec.catalog import load_catalog
+
+    catalog = load_catalog()
+    places = [*ROOT.glob("inventories/**/*.yml"), *ROOT.glob("molecule/*/molecule.yml"),
+              *ROOT.glob("roles/*/defaults/main.yml"), *ROOT.glob("tests/fixtures/**/inventory.yml")]  # fmt: skip
+    assert len(places) > 10
+    refused = {
+        (path.relative_to(ROOT).as_posix(), name)
+        for path in places
+        for name in re.findall(r"^\s*(lgsec_\w+):", path.read_text(encoding="utf-8"), re.M)
+        if variables.unknown(catalog, name)
+    }
+    assert not refused
+    assert (
+        variables.unknown(catalog, "lgsec_pw_lenght_min") == "unknown lgsec variable: did you mean lgsec_pw_length_min?"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,118 @@ def test_unreachable_host_is_never_pass(tmp_path):
     assert {r["host"] for r in report["results"]} == {"ghost"}
     assert "port 1" in report["results"][0]["actual"]
     assert report["run"]["inventory"] == str(inv)
+
+
+# ---- issue 16: a clear exit for every failure, no report lost --------------------------------------
+
+CONFIGS = ROOT / "tests" / "fixtures" / "network" / "configs"
+
+
+def test_an_unexpected_error_is_exit_4_with_one_line_and_the_traceback_in_a_log(tmp_path, capsys, monkeypatch):
+    """A bug (here: the catalog loader raising something no one foresaw) is never exit 1, which the
+    scheduled audit counts as "report written" (SuccessExitStatus=1 3)."""
+    from lgsec import cli
+
+    def broken(*_args):
+        raise RuntimeError("boom \x1b[2J")
+
+    log = tmp_path / "error.log"
+    monkeypatch.setenv("LGSEC_ERROR_LOG", str(log))
+    monkeypatch.setattr(cli, "load_catalog", broken)
+    assert main(["catalog"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unexpected error in `lgsec catalog`: RuntimeError: boom \\x1b[2J" in err, err
+    assert f"traceback in {log}" in err and "Traceback" not in err
+    assert "Traceback (most recent call last)" in log.read_text() and "lgsec catalog" in log.read_text()
+    assert main(["audit", "-v", "-o", str(tmp_path / "out")]) == 4  # -v: the traceback on the terminal too
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["dangling-symlink", "file", "under-a-file"])
+def test_a_bad_output_directory_is_exit_2_before_anything_runs(tmp_path, capsys, kind):
+    out = tmp_path / "out"
+    if kind == "dangling-symlink":
+        out.symlink_to(tmp_path / "gone")
+    elif kind == "file":
+        out.write_text("x", encoding="utf-8")
+    else:
+        (tmp_path / "f").write_text("x", encoding="utf-8")
+        out = tmp_path / "f" / "out"
+    for command in (["audit", "--configs", str(CONFIGS)], ["audit", "-i", str(inventory(tmp_path, {}))]):
+        assert main([*command, "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"{out}: -o/--outdir: " in err and "Traceback" not in err, err
+    assert not (tmp_path / "gone").exists()
+
+
+def test_one_host_whose_facts_crash_the_evaluator_costs_only_its_own_rows(tmp_path, capsys, monkeypatch):
+    from lgsec import offline
+
+    real = offline.evaluate_host
+
+    def crashes_on_sw_bad(catalog, host, facts, hostvars, **kw):
+        if host == "sw-bad":
+            raise AttributeError("'NoneType' object has no attribute 'split'")
+        return real(catalog, host, facts, hostvars, **kw)
+
+    monkeypatch.setattr(offline, "evaluate_host", crashes_on_sw_bad)
+    assert main(["audit", "--configs", str(CONFIGS), "-o", str(tmp_path)]) == 1
+    rows = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["results"]
+    assert {r["host"] for r in rows} == {"rt-bad", "rt-good", "sw-bad", "sw-good"}
+    bad = [r for r in rows if r["host"] == "sw-bad"]
+    assert bad and {r["status"] for r in bad} == {"error"}
+    assert all("AttributeError" in r["actual"] for r in bad)
+    assert "pass" in {r["status"] for r in rows if r["host"] == "sw-good"}
+    assert "error" not in {r["status"] for r in rows if r["host"] != "sw-bad"}
+
+
+def test_a_lone_surrogate_in_one_hosts_facts_does_not_cost_the_report(tmp_path, capsys):
+    from lgsec import offline
+    from lgsec.catalog import load_catalog
+
+    catalog = load_catalog()
+    good = (CONFIGS / "sw-good.cfg").read_text(encoding="utf-8")
+    broken = good.replace("hostname sw-good", "hostname sw-\ud800") + "snmp-server community pub\ud800lic RO\n"
+    hosts = [
+        ("sw-good", {"platform": "network", "vendor": "ios", "running_config": good, "source": "a"}, {}),
+        ("sw-odd", {"platform": "network", "vendor": "ios", "running_config": broken, "source": "b\ud800"}, {}),
+    ]
+    code = offline.report_offline(catalog, hosts, source="config", outdir=tmp_path, inventory="test")
+    assert code == 1
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert {r["host"] for r in data["results"]} == {"sw-good", "sw-odd"}
+    assert "\\ud800" in json.dumps(data, ensure_ascii=False)  # shown as its escape, not dropped
+    assert (tmp_path / "report.csv").exists() and (tmp_path / "report.html").exists()
+
+
+def test_offline_audits_print_the_expired_exception_notes(tmp_path, capsys):
+    waiver = {"reference": "R-9", "control": "NET-SNMP", "hosts": ["sw-bad"], "reason": "移行中",
+              "requested_by": "山田", "approved_by": "佐藤",
+              "approved_on": "2025-01-01", "expires_on": "2025-12-31"}  # fmt: skip
+    path = tmp_path / "exceptions.yml"
+    path.write_text(yaml.safe_dump({"exceptions": [waiver]}, allow_unicode=True), encoding="utf-8")
+    inv = str(ROOT / "tests" / "fixtures" / "network" / "inventory.yml")
+    args = ["audit", "--configs", str(CONFIGS), "-i", inv, "--exceptions", str(path), "-o", str(tmp_path / "o")]
+    assert main(args) == 1
+    assert "exception R-9 (NET-SNMP) is expired: it waives nothing" in capsys.readouterr().out
+
+
+def test_host_text_never_reaches_the_terminal_raw(tmp_path, capsys):
+    """A host name with ESC and a line break from the history database: shown escaped, on its line."""
+    from lgsec import history, report
+
+    rows = [{"host": "web01\x1b[2J\n== all pass ==", "control": "PW-LENGTH", "status": "pass", "articles": ["第50条"]}]
+    history.record(report.build(rows, started="2026-11-01T00:00:00+00:00", inventory="i", mode="audit"),
+                   tmp_path / "history.sqlite")  # fmt: skip
+    assert main(["history", "-o", str(tmp_path), "--by", "host"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "web01\\x1b[2J\\x0a== all pass ==" in out
+    assert not [line for line in out.splitlines() if line.startswith("==")]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere: an unwritable directory cannot be made here")
+def test_an_unwritable_output_directory_is_exit_2(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir(mode=0o500)
+    assert main(["audit", "--configs", str(CONFIGS), "-o", str(out)]) == 2
+    assert f"{out}: -o/--outdir: the report directory is not writable" in capsys.readouterr().err

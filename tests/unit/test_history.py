@@ -4,10 +4,12 @@ the trend; `lgsec history` shows compliance over time per host and per article."
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from lgsec import history, report
+from lgsec.catalog import load_catalog
 from lgsec.cli import main
 from lgsec.errors import InputError
 
@@ -101,3 +103,57 @@ def test_a_file_that_is_not_a_database(tmp_path):
 )
 def test_compliance_counts_judged_rows(statuses, expected):
     assert history.compliance(statuses) == expected
+
+
+# ---- issue 16: a damaged or locked database never costs the report -------------------------------
+
+
+def offline_audit(outdir: Path) -> int:
+    from lgsec import offline
+
+    configs = Path(__file__).resolve().parents[1] / "fixtures" / "network" / "configs"
+    catalog = load_catalog()
+    return offline.report_offline(catalog, offline.config_hosts(catalog, configs), source="config",
+                                  outdir=outdir, inventory="test")  # fmt: skip
+
+
+def damage(path: Path) -> None:
+    """One bad page: the second page (a table's b-tree) overwritten, as a failing disk leaves it."""
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big") or 65536
+    data[page : page + 64] = b"\xff" * 64
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_database_costs_no_report_and_is_named(tmp_path, capsys):
+    from lgsec.cli import main
+
+    assert offline_audit(tmp_path) == 1
+    damage(tmp_path / "history.sqlite")
+    (tmp_path / "report.json").unlink()
+    assert offline_audit(tmp_path) == 4  # not 1: the history failure must be seen
+    captured = capsys.readouterr()
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert len(data["results"]) == 48 and "damaged" in data["history_error"]
+    assert "[FAIL]" in captured.out and "history not recorded" in captured.err and "damaged" in captured.err
+    assert main(["history", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "history.sqlite: --history: the database is damaged" in err and "Traceback" not in err
+
+
+def test_a_locked_database_costs_no_report(tmp_path, capsys, monkeypatch):
+    import sqlite3
+
+    from lgsec import history
+
+    assert offline_audit(tmp_path) == 1
+    monkeypatch.setattr(history, "LOCK_WAIT", 0.1)
+    holder = sqlite3.connect(tmp_path / "history.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert offline_audit(tmp_path) == 4
+    finally:
+        holder.close()
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert "locked" in data["history_error"] and len(data["results"]) == 48
+    assert "locked" in capsys.readouterr().err

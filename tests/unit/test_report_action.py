@@ -37,3 +37,30 @@ def test_a_host_that_went_away_during_its_gather_is_unreachable_one_that_answere
     )
     assert action.gather_problem(gathered, {"ping": "pong"})[0] == "error"
     assert action.gather_problem(gathered)[0] == "error"
+
+
+def test_one_host_whose_facts_crash_the_evaluator_costs_only_its_own_rows(tmp_path, monkeypatch):
+    """A host answers with facts of a shape no check foresaw (a list, not a mapping): its rows are
+    error, saying why; the other host is judged and the report is written (issue 16)."""
+    import json
+    from types import SimpleNamespace
+
+    from ansible.plugins.action import ActionBase
+
+    monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
+    good = (ROOT / "tests" / "fixtures" / "network" / "configs" / "sw-good.cfg").read_text(encoding="utf-8")
+    facts = {"platform": "network", "vendor": "ios", "running_config": good, "source": "show running-config"}
+    hostvars = {
+        "sw-good": {"lgsec_gather_network": {"lgsec_facts": facts}, "lgsec_platform": "network"},
+        "sw-odd": {"lgsec_gather_network": {"lgsec_facts": ["not", "a", "mapping"]}, "lgsec_platform": "network"},
+    }
+    plugin = action.ActionModule.__new__(action.ActionModule)
+    plugin._task = SimpleNamespace(
+        args={"hosts": list(hostvars), "outdir": str(tmp_path), "history": str(tmp_path / "h")}
+    )
+    result = plugin.run(task_vars={"groups": {"all": list(hostvars)}, "hostvars": hostvars})
+    assert not result.get("failed") and result["exit_code"] == 1
+    rows = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["results"]
+    odd = [r for r in rows if r["host"] == "sw-odd"]
+    assert odd and {r["status"] for r in odd} == {"error"} and "AttributeError" in odd[0]["actual"]
+    assert "pass" in {r["status"] for r in rows if r["host"] == "sw-good"}

@@ -128,3 +128,17 @@ def test_html_placeholders_until_exceptions_and_history_fill_them(run):
 @pytest.mark.parametrize("article", ["第50条(3)", "第69条5", "第81条(3)"])
 def test_article_key(article):
     assert report_html.article_key(article) == article[: article.index("条") + 1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["=1+1", " =1+1", "\t=1+1", "\r\n=HYPERLINK(\"http://x\")", "\u3000=1", "＝1+1", "＋1", "－1", "＠SUM(A1)",
+     "  \u3000 @cmd", "\t", "\rx", "-2"],
+)  # fmt: skip
+def test_a_formula_after_white_space_or_in_full_width_is_text(text):
+    assert report_formats.cell({"actual": text}, "actual") == "'" + text
+
+
+@pytest.mark.parametrize("text", ["8", "a = b", "web01", "第50条(3)", ""])
+def test_plain_text_is_kept_as_it_is(text):
+    assert report_formats.cell({"actual": text}, "actual") == text

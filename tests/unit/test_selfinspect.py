@@ -4,6 +4,7 @@ of the policy, with the open findings and the improvement actions."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,48 @@ def test_the_example_attestations_are_valid(catalog):
         ROOT / "inventories" / "example" / "attestations.yml", catalog, selfinspect.load_sections()
     )
     assert [i["status"] for i in items] == ["done", "partial", "done", "not_done"]
+
+
+# ---- issue 16: host-derived text is never markup, and never a command ----------------------------
+
+HOSTILE = (
+    "ok\r## 第1章 forged heading\r\n<img src=http://evil.example/x.png> [click](javascript:alert(1)) *b* `c` \x1b[2J"
+)
+
+
+def test_host_text_forges_no_heading_link_image_or_command(tmp_path):
+    rows = [
+        {"host": "PC$(touch /tmp/pwned)", "control": "PW-LENGTH", "articles": ["第50条(3)"], "status": "fail",
+         "expected": "<script>alert(1)</script>", "actual": HOSTILE},
+        {"host": "web01", "control": "PW-LENGTH", "articles": ["第50条(3)"], "status": "fail",
+         "expected": ">= 12", "actual": "8"},
+    ]  # fmt: skip
+    audit = tmp_path / "report.json"
+    audit.write_text(json.dumps({"run": {"started": "x\n# forged", "inventory": "i"}, "results": rows}), "utf-8")
+    path = attestations(tmp_path, {**TRAINING, "evidence": "記録\r\n## forged <b>x</b>"})
+    out = tmp_path / "out"
+    assert main(["report", "self-inspection", "--attestations", str(path), "--report", str(audit), "-o", str(out)]) == 0
+    text = (out / "self-inspection.md").read_text(encoding="utf-8")
+    headings = [line for line in text.split("\n") if line.startswith("#")]
+    assert len(headings) == 1 + 8 + 2 and not [h for h in headings if "forged" in h]  # title, chapters, 2 sections
+    assert "\r" not in text and "\x1b" not in text
+    for raw in ("<img", "<script", "<b>", "[click]"):
+        assert not re.search(r"(?<!\\)" + re.escape(raw), text), raw  # each escaped: Markdown renders no markup
+    assert "\\<img src=http://evil.example/x.png" in text  # shown as text
+    assert "lgsec harden --tags PW-LENGTH -l web01" in text
+    assert not [line for line in text.split("\n") if "lgsec harden --tags" in line and "touch" in line]
+    page = (out / "self-inspection.html").read_text(encoding="utf-8")
+    assert page.count("<h2>") == 10 and "forged heading</h2>" not in page
+    for raw in ("<img", "<script", "<b>", 'href="javascript'):
+        assert raw not in page, raw
+    assert "&lt;img src=http://evil.example/x.png&gt; [click](javascript:alert(1)) *b* `c`" in page  # as written
+
+
+@pytest.mark.parametrize("results", [[{"host": "a"}], ["x"], [{"host": "a", "control": "B", "status": ["fail"]}]])
+def test_a_report_that_is_not_lgsecs_is_exit_2(tmp_path, capsys, results):
+    audit = tmp_path / "report.json"
+    audit.write_text(json.dumps({"run": {}, "results": results}), encoding="utf-8")
+    path = attestations(tmp_path, TRAINING)
+    args = ["report", "self-inspection", "--attestations", str(path), "--report", str(audit), "-o", str(tmp_path)]
+    assert main(args) == 2
+    assert f"{audit}: results[1]" in capsys.readouterr().err

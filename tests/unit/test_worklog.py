@@ -99,7 +99,11 @@ def inventory(tmp_path):
     return path
 
 
-@pytest.mark.parametrize(("operator", "confirmer"), [("tanaka", "tanaka"), ("Tanaka", " tanaka "), ("tanaka", " ")])
+@pytest.mark.parametrize(
+    ("operator", "confirmer"),
+    [("tanaka", "tanaka"), ("Tanaka", " tanaka "), ("tanaka", " "), ("ｔａｎａｋａ", "tanaka"),
+     ("田中 太郎", "田中\u3000\u3000太郎"), ("TANAKA  taro", "tanaka taro"), ("tanaka", "\u3000")],
+)  # fmt: skip
 def test_harden_refuses_one_person(tmp_path, capsys, inventory, operator, confirmer, monkeypatch):
     monkeypatch.setattr(cli, "run_playbook", lambda *a, **k: pytest.fail("the playbook must not run"))
     log = tmp_path / "work.jsonl"
@@ -224,7 +228,7 @@ def test_real_harden_in_check_mode_records_the_run_and_skips_a_waived_control(tm
         "requested_by": "tanaka",
         "approved_by": "ciso",
         "approved_on": "2026-01-01",
-        "expires_on": "2099-12-31",
+        "expires_on": "2028-12-31",
     }
     (tmp_path / "exceptions.yml").write_text(yaml.safe_dump({"exceptions": [waiver]}), encoding="utf-8")
     log = tmp_path / "work.jsonl"
@@ -241,3 +245,82 @@ def test_real_harden_in_check_mode_records_the_run_and_skips_a_waived_control(tm
     assert "SESSION-LIMIT" in seen["controls_run"]
     assert not [c for c in seen["changed"] if c["control"] == "WEB-TAMPER"]
     assert main(["log", "verify", "--log", str(log)]) == 0
+
+
+# ---- issue 16: any text kept losslessly on its line; one spelling per entry; torn lines -----------
+
+
+@pytest.mark.parametrize("name", ["tana\u2028ka", "tana\u2029ka", "tana\x85ka", "tana\rka", "tana\ud800ka"])
+def test_any_operator_name_is_recorded_losslessly_and_the_next_run_works(
+    tmp_path, capsys, inventory, monkeypatch, name
+):
+    def run_with_odd_text(playbook, inv, extravars, limit, quiet, vault_file=None, extra_args=(), **options):
+        task = f"LOCKOUT | changed by {name} \x1b[2J"
+        options["event_handler"]({"event": "runner_on_ok", "event_data": {"host": "web01", "task": task,
+                                                                          "res": {"changed": True}}})  # fmt: skip
+        return 0, ""
+
+    monkeypatch.setattr(cli, "run_playbook", run_with_odd_text)
+    log = tmp_path / "work.jsonl"
+    args = ["harden", "-i", str(inventory), "--operator", name, "--confirmed-by", "suzuki", "--log", str(log)]
+    assert main(args) == 0
+    assert main(args) == 0  # and every later run
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[2J" in out  # the task name, as printed, moves no cursor
+    assert log.read_bytes().count(b"\n") == 4 and log.read_bytes().isascii()
+    found = worklog.entries(log)
+    assert [e["event"] for e in found] == ["started", "finished"] * 2
+    assert {e["operator"] for e in found} == {name}  # kept as given
+    assert found[1]["changes"]["web01"]["changed"][0]["task"].startswith(f"LOCKOUT | changed by {name}")
+    assert main(["log", "verify", "--log", str(log)]) == 0
+    assert "4 entries, chain intact" in capsys.readouterr().out
+
+
+def forge(log, index: int, change) -> None:
+    text = lines(log)
+    text[index] = change(text[index])
+    rewrite(log, text)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: '{"operator": "mallory", ' + t[1:],  # a duplicate key before the real one: json keeps the last
+        lambda t: t.replace('": "', '":  "'),  # re-spaced
+        lambda t: t.replace('"op1"', '"\\u006fp1"'),  # the same text, escaped
+        lambda t: t + " ",  # trailing space
+    ],
+    ids=["duplicate-key", "re-spaced", "escaped", "trailing-space"],
+)
+def test_a_line_not_in_its_canonical_form_is_named(tmp_path, change):
+    log = tmp_path / "work.jsonl"
+    entries(3, log)
+    before = worklog.digest(json.loads(lines(log)[1]))
+    forge(log, 1, change)
+    assert worklog.digest(json.loads(lines(log)[1])) == before  # the parsed entry is unchanged: a hash cannot see it
+    problems = worklog.verify(log)
+    assert problems and problems[0].startswith(f"{log}:2: "), problems
+
+
+def test_a_torn_last_line_is_named_and_the_next_run_appends_after_it(tmp_path):
+    log = tmp_path / "work.jsonl"
+    entries(2, log)
+    whole = worklog.line({"seq": 3, "operator": "op2", "prev_hash": "x", "hash": "y"})
+    with open(log, "ab") as handle:
+        handle.write(whole[:25].encode())  # power lost during the write
+    torn = f"{log}:3: not a JSON entry (torn: its write was cut off, by a power loss or a full disk)"
+    assert worklog.verify(log)[0] == torn
+    entry = worklog.append(log, {"operator": "op3"})
+    assert entry["seq"] == 3 and entry["prev_hash"] == json.loads(lines(log)[1])["hash"]
+    assert lines(log)[3] == worklog.line(entry)  # on a line of its own
+    problems = worklog.verify(log)
+    assert len(problems) == 1 and problems[0].startswith(f"{log}:3: not a JSON entry"), problems
+
+
+def test_a_work_record_that_cannot_be_written_is_exit_2_before_anything_runs(tmp_path, capsys, inventory, monkeypatch):
+    monkeypatch.setattr(cli, "run_playbook", lambda *a, **k: pytest.fail("the playbook must not run"))
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    log = tmp_path / "file" / "work.jsonl"  # under a file: no directory can be made
+    args = ["harden", "-i", str(inventory), "--operator", "tanaka", "--confirmed-by", "suzuki", "--log", str(log)]
+    assert main(args) == 2
+    assert f"{log}: --log: cannot write the work record" in capsys.readouterr().err

@@ -1,0 +1,56 @@
+"""The `lgsec_*` variables lgsec knows: every catalog parameter's variable (catalog/controls.yml)
+and lgsec's own (OWN, below: documented in README.md, the playbooks and the roles' defaults).
+A host variable lgsec_* that is neither is a mistake (a misspelt parameter would silently keep
+the catalog's default): `unknown` names it with the closest known name."""
+
+from __future__ import annotations
+
+import difflib
+
+from lgsec.catalog import Catalog
+
+# lgsec's own variables (not catalog parameters), where a user or the CLI sets them
+OWN = frozenset(
+    {
+        # the host (README: inventory)
+        "lgsec_importance", "lgsec_platform", "lgsec_platforms", "lgsec_controls", "lgsec_mobile",
+        "lgsec_decommissioned", "lgsec_network_vendor", "lgsec_network_enable_secret",
+        "lgsec_winrm_cert_validation", "lgsec_backup_recent_job", "lgsec_backup_recent_stamp_file",
+        # a run (extra variables of lgsec audit/harden and of the AWX job templates)
+        "lgsec_hosts", "lgsec_only_controls", "lgsec_report_dir", "lgsec_inventory_label", "lgsec_started",
+        "lgsec_exceptions_file", "lgsec_history_db", "lgsec_waived_controls",
+        # playbooks/backup_network.yml
+        "lgsec_network_backup_dir", "lgsec_network_backups",
+        # playbooks/decommission.yml (roles/decommission/defaults)
+        "lgsec_decommission_devices", "lgsec_decommission_operator", "lgsec_decommission_approver",
+        "lgsec_decommission_reference", "lgsec_decommission_confirm", "lgsec_decommission_allow_system_disk",
+        "lgsec_decommission_record_path",
+        # playbooks/schedule_audit.yml
+        "lgsec_schedule_inventory", "lgsec_schedule_state", "lgsec_schedule_root", "lgsec_schedule_lgsec",
+        "lgsec_schedule_outdir", "lgsec_schedule_log", "lgsec_schedule_on_calendar", "lgsec_schedule_cron",
+        # playbooks/provision.yml
+        "lgsec_provision_users", "lgsec_provision_shell", "lgsec_provision_initial_password",
+        "lgsec_provision_list", "lgsec_provision_login_shell",
+        # tests/windows_live/collect.yml
+        "lgsec_remote_dir",
+    }
+)  # fmt: skip
+
+
+# families of variables that are not lgsec's settings: the lab's and the molecule scenarios' own
+# (lgsec_lab_admin_password, lgsec_lab_ssh_port … in molecule/*/molecule.yml)
+OWN_PREFIXES = ("lgsec_lab_",)
+
+
+def known(catalog: Catalog) -> set[str]:
+    return set(catalog.variables()) | OWN
+
+
+def unknown(catalog: Catalog, name: str) -> str | None:
+    """Why an lgsec_* name is not acceptable (with the closest known name), or None when known."""
+    names = known(catalog)
+    if name in names or name.startswith(OWN_PREFIXES):
+        return None
+    close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.75)
+    hint = f"did you mean {close[0]}?" if close else "not a catalog parameter nor one of lgsec's own variables"
+    return f"unknown lgsec variable: {hint}"
