@@ -28,6 +28,8 @@ import csv
 import io
 import json
 import re
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -324,7 +326,7 @@ def flag(value: Any) -> bool | None:
 # ---- the evidence folder -----------------------------------------------------------------------
 
 
-def read_evidence_dir(path: str | Path) -> dict:
+def read_evidence_dir(path: str | Path, read_at: float | None = None) -> dict:
     """Facts of one host from a folder written by lgsec-collect.ps1 (see facts_from_files)."""
     folder = Path(path)
     if not (folder / MANIFEST).is_file():
@@ -338,10 +340,10 @@ def read_evidence_dir(path: str | Path) -> dict:
                 files[item.relative_to(folder).as_posix()] = item.read_bytes()
             except OSError as exc:
                 raise InputError(str(item), "-", f"cannot read: {exc.strerror}") from exc
-    return facts_from_files(files, where=str(folder))
+    return facts_from_files(files, where=str(folder), read_at=read_at)
 
 
-def facts_from_files(files: dict[str, bytes], where: str) -> dict:
+def facts_from_files(files: dict[str, bytes], where: str, read_at: float | None = None) -> dict:
     """Facts of one host from its evidence files (name -> bytes as Windows wrote them): a
     folder (offline) or the live module's result. A missing or invalid manifest is an
     InputError naming it; a file the manifest expects that is missing or cannot be decoded
@@ -374,6 +376,7 @@ def facts_from_files(files: dict[str, bytes], where: str) -> dict:
         "platform": "windows",
         "computer": manifest["computer"],
         "collected_at": collected.timestamp(),
+        "read_at": time.time() if read_at is None else read_at,  # the audit's moment (as_of)
         "collector": str(manifest.get("collector", "")),
         "files": {},
         "errors": errors,
@@ -387,10 +390,35 @@ def facts_from_files(files: dict[str, bytes], where: str) -> dict:
             errors[name] = f"{name}: file not in the evidence ({where})"
             continue
         try:
-            facts["files"][name] = decode(files[name], f"{where}/{name}")
+            text = decode(files[name], f"{where}/{name}")
+            check_text(name, text)
         except ValueError as exc:
             errors[name] = str(exc)
+            continue
+        facts["files"][name] = text
     return facts
+
+
+def check_text(name: str, text: str) -> None:
+    """A file the collector wrote whole: never empty (every collector step writes at least `[]`,
+    `{}` or the tool's header: an empty file is an interrupted collection), a .json file parses,
+    and no lone surrogate (ConvertTo-Json escapes one as \\udXXX; no Windows name holds one
+    that can be shown or compared). ValueError naming the file, line and column."""
+    if not text.strip():
+        raise ValueError(
+            f"{name}: empty ({len(text)} characters): the collection was interrupted or the tool wrote nothing"
+        )
+    if name.endswith(".json"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{name}: not JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from exc
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{name}: a lone surrogate (\\u{ord(exc.object[exc.start]):04x}) in a string") from exc
+    elif any("\ud800" <= c <= "\udfff" for c in text):
+        raise ValueError(f"{name}: a lone surrogate in the text")
 
 
 def evidence_hosts(path: str | Path) -> dict[str, Path]:
@@ -411,19 +439,38 @@ def evidence_triples(
     catalog, directory: str | Path, inventory: dict[str, dict] | None = None, *, limited: bool = False
 ) -> list[tuple[str, dict, dict]]:
     """(host, facts, host variables) of every evidence folder under directory. The host is the
-    folder's name (the collector names it after the computer), or the inventory host of the
-    same name in another case; its variables come from the inventory (catalog defaults
-    otherwise) and are validated like a live run's. With --limit, only inventory hosts."""
+    computer the manifest names ($env:COMPUTERNAME when collected), matched case-insensitively to
+    an inventory host; a folder named otherwise (renamed, copied) is judged under the manifest's
+    name with a warning, and two folders of one computer are an InputError (which one is
+    current cannot be told). Variables come from the inventory (catalog defaults otherwise) and
+    are validated like a live run's. With --limit, only inventory hosts."""
     from lgsec.evaluate import evidence_hostvars
+    from lgsec.textsafe import for_terminal
 
     known = {name.casefold(): name for name in inventory or {}}
+    seen: dict[str, Path] = {}
     out = []
     for folder_name, folder in evidence_hosts(directory).items():
-        host = known.get(folder_name.casefold(), folder_name)
+        facts = read_evidence_dir(folder)
+        computer = str(facts["computer"])
+        if computer.casefold() in seen:
+            raise InputError(
+                str(folder),
+                f"{MANIFEST} computer",
+                f"{computer!r} also collected in {seen[computer.casefold()]}: keep one evidence folder per computer",
+            )
+        seen[computer.casefold()] = folder
+        if computer.casefold() != folder_name.casefold():
+            print(
+                f"lgsec: warning: {for_terminal(folder)} holds the evidence of {for_terminal(computer)} "
+                "(its manifest's computer name): judged as that computer",
+                file=sys.stderr,
+            )
+        host = known.get(computer.casefold(), computer)
         if limited and host not in (inventory or {}):
             continue
         hostvars = evidence_hostvars(catalog, inventory, host, str(folder))
-        out.append((host, read_evidence_dir(folder), hostvars))
+        out.append((host, facts, hostvars))
     return out
 
 
@@ -433,6 +480,28 @@ def evidence_triples(
 def now(ctx: Ctx) -> datetime:
     """When the evidence was collected (offline evidence is judged as of that moment)."""
     return datetime.fromtimestamp(float(ctx.fact("collected_at")), UTC)
+
+
+def as_of(ctx: Ctx) -> datetime:
+    """The collection time, for a judgement that depends on time (signature age, patches,
+    support end, last backup, idle accounts): evidence read more than evidence_max_age_days
+    after it was collected says nothing about the host today -> Unreadable ("evidence too
+    old"), never an old pass. A collection time more than a day after the audit (the host's
+    clock is wrong) is Unreadable too."""
+    collected = now(ctx)
+    read_at = ctx.facts.get("read_at")
+    if read_at is None:
+        return collected
+    limit = ctx.params["evidence_max_age_days"]
+    age = days_between(datetime.fromtimestamp(float(read_at), UTC), collected)
+    if age > limit:
+        raise Unreadable(
+            f"evidence too old: collected {fmt_time(collected)}, {age:.0f} days before the audit "
+            f"(evidence_max_age_days {limit}): collect again"
+        )
+    if age < -1:
+        raise Unreadable(f"evidence collected {fmt_time(collected)}, after the audit: the host's clock is wrong")
+    return collected
 
 
 def secpol(ctx: Ctx) -> dict[str, dict[str, str]]:
@@ -502,6 +571,24 @@ def reg_value(ctx: Ctx, key: str, value: str) -> Any:
     return values[value.casefold()][1]
 
 
+def policy_value(ctx: Ctx, name: str, policy_key: str, local_key: str | None) -> tuple[Any, str]:
+    """A setting that Group Policy can set: the value under the policy key (HKLM\\SOFTWARE\\Policies\\…,
+    written by the ADMX's policy, local or domain GPO) wins over the component's own value
+    ("Registry-based policy settings are stored under ...\\Policies; these values take
+    precedence over the preference values", learn.microsoft.com/previous-versions/windows/desktop/policy/
+    registry-policy-file-format and the ADMX reference of each setting). Returns (data, where):
+    where names the key that decided, or both keys when neither holds the value."""
+    value = reg_value(ctx, policy_key, name)
+    if value is not None:
+        return value, reg_where(policy_key, name, value) + " (Group Policy)"
+    if local_key is None:
+        return None, reg_where(policy_key, name, None)
+    value = reg_value(ctx, local_key, name)
+    if value is not None:
+        return value, reg_where(local_key, name, value) + f" (no Group Policy value under {policy_key})"
+    return None, f"{reg_where(policy_key, name, None)}; {reg_where(local_key, name, None)}"
+
+
 def reg_where(key: str, value: str, data: Any) -> str:
     shown = "absent" if data is None else data
     return f"{key}\\{value} = {shown}"
@@ -510,8 +597,10 @@ def reg_where(key: str, value: str, data: Any) -> str:
 def data(ctx: Ctx, name: str) -> Any:
     """A ConvertTo-Json evidence file, parsed (Unreadable naming the file when it is not JSON)."""
     text = ctx.file(name)
+    if not text.strip():
+        raise Unreadable(f"{name}: empty: the collection was interrupted")
     try:
-        return parse_json(text.strip()) if text.strip() else None
+        return parse_json(text.strip())
     except ValueError as exc:
         raise Unreadable(f"{name}: not JSON ({exc})") from exc
 

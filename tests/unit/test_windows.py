@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import row_for, status_of
-from windows_fixtures import BASES, WIN_FIXTURES, fixture_facts, fixture_files, load_overlay, materialise
+from windows_fixtures import (
+    BASES,
+    WIN_FIXTURES,
+    fixture_facts,
+    fixture_files,
+    load_overlay,
+    materialise,
+    read_evidence,
+)
 
 from lgsec import windows as win
 from lgsec.checks import load_all
@@ -78,7 +86,7 @@ def test_every_windows_control_has_a_check_and_a_fixture_pair(catalog):
 
 
 def base_facts(name: str) -> dict:
-    return win.read_evidence_dir(WIN_FIXTURES / name)
+    return read_evidence(WIN_FIXTURES / name)
 
 
 def test_japanese_host_gives_the_same_verdicts(catalog):
@@ -220,8 +228,13 @@ def test_convertto_json_single_object_and_null():
 # ---- bad evidence: an error row or an InputError naming the file, never pass -------------------
 
 
-def folder(tmp_path: Path, name: str = "PC-SOMU-014") -> Path:
-    return shutil.copytree(WIN_FIXTURES / BASES[0], tmp_path / name)
+def folder(tmp_path: Path, name: str = "PC-SOMU-014", base: str = BASES[0]) -> Path:
+    """A base's evidence as the collector leaves it for computer `name` (folder and manifest)."""
+    target = shutil.copytree(WIN_FIXTURES / base, tmp_path / name)
+    path = target / win.MANIFEST
+    manifest = json.loads(win.decode(path.read_bytes(), "manifest"))
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({**manifest, "computer": name}, indent=4).encode())
+    return target
 
 
 @pytest.mark.parametrize(
@@ -237,18 +250,18 @@ def folder(tmp_path: Path, name: str = "PC-SOMU-014") -> Path:
 def test_missing_or_garbled_file_is_an_error_naming_it(catalog, tmp_path, name, control):
     missing = folder(tmp_path, "missing")
     (missing / name).unlink()
-    row = status_of(catalog, win.read_evidence_dir(missing), control)
+    row = status_of(catalog, read_evidence(missing), control)
     assert row["status"] == "error" and name in row["actual"] and "file not in the evidence" in row["actual"]
     garbled = folder(tmp_path, "garbled")
     (garbled / name).write_bytes(b"\xff\xfe" + "}{ not what Windows writes".encode("utf-16-le"))
-    row = status_of(catalog, win.read_evidence_dir(garbled), control)
+    row = status_of(catalog, read_evidence(garbled), control)
     assert row["status"] == "error" and name in row["actual"]
 
 
 def test_collector_error_is_reported(catalog, tmp_path):
     error = "Get-BitLockerVolume: not recognized (no BitLocker feature)"
     overlay = {"base": BASES[0], "remove": ["bitlocker.json"], "manifest": {"errors": {"bitlocker.json": error}}}
-    facts = win.read_evidence_dir(materialise(overlay, tmp_path / "pc"))
+    facts = read_evidence(materialise(overlay, tmp_path / "pc"))
     row = status_of(catalog, facts, "DISK-ENCRYPTED", {"lgsec_mobile": True})
     assert row["status"] == "error" and "no BitLocker feature" in row["actual"]
 
@@ -256,7 +269,7 @@ def test_collector_error_is_reported(catalog, tmp_path):
 def test_manifest_one_missing_file_as_a_bare_string(catalog, tmp_path):
     """ConvertTo-Json of Windows PowerShell 5.1 may print a one-element array as its element."""
     overlay = {"base": BASES[0], "remove": ["tasks.json"], "manifest": {"missing": "tasks.json"}}
-    facts = win.read_evidence_dir(materialise(overlay, tmp_path / "pc"))
+    facts = read_evidence(materialise(overlay, tmp_path / "pc"))
     assert facts["missing"] == ["tasks.json"]
     row = status_of(catalog, facts, "BACKUP-RECENT", {"lgsec_backup_recent_job": "\\Backup\\NightlyImage"})
     assert row["status"] == "error" and "tasks.json" in row["actual"]
@@ -264,21 +277,21 @@ def test_manifest_one_missing_file_as_a_bare_string(catalog, tmp_path):
 
 def test_registry_key_not_collected_is_an_error(catalog, tmp_path):
     overlay = {"base": BASES[0], "manifest": {"registry_keys": {}}}
-    row = status_of(catalog, win.read_evidence_dir(materialise(overlay, tmp_path / "pc")), "AUTORUN")
+    row = status_of(catalog, read_evidence(materialise(overlay, tmp_path / "pc")), "AUTORUN")
     assert row["status"] == "error" and "was not collected" in row["actual"]
 
 
 def test_registry_key_absent_on_the_host_is_judged(catalog, tmp_path):
     keys = {**load_manifest()["registry_keys"], "HKLM\\SOFTWARE\\Policies": None}
     overlay = {"base": BASES[0], "remove": ["registry/03-policies.reg"], "manifest": {"registry_keys": keys}}
-    row = status_of(catalog, win.read_evidence_dir(materialise(overlay, tmp_path / "pc")), "USB-STORAGE")
+    row = status_of(catalog, read_evidence(materialise(overlay, tmp_path / "pc")), "USB-STORAGE")
     assert row["status"] == "fail" and row["actual"] == "Deny_All = absent"
 
 
 def test_usb_deny_all_passes_without_an_allow_list(catalog, tmp_path):
     policy = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\RemovableStorageDevices"
     overlay = {"base": BASES[1], "append": {"registry/03-policies.reg": f'[{policy}]\n"Deny_All"=dword:00000001\n'}}
-    row = status_of(catalog, win.read_evidence_dir(materialise(overlay, tmp_path / "pc")), "USB-STORAGE")
+    row = status_of(catalog, read_evidence(materialise(overlay, tmp_path / "pc")), "USB-STORAGE")
     assert row["status"] == "pass"
 
 
@@ -300,7 +313,7 @@ def test_bad_manifest_is_an_input_error(tmp_path, change, field):
     change(manifest)
     (target / win.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(InputError) as err:
-        win.read_evidence_dir(target)
+        read_evidence(target)
     assert err.value.field == field and win.MANIFEST in err.value.where and str(target) in err.value.where
 
 
@@ -340,7 +353,8 @@ def test_cli_audits_an_evidence_folder(tmp_path, capsys):
 
     evidence = tmp_path / "evidence"
     folder(evidence, "PC-SOMU-014")
-    materialise(load_overlay(WIN_FIXTURES / "PW-LENGTH" / "pass.yml"), evidence / "PC-SOMU-015")
+    overlay = load_overlay(WIN_FIXTURES / "PW-LENGTH" / "pass.yml")
+    materialise({**overlay, "manifest": {"computer": "PC-SOMU-015"}}, evidence / "PC-SOMU-015")
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(
         "all:\n  hosts:\n    pc-somu-014:\n      lgsec_platform: windows\n      lgsec_importance: III\n"
@@ -377,7 +391,7 @@ def test_session_limit_with_rdp_off(catalog, tmp_path):
         "base": BASES[0],
         "replace": {reg: [['"fDenyTSConnections"=dword:00000000', '"fDenyTSConnections"=dword:00000001']]},
     }
-    row = status_of(catalog, win.read_evidence_dir(materialise(overlay, tmp_path / "pc")), "SESSION-LIMIT")
+    row = status_of(catalog, read_evidence(materialise(overlay, tmp_path / "pc")), "SESSION-LIMIT")
     assert row["status"] == "pass" and row["actual"] == "RDP off (fDenyTSConnections = 1)"
 
 
@@ -386,7 +400,7 @@ def test_time_sync_of_a_domain_member(catalog, tmp_path, servers, status):
     """Type NT5DS follows the domain hierarchy: accepted unless the union's servers are named."""
     reg = "registry/08-w32time.reg"
     overlay = {"base": BASES[1], "replace": {reg: [['"Type"="NTP"', '"Type"="NT5DS"']]}}
-    facts = win.read_evidence_dir(materialise(overlay, tmp_path / "pc"))
+    facts = read_evidence(materialise(overlay, tmp_path / "pc"))
     row = status_of(catalog, facts, "TIME-SYNC", {"lgsec_time_sync_servers": servers})
     assert row["status"] == status, row["actual"]
 
@@ -406,3 +420,64 @@ def test_cli_evidence_with_limit_judges_only_inventory_hosts(tmp_path):
     main(["audit", "--evidence", str(evidence), "-i", str(inventory), "-l", "pc-a", "-o", str(out)])
     rows = json.loads((out / "report.json").read_text(encoding="utf-8"))["results"]
     assert {r["host"] for r in rows} == {"pc-a"}
+
+
+# ---- issue 15: evidence that cannot be read is never "nothing there" ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "controls"),
+    [
+        ("users.json", ["PW-MAXAGE", "PW-EMPTY", "ID-UNUSED", "PRIV-DEFAULT-ID"]),
+        ("listening.json", ["PORTS-APPROVED"]),
+        ("groups.json", ["PRIV-MEMBERS", "REMOTE-MINIMAL"]),
+    ],
+)
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b'\xef\xbb\xbf[\r\n    {\r\n        "Name":  "x'])
+def test_empty_or_truncated_evidence_is_an_error_for_every_control_that_needs_it(
+    catalog, tmp_path, name, controls, content
+):
+    """A 0-byte or cut-off file (the collection was interrupted, the USB stick pulled) gives an
+    error naming the file for every control that reads it; before, [] passed PW-EMPTY, ID-UNUSED
+    and PORTS-APPROVED."""
+    target = folder(tmp_path)
+    (target / name).write_bytes(content)
+    facts = read_evidence(target)
+    assert name in facts["errors"] and name not in facts["files"]
+    for control in controls:
+        row = status_of(catalog, facts, control)
+        assert row["status"] == "error" and name in row["actual"], (control, row["actual"])
+
+
+def test_lone_surrogate_in_one_file_errors_that_file_only(catalog, tmp_path):
+    """ConvertTo-Json escapes an unpaired UTF-16 code unit as \\udXXX: that file is an error
+    (line and column named), every other control of the PC is still judged."""
+    target = folder(tmp_path)
+    path = target / "users.json"
+    text = win.decode(path.read_bytes(), "users.json").replace('"kiosk"', '"kiosk\\ud800"')
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    facts = read_evidence(target)
+    assert "lone surrogate" in facts["errors"]["users.json"]
+    assert status_of(catalog, facts, "ID-UNUSED")["status"] == "error"
+    assert status_of(catalog, facts, "PW-LENGTH")["status"] == "fail"  # judged as before
+
+
+def test_bad_json_error_names_line_and_column(tmp_path):
+    target = folder(tmp_path)
+    (target / "services.json").write_bytes(b'\xef\xbb\xbf[\r\n    {"Name":  "W32Time",,}\r\n]')
+    assert read_evidence(target)["errors"]["services.json"].startswith("services.json: not JSON (line 2 column")
+
+
+def test_host_is_the_manifests_computer(catalog, tmp_path, capsys):
+    """The collector names the folder after $env:COMPUTERNAME, but a folder can be renamed or
+    copied: the manifest's computer is the host (with a warning), and two folders of one
+    computer are refused (which is current cannot be told)."""
+    evidence = tmp_path / "evidence"
+    target = folder(evidence, "PC-SOMU-014")
+    target.rename(evidence / "copy of stick")
+    ((host, facts, _vars),) = win.evidence_triples(catalog, evidence)
+    assert host == "PC-SOMU-014" and facts["computer"] == "PC-SOMU-014"
+    assert "holds the evidence of PC-SOMU-014" in capsys.readouterr().err
+    folder(evidence, "PC-SOMU-014")
+    with pytest.raises(InputError, match="also collected in"):
+        win.evidence_triples(catalog, evidence)
