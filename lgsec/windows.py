@@ -58,9 +58,13 @@ FILES = {
     "bitlocker.json": "Get-BitLockerVolume",
     "services.json": "Get-Service",
     "features.json": "Get-WindowsOptionalFeature -Online",
-    "tasks.json": "Get-ScheduledTask | Get-ScheduledTaskInfo (outside \\Microsoft\\)",
+    "tasks.json": r"Get-ScheduledTask | Get-ScheduledTaskInfo (outside \Microsoft\, and \Microsoft\Windows\Backup\)",
     "w32tm.txt": "w32tm /query /configuration",
-    "timeoffset.txt": "w32tm /stripchart /computer:<first NtpServer> /samples:1 /dataonly",
+    "timesource.txt": "w32tm /query /source",
+    "timeoffset.txt": "w32tm /stripchart /computer:<first NtpServer, or the NT5DS source> /samples:1 /dataonly",
+    "winrm.json": r"Get-ChildItem WSMan:\localhost\Listener; (Get-Item WSMan:\localhost\Service\RootSDDL).Value",
+    "appx.json": "Get-AppxPackage -AllUsers",
+    "profiles.json": "Get-CimInstance Win32_UserProfile",
     "stamps.json": "Get-Item <lgsec_backup_recent_stamp_file>",
 }
 
@@ -82,6 +86,7 @@ REG_KEYS = {
 # Well-known SIDs (https://learn.microsoft.com/windows/win32/secauthz/well-known-sids)
 ADMINISTRATORS = "S-1-5-32-544"
 REMOTE_DESKTOP_USERS = "S-1-5-32-555"
+REMOTE_MANAGEMENT_USERS = "S-1-5-32-580"
 HIVES = {"HKEY_LOCAL_MACHINE": "HKLM", "HKEY_CURRENT_USER": "HKCU", "HKEY_USERS": "HKU", "HKEY_CLASSES_ROOT": "HKCR"}
 
 
@@ -187,6 +192,12 @@ def _reg_data(raw: str) -> tuple[str, Any]:
     return name, data.hex()
 
 
+def open_string(line: str) -> bool:
+    """A `"name"="data` line whose data string is not closed yet (an unescaped final quote)."""
+    m = re.match(r'\s*(?:@|"(?:[^"\\]|\\.)*")="((?:[^"\\]|\\.)*)("?)', line, re.S)
+    return bool(m) and not m.group(2) and m.end() == len(line.rstrip("\r"))
+
+
 @lru_cache(maxsize=32)
 def parse_reg(text: str) -> dict[str, dict[str, tuple[str, Any]]]:
     """A `reg export` file: {normalised key: {value name in lower case ('' = default): (type, data)}}.
@@ -203,6 +214,11 @@ def parse_reg(text: str) -> dict[str, dict[str, tuple[str, Any]]]:
         i += 1
         while line.endswith("\\") and i < len(lines):
             line = line[:-1] + lines[i].strip()
+            i += 1
+        # reg export writes a REG_SZ as it is: a value holding a line break (a logon banner,
+        # legalnoticetext) goes on over the next lines until its closing quote
+        while open_string(line) and i < len(lines):
+            line = line + "\n" + lines[i]
             i += 1
         stripped = line.strip()
         if not stripped or stripped.startswith(";"):
@@ -244,6 +260,14 @@ SETTING_TEXT = {
 }
 
 
+def per_user(target: str) -> bool:
+    """auditpol's Policy Target column: "System" for the system policy; a per-user audit policy
+    row (auditpol /set /user:, learn.microsoft.com/windows-server/administration/windows-commands/
+    auditpol-set) names the user — a SID or DOMAIN\\name — and never sets the system's policy."""
+    target = target.strip()
+    return bool(re.match(r"^S-1-\d", target, re.I)) or "\\" in target
+
+
 @lru_cache(maxsize=8)
 def parse_auditpol(text: str) -> dict[str, tuple[str, int | None, str]]:
     """auditpol CSV (either form): {guid in lower case: (subcategory name, setting 0-3 or None
@@ -260,6 +284,8 @@ def parse_auditpol(text: str) -> dict[str, tuple[str, int | None, str]]:
         m = GUID_RE.match(row[3].strip())
         if not m:
             continue  # option rows (Option:CrashOnAuditFail …) and blank lines
+        if per_user(row[1]):
+            continue  # per-user policy (auditpol /set /user): not the system's setting
         inclusion = row[4].strip()
         numeric = len(row) >= 7 and row[6].strip().isdigit()
         value = int(row[6]) if numeric else SETTING_TEXT.get(inclusion.casefold())
@@ -573,10 +599,10 @@ def reg_value(ctx: Ctx, key: str, value: str) -> Any:
 
 def policy_value(ctx: Ctx, name: str, policy_key: str, local_key: str | None) -> tuple[Any, str]:
     """A setting that Group Policy can set: the value under the policy key (HKLM\\SOFTWARE\\Policies\\…,
-    written by the ADMX's policy, local or domain GPO) wins over the component's own value
-    ("Registry-based policy settings are stored under ...\\Policies; these values take
-    precedence over the preference values", learn.microsoft.com/previous-versions/windows/desktop/policy/
-    registry-policy-file-format and the ADMX reference of each setting). Returns (data, where):
+    written by the ADMX's policy, local or domain GPO) wins over the component's own value:
+    registry-based policy lives under the Policies keys and takes precedence over the preference
+    a user or an administrator set in the component (learn.microsoft.com/previous-versions/windows/
+    desktop/policy/registry-policy-file-format; each setting's ADMX names its key). Returns (data, where):
     where names the key that decided, or both keys when neither holds the value."""
     value = reg_value(ctx, policy_key, name)
     if value is not None:
@@ -603,6 +629,20 @@ def data(ctx: Ctx, name: str) -> Any:
         return parse_json(text.strip())
     except ValueError as exc:
         raise Unreadable(f"{name}: not JSON ({exc})") from exc
+
+
+def optional_data(ctx: Ctx, name: str) -> Any:
+    """A ConvertTo-Json file the host may rightly not have (the collector lists it in `missing`:
+    Defender not installed on a Server, no root/SecurityCenter2 namespace on Windows Server):
+    None then; an error or an unreadable file stays Unreadable."""
+    if ctx.file(name, required=False) is None:
+        return None
+    return data(ctx, name)
+
+
+def is_server(ctx: Ctx) -> bool:
+    info = os_info(ctx)
+    return str(info.get("InstallationType", "")).casefold().startswith("server")
 
 
 def records(ctx: Ctx, name: str) -> list[dict]:

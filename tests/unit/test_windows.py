@@ -90,15 +90,24 @@ def base_facts(name: str) -> dict:
 
 
 def test_japanese_host_gives_the_same_verdicts(catalog):
-    """Same PC, Japanese display language: localised group names (管理者), auditpol names and
-    texts, command output, UTF-16LE JSON — every control's status and actual value unchanged."""
+    """Same PC, Japanese display language: auditpol subcategory names and texts, command output
+    and descriptions localised (built-in group names are not) — every control's status and
+    actual value unchanged."""
     hostvars = {"lgsec_mobile": True}
     en = {r["control"]: (r["status"], r["actual"]) for r in evaluate(catalog, base_facts(BASES[0]), hostvars)}
     ja = {r["control"]: (r["status"], r["actual"]) for r in evaluate(catalog, base_facts(BASES[1]), hostvars)}
     assert en == ja
     assert set(en) == set(windows_controls(catalog))
     ja_facts = base_facts(BASES[1])
-    assert "管理者" in ja_facts["files"]["groups.json"] and "ログオン" in ja_facts["files"]["auditpol.csv"]
+    # built-in group names stay English on a Japanese Windows; auditpol's header is English, its
+    # subcategory names Japanese; every collector file UTF-8 with BOM
+    assert '"Administrators"' in ja_facts["files"]["groups.json"] and "管理者" not in ja_facts["files"]["groups.json"]
+    assert (
+        ja_facts["files"]["auditpol.csv"].startswith("Machine Name,Policy Target,")
+        and "ログオン" in ja_facts["files"]["auditpol.csv"]
+    )
+    for name in ("groups.json", "users.json", "timeoffset.txt"):
+        assert (WIN_FIXTURES / BASES[1] / name).read_bytes().startswith(b"\xef\xbb\xbf"), name
 
 
 def test_stock_pc_is_not_hardened(catalog):
@@ -399,7 +408,12 @@ def test_session_limit_with_rdp_off(catalog, tmp_path):
 def test_time_sync_of_a_domain_member(catalog, tmp_path, servers, status):
     """Type NT5DS follows the domain hierarchy: accepted unless the union's servers are named."""
     reg = "registry/08-w32time.reg"
-    overlay = {"base": BASES[1], "replace": {reg: [['"Type"="NTP"', '"Type"="NT5DS"']]}}
+    overlay = {
+        "base": BASES[1],
+        "replace": {reg: [['"Type"="NTP"', '"Type"="NT5DS"']]},
+        "append": {"timesource.txt": "DC01.somu.example.lg.jp\n"},
+        "manifest": {"errors": {}},
+    }
     facts = read_evidence(materialise(overlay, tmp_path / "pc"))
     row = status_of(catalog, facts, "TIME-SYNC", {"lgsec_time_sync_servers": servers})
     assert row["status"] == status, row["actual"]
