@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -495,3 +496,178 @@ def test_host_is_the_manifests_computer(catalog, tmp_path, capsys):
     folder(evidence, "PC-SOMU-014")
     with pytest.raises(InputError, match="also collected in"):
         win.evidence_triples(catalog, evidence)
+
+
+def judged(catalog, tmp_path, overlay: dict, control: str, hostvars: dict | None = None, **kw) -> dict:
+    """One control on the English base with an overlay (as a fixture file would give it)."""
+    target = tmp_path / f"pc-{control}-{len(list(tmp_path.glob('pc-*')))}"
+    facts = read_evidence(materialise({"base": BASES[0], **overlay}, target), **kw)
+    return status_of(catalog, facts, control, hostvars or {})
+
+
+TS_POLICY_KEY = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
+
+
+def test_group_policy_value_wins_over_the_local_one(catalog, tmp_path):
+    """TerminalServer.admx writes fDenyTSConnections under the policy key; a GPO allowing RDP
+    (0) wins over the Control Panel's 1, and one denying it (1) over the local 0."""
+    reg = "registry/03-policies.reg"
+    local_off = {reg: [['"fDenyTSConnections"=dword:00000000', '"fDenyTSConnections"=dword:00000001']]}
+    overlay = {
+        "replace": {"registry/04-terminal-server.reg": local_off[reg]},
+        "append": {reg: f'[{TS_POLICY_KEY}]\n"fDenyTSConnections"=dword:00000000\n'},
+    }
+    row = judged(catalog, tmp_path, overlay, "SESSION-LIMIT")
+    assert row["status"] == "fail" and "(Group Policy)" in row["evidence"][0]
+    row = judged(catalog, tmp_path, overlay, "REMOTE-ENCRYPTED")
+    assert row["status"] == "fail" and "RDP SecurityLayer = 1" in row["actual"]
+    overlay = {"append": {reg: f'[{TS_POLICY_KEY}]\n"fDenyTSConnections"=dword:00000001\n'}}
+    row = judged(catalog, tmp_path, overlay, "SESSION-LIMIT")
+    assert row["status"] == "pass" and row["actual"] == "RDP off (fDenyTSConnections = 1)"
+
+
+def test_per_user_and_msix_programs_are_seen(catalog, tmp_path):
+    facts = read_evidence(folder(tmp_path))
+    row = status_of(catalog, facts, "SW-UNAPPROVED", {"lgsec_sw_unapproved_deny": ["Zoom*", "MSTeams"]})
+    assert row["status"] == "fail" and "Zoom Workplace (64-bit)" in row["actual"] and "MSTeams" in row["actual"]
+    inventory = status_of(catalog, facts, "SW-INVENTORY")
+    names = {d["name"]: d["arch"] for d in inventory["details"]}
+    assert names["Zoom Workplace (64-bit)"].startswith("user S-1-5-21-") and names["MSTeams"] == "msix"
+    assert "Microsoft.VCLibs.140.00" not in names and "Microsoft.Windows.ShellExperienceHost" not in names
+    assert "1 profile(s) not signed in not read" in inventory["actual"] and "somu-admin" in inventory["actual"]
+
+
+def test_pw_empty_fails_on_a_zero_minimum_length(catalog, tmp_path):
+    """LimitBlankPasswordUse 1 only blocks blank passwords over the network: MinimumPasswordLength 0 fails."""
+    users = load_overlay(WIN_FIXTURES / "PW-EMPTY" / "pass.yml")["replace"]["users.json"]
+    row = judged(catalog, tmp_path, {"replace": {"users.json": users}}, "PW-EMPTY")
+    assert row["status"] == "fail" and "MinimumPasswordLength = 0" in row["actual"]
+
+
+RMU = '"Name":  "Remote Management Users",\n        "SID":  "S-1-5-32-580",\n        "Members":  '
+KIOSK = '{"Name": "PC-SOMU-014\\\\kiosk", "SID": "S-1-5-21-3623811015-3361044348-30300820-1003"}'
+SSHD = (
+    '"Name":  "sshd",\n        "DisplayName":  "OpenSSH SSH Server",\n        "Status":  "Running",\n'
+    '        "StartType":  "Automatic"\n    },\n    {\n        "Name":  "mpssvc",'
+)
+
+
+@pytest.mark.parametrize(
+    ("overlay", "offending"),
+    [
+        (
+            {"replace": {"groups.json": [[RMU + "[]", RMU + f"[{KIOSK}]"]]}},
+            "kiosk (S-1-5-21-3623811015-3361044348-30300820-1003) not allowed (WinRM)",
+        ),
+        (
+            {"replace": {"winrm.json": [["(A;;GR;;;IU)", "(A;;GR;;;IU)(A;;GA;;;BU)"]]}},
+            "WinRM RootSDDL also grants S-1-5-32-545",
+        ),
+        ({"replace": {"services.json": [['"Name":  "mpssvc",', SSHD]]}}, "OpenSSH Server (sshd) Running"),
+    ],
+    ids=["winrm-member", "winrm-sddl", "sshd"],
+)
+def test_remote_minimal_counts_winrm_and_openssh(catalog, tmp_path, overlay, offending):
+    vars_ = {"lgsec_remote_minimal_allow_groups": ["tanaka"]}
+    assert judged(catalog, tmp_path / "base", {}, "REMOTE-MINIMAL", vars_)["status"] == "pass"
+    row = judged(catalog, tmp_path, overlay, "REMOTE-MINIMAL", vars_)
+    assert row["status"] == "fail" and offending in row["actual"], row["actual"]
+
+
+def test_old_evidence_is_too_old_for_time_judgements(catalog, tmp_path):
+    """Evidence read 10 days after its collection: the time-dependent controls are errors (not an
+    old pass); a setting judgement (PW-LENGTH) stands."""
+    late = datetime(2026, 11, 30, 12, 0, tzinfo=UTC).timestamp()
+    facts = read_evidence(folder(tmp_path), read_at=late)
+    for control in ("AV-CURRENT", "SW-PATCHED", "SW-SUPPORTED", "ID-UNUSED", "TIME-SYNC"):
+        row = status_of(catalog, facts, control)
+        assert row["status"] == "error" and "evidence too old" in row["actual"], (control, row["actual"])
+    assert status_of(catalog, facts, "PW-LENGTH")["status"] == "fail"
+    row = status_of(catalog, facts, "AV-CURRENT", {"lgsec_av_current_evidence_max_age_days": 14})
+    assert row["status"] == "pass"  # judged as of the collection, not as of today
+
+
+PROVISIONED = (
+    '{"Name": "suzuki", "SID": "S-1-5-21-3623811015-3361044348-30300820-1010", "Enabled": true, "Description": "",'
+    ' "LastLogon": null, "PasswordLastSet": null, "PasswordExpires": null, "PasswordNeverExpires": false,'
+    ' "PasswordRequired": true, "UserMayChangePassword": true},\n    {\n        "Name":  "somu-admin",'
+)
+
+
+def test_a_freshly_provisioned_account_is_not_idle_nor_never_expiring(catalog, tmp_path):
+    """provision_user_windows.yml: never logged on, must change the password at first logon —
+    Get-LocalUser gives null LastLogon, PasswordLastSet and PasswordExpires."""
+    overlay = {"replace": {"users.json": [['{\n        "Name":  "somu-admin",', PROVISIONED]]}}
+    row = judged(catalog, tmp_path, overlay, "ID-UNUSED")
+    assert row["status"] == "pass" and any("suzuki: never logged on" in e for e in row["evidence"])
+    row = judged(catalog, tmp_path, overlay, "PW-MAXAGE")
+    assert "suzuki" not in row["actual"]
+
+
+def test_ports_approved_judges_servers_not_client_sockets(catalog, tmp_path):
+    """The base's dozens of sockets: Windows' own listeners and UDP clients are not findings; RDP
+    and WinRM are until allowed; a UDP server below the dynamic range is."""
+    allowed = {"lgsec_ports_approved_allowed": ["tcp/3389", "tcp/5985", "udp/5353"]}
+    row = judged(catalog, tmp_path / "a", {}, "PORTS-APPROVED")
+    # Edge's own mDNS socket is an application's listener (only svchost's is Windows' own)
+    want = "not approved: tcp/3389 (svchost), tcp/5985 (System), udp/5353 (msedge)"
+    assert row["status"] == "fail" and row["actual"] == want
+    row = judged(catalog, tmp_path / "b", {}, "PORTS-APPROVED", allowed)
+    assert row["status"] == "pass", row["actual"]
+    assert any("clients, not counted" in e for e in row["evidence"])
+    tftp = '"LocalPort":  137,'
+    overlay = {"replace": {"listening.json": [[tftp, '"LocalPort":  69,']]}}
+    row = judged(catalog, tmp_path / "c", overlay, "PORTS-APPROVED", allowed)
+    assert row["status"] == "fail" and "udp/69 (System)" in row["actual"]
+
+
+def test_a_recent_non_security_update_does_not_hide_a_missing_month(catalog, tmp_path):
+    overlay = load_overlay(WIN_FIXTURES / "SW-PATCHED" / "fail.yml")
+    overlay["replace"]["hotfixes.json"].append(
+        [
+            '"Description":  "Update",\n        "InstalledOn":  "/Date(1791990000000)/"',
+            '"Description":  "Update",\n        "InstalledOn":  "/Date(1795446000000)/"',
+        ]
+    )
+    row = judged(catalog, tmp_path, {"replace": overlay["replace"]}, "SW-PATCHED")
+    assert row["status"] == "fail" and "2026-10-13 release missing" in row["actual"]
+
+
+def test_data_volume_without_a_drive_type_is_an_error(catalog, tmp_path):
+    overlay = {"replace": {"bitlocker.json": [['"DriveType":  2,', '"DriveType":  null,']]}}
+    row = judged(catalog, tmp_path, overlay, "DISK-ENCRYPTED", {"lgsec_mobile": True})
+    assert row["status"] == "error" and "E: Data without a drive type" in row["actual"]
+
+
+def test_av_fullscan_group_policy_catch_up_wins(catalog, tmp_path):
+    overlay = load_overlay(WIN_FIXTURES / "AV-FULLSCAN" / "pass.yml")
+    policy = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows Defender\\Scan"
+    extra = {"append": {"registry/03-policies.reg": f'[{policy}]\n"DisableCatchupFullScan"=dword:00000001\n'}}
+    row = judged(catalog, tmp_path, {"replace": overlay["replace"], **extra}, "AV-FULLSCAN")
+    assert row["status"] == "fail" and row["actual"].startswith("DisableCatchupFullScan on")
+
+
+def test_older_defender_platform_without_amrunningmode(catalog, tmp_path):
+    overlay = {"replace": {"defender.json": [['"AMRunningMode":  "Normal",\n    ', ""]]}}
+    assert judged(catalog, tmp_path, overlay, "AV-RESIDENT")["status"] == "pass"
+
+
+def test_log_audit_ignores_per_user_rows(catalog, tmp_path):
+    """auditpol /set /user: rows name the user in Policy Target: never the system's setting."""
+    row = "PC-SOMU-014,S-1-5-21-3623811015-3361044348-30300820-1002,Sensitive Privilege Use,"
+    row += "{0cce9228-69ae-11d9-bed3-505054503030},Success and Failure,,3"
+    facts = read_evidence(materialise({"base": BASES[0], "append": {"auditpol.csv": row}}, tmp_path / "pc"))
+    parsed = win.parse_auditpol(facts["files"]["auditpol.csv"])
+    assert parsed["0cce9228-69ae-11d9-bed3-505054503030"][1] == 0
+    assert "Sensitive Privilege Use: No Auditing" in status_of(catalog, facts, "LOG-AUDIT")["actual"]
+
+
+def test_multi_line_logon_banner_does_not_break_the_reg_file(catalog, tmp_path):
+    """reg export writes a REG_SZ with its line breaks as they are (legalnoticetext)."""
+    banner = '"legalnoticetext"="この端末は組合の業務専用です。\n\n許可なく使用しないでください。"'
+    overlay = {"replace": {"registry/02-cv-policies.reg": [['"legalnoticetext"=""', banner]]}}
+    facts = read_evidence(materialise({"base": BASES[1], **overlay}, tmp_path / "pc"))
+    assert status_of(catalog, facts, "SCREEN-LOCK")["actual"] == "InactivityTimeoutSecs = absent"
+    values = win.parse_reg(facts["files"]["registry/02-cv-policies.reg"])
+    key = win.norm_key("HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System")
+    assert values[key]["legalnoticetext"][1].count("\n") == 2 and values[key]["enablelua"] == ("REG_DWORD", 1)
