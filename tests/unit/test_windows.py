@@ -12,6 +12,7 @@ import pytest
 import yaml
 from conftest import row_for, status_of
 from windows_fixtures import (
+    ALL_BASES,
     BASES,
     WIN_FIXTURES,
     fixture_facts,
@@ -346,7 +347,7 @@ def test_fixture_overlay_must_match(tmp_path):
         materialise(overlay, tmp_path / "pc")
 
 
-@pytest.mark.parametrize("base", BASES)
+@pytest.mark.parametrize("base", ALL_BASES)
 def test_base_says_it_is_constructed(base):
     manifest = json.loads(win.decode((WIN_FIXTURES / base / win.MANIFEST).read_bytes(), base))
     assert manifest["_fixture"].startswith("constructed from the documented format")
@@ -671,3 +672,103 @@ def test_multi_line_logon_banner_does_not_break_the_reg_file(catalog, tmp_path):
     values = win.parse_reg(facts["files"]["registry/02-cv-policies.reg"])
     key = win.norm_key("HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System")
     assert values[key]["legalnoticetext"][1].count("\n") == 2 and values[key]["enablelua"] == ("REG_DWORD", 1)
+
+
+# ---- the other bases: each gives a documented set of verdicts (tests/fixtures/windows/README.md) ---
+
+STOCK = {
+    "pass": {"ID-UNUSED", "SW-UNAPPROVED", "SW-INVENTORY", "SW-SUPPORTED", "SW-PATCHED", "AV-RESIDENT", "AV-CURRENT",
+             "TIME-SYNC"},
+    "manual": {"PW-TEMP"},
+    "not_applicable": {"WIPE-RECORDED"},
+}  # fmt: skip
+BACKUP_TASK = "\\Microsoft\\Windows\\Backup\\Microsoft-Windows-WindowsBackup"
+OTHER_BASES = {
+    # base: (host variables, statuses that differ from the stock PC, strings of their rows)
+    "base-server2022": (
+        {"lgsec_backup_recent_job": BACKUP_TASK},
+        {"BACKUP-RECENT": "pass", "DISK-ENCRYPTED": "not_applicable"},
+        {"SETTINGS-LOCKED": "ConsentPromptBehaviorUser = 3", "AV-CURRENT": "signatures 1.441.512.0"},
+    ),
+    "base-win11-apexone": (
+        {"lgsec_mobile": True, "lgsec_av_resident_accepted_products": ["Trend Micro Apex One"]},
+        {"AV-FULLSCAN": "manual"},
+        {"AV-RESIDENT": "Trend Micro Apex One protecting", "AV-CURRENT": "signatures up to date True"},
+    ),
+    "base-win11-domain": (
+        {"lgsec_mobile": True},
+        {"PW-LENGTH": "pass", "PW-COMPLEXITY": "pass", "PW-HISTORY": "pass", "SESSION-LIMIT": "pass"},
+        {"TIME-SYNC": "DC01.somu.example.lg.jp (domain hierarchy, NT5DS)", "SESSION-LIMIT": "RDP off",
+         "PRIV-MEMBERS": "SOMU\\Domain Admins", "AV-FULLSCAN": "scheduled scan type 1 (2 = full); no full scan ever"},
+    ),
+    "base-win11-provisioned": (
+        {"lgsec_mobile": True},
+        {},
+        {"ID-UNUSED": "no idle account"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("base", sorted(OTHER_BASES))
+def test_each_base_gives_its_documented_verdicts(catalog, base):
+    hostvars, differ, shows = OTHER_BASES[base]
+    rows = evaluate(catalog, read_evidence(WIN_FIXTURES / base), hostvars)
+    got = {r["control"]: r["status"] for r in rows}
+    want = {c: next((s for s, ids in STOCK.items() if c in ids), "fail") for c in got} | differ
+    assert got == want
+    for control, text in shows.items():
+        assert text in row_for(rows, control)["actual"], (control, row_for(rows, control)["actual"])
+
+
+def test_domain_member_group_policy_decides(catalog):
+    """RDP: the GPO's fDenyTSConnections 1 wins over the local 0; Defender: the GPO's catch-up
+    and idle values win over Get-MpPreference's defaults."""
+    facts = read_evidence(WIN_FIXTURES / "base-win11-domain")
+    row = status_of(catalog, facts, "SESSION-LIMIT")
+    assert (
+        "Policies\\Microsoft\\Windows NT\\Terminal Services\\fDenyTSConnections = 1 (Group Policy)"
+        in row["evidence"][0]
+    )
+    evidence = " ".join(status_of(catalog, facts, "AV-FULLSCAN")["evidence"])
+    assert "DisableCatchupFullScan = 0 (Group Policy)" in evidence and "ScanOnlyIfIdle = 0 (Group Policy)" in evidence
+
+
+def test_provisioned_accounts_are_neither_idle_nor_never_expiring(catalog):
+    facts = read_evidence(WIN_FIXTURES / "base-win11-provisioned")
+    assert "suzuki" not in status_of(catalog, facts, "PW-MAXAGE")["actual"]
+    evidence = status_of(catalog, facts, "ID-UNUSED")["evidence"]
+    assert any("suzuki: never logged on" in e for e in evidence) and any("sato: never logged on" in e for e in evidence)
+
+
+def test_server_has_no_security_center_and_that_is_no_error(catalog):
+    facts = read_evidence(WIN_FIXTURES / "base-server2022")
+    assert "avproducts.json" in facts["missing"] and not facts["errors"]
+    row = status_of(catalog, facts, "SETTINGS-LOCKED")
+    assert "Defender tamper protection off" not in row["actual"]
+    assert any("only through Microsoft Defender for Endpoint" in e for e in row["evidence"])
+
+
+def test_server_without_defender_with_an_accepted_product(catalog, tmp_path):
+    """Defender feature removed (defender.json, mppreference.json missing) and Apex One running:
+    AV-RESIDENT judged by the product's services; the signature age and the full scan cannot be
+    read on a Server (no Security Center): manual, with the reason."""
+    services = '"Name":  "mpssvc",'
+    apex = '"Name":  "ntrtscan",\n        "Status":  "Running"\n    },\n    {\n        "Name":  "tmlisten",\n'
+    apex += '        "Status":  "Running"\n    },\n    {\n        "Name":  "mpssvc",'
+    overlay = {
+        "base": "base-server2022",
+        "remove": ["defender.json", "mppreference.json"],
+        "replace": {"services.json": [[services, apex]]},
+        "manifest": {"missing": ["stamps.json", "avproducts.json", "defender.json", "mppreference.json"]},
+    }
+    facts = read_evidence(materialise(overlay, tmp_path / "srv"))
+    hostvars = {"lgsec_av_resident_accepted_products": ["Trend Micro Apex One"]}
+    assert status_of(catalog, facts, "AV-RESIDENT", hostvars)["status"] == "pass"
+    for control in ("AV-CURRENT", "AV-FULLSCAN"):
+        row = status_of(catalog, facts, control, hostvars)
+        assert row["status"] == "manual" and "Trend Micro Apex One" in row["actual"], (control, row["actual"])
+    row = status_of(catalog, facts, "SETTINGS-LOCKED", hostvars)
+    assert row["status"] == "fail" and row["actual"] == "ConsentPromptBehaviorUser = 3"
+    stopped = {**overlay, "replace": {"services.json": [[services, apex.replace('"Running"', '"Stopped"', 1)]]}}
+    facts = read_evidence(materialise(stopped, tmp_path / "srv-stopped"))
+    assert status_of(catalog, facts, "AV-RESIDENT", hostvars)["status"] == "fail"

@@ -32,7 +32,8 @@ from lgsec.windows import MANIFEST, read_evidence_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 WIN_FIXTURES = ROOT / "tests" / "fixtures" / "windows"
-BASES = ("base-win11-en", "base-win11-ja")
+BASES = ("base-win11-en", "base-win11-ja")  # every overlay runs on both
+ALL_BASES = (*BASES, "base-server2022", "base-win11-apexone", "base-win11-domain", "base-win11-provisioned")
 # The audit of the constructed evidence runs the day after its collection (2026-11-20 on every
 # base): within evidence_max_age_days. A test of stale evidence passes its own read_at.
 AUDITED = datetime(2026, 11, 21, 9, 0, tzinfo=UTC).timestamp()
