@@ -204,7 +204,7 @@ Function Invoke-LgsecCollect {
             $listeners = @(Get-ChildItem -Path WSMan:\localhost\Listener -ErrorAction Stop | ForEach-Object {
                 $keys = @{}
                 foreach ($k in $_.Keys) { $pair = $k -split '=', 2; if ($pair.Count -eq 2) { $keys[$pair[0]] = $pair[1] } }
-                $port = (Get-Item -Path (Join-Path $_.PSPath 'Port') -ErrorAction SilentlyContinue).Value
+                $port = (Get-ChildItem -Path $_.PSPath -ErrorAction SilentlyContinue | Where-Object { $_.Name -eq 'Port' }).Value
                 [ordered]@{ Transport = $keys['Transport']; Address = $keys['Address']; Port = $port }
             })
             $sddl = (Get-Item -Path WSMan:\localhost\Service\RootSDDL -ErrorAction Stop).Value
