@@ -123,7 +123,7 @@ def parse_inf(text: str) -> dict[str, dict[str, str]]:
     values lose surrounding spaces (and quotes, for NewAdministratorName and the like)."""
     sections: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
-    for raw in text.splitlines():
+    for raw in re.split(r"\r?\n", text):  # not splitlines(): \x85, \u2028 … are no line ends here
         line = raw.strip()
         if not line or line.startswith(";"):
             continue
@@ -203,7 +203,10 @@ def parse_reg(text: str) -> dict[str, dict[str, tuple[str, Any]]]:
     """A `reg export` file: {normalised key: {value name in lower case ('' = default): (type, data)}}.
     Continuation lines (ending in a backslash) are joined; a key or value deletion
     ([-KEY], "name"=-) is not export output and is refused."""
-    lines = text.splitlines()
+    # Lines end in CRLF (or LF): never str.splitlines(), which also breaks at \x85, \u2028,
+    # \x0b … that a REG_SZ may hold.
+    physical = text.split("\n")
+    lines = [r.removesuffix("\r") for r in physical]
     if not lines or lines[0].strip() != REG_HEADER:
         raise ValueError(f"first line is not {REG_HEADER!r}")
     keys: dict[str, dict[str, tuple[str, Any]]] = {}
@@ -212,13 +215,14 @@ def parse_reg(text: str) -> dict[str, dict[str, tuple[str, Any]]]:
     while i < len(lines):
         line = lines[i]
         i += 1
-        while line.endswith("\\") and i < len(lines):
+        while line.endswith("\\") and not open_string(line) and i < len(lines):  # hex data goes on
             line = line[:-1] + lines[i].strip()
             i += 1
         # reg export writes a REG_SZ as it is: a value holding a line break (a logon banner,
-        # legalnoticetext) goes on over the next lines until its closing quote
+        # legalnoticetext) goes on over the next lines until its closing quote; the break is
+        # kept as written (CRLF or LF)
         while open_string(line) and i < len(lines):
-            line = line + "\n" + lines[i]
+            line = line + ("\r\n" if physical[i - 1].endswith("\r") else "\n") + lines[i]
             i += 1
         stripped = line.strip()
         if not stripped or stripped.startswith(";"):

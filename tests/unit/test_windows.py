@@ -772,3 +772,42 @@ def test_server_without_defender_with_an_accepted_product(catalog, tmp_path):
     stopped = {**overlay, "replace": {"services.json": [[services, apex.replace('"Running"', '"Stopped"', 1)]]}}
     facts = read_evidence(materialise(stopped, tmp_path / "srv-stopped"))
     assert status_of(catalog, facts, "AV-RESIDENT", hostvars)["status"] == "fail"
+
+
+# ---- readers on input nobody wrote by hand (hypothesis) ------------------------------------------
+
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def reg_string(text: str) -> str:
+    """A REG_SZ as reg export writes it: backslash and quote escaped, line breaks as they are."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=60))
+@example("C:\\Share\\\nnext line")  # a line of the value ends in a backslash
+@example("\x85\u2028\x0b")
+def test_reg_sz_of_any_text_reads_back(value):
+    """Any REG_SZ (quotes, backslashes, line breaks, \x85 and \u2028, Japanese) reads back
+    exactly, and the values after it are still read. Found by this test: str.splitlines() broke
+    a .reg file at \x85."""
+    text = "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\X]\r\n"
+    text += f'"v"={reg_string(value)}\r\n"after"=dword:00000001\r\n'
+    values = win.parse_reg(text)[win.norm_key("HKLM\\X")]
+    assert values["v"] == ("REG_SZ", value)
+    assert values["after"] == ("REG_DWORD", 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_json_evidence_check_only_says_valueerror(text):
+    """Whatever a file holds, the reader either accepts it or says why (ValueError naming the
+    file): never another exception, never an empty file accepted."""
+    try:
+        win.check_text("users.json", text)
+    except ValueError as exc:
+        assert str(exc).startswith("users.json: ")
+    else:
+        assert text.strip()

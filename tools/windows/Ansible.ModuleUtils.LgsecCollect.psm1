@@ -201,14 +201,22 @@ Function Invoke-LgsecCollect {
             $peer = Get-LgsecTimePeer
             Write-LgsecText $p (Invoke-LgsecNative w32tm.exe @('/stripchart', "/computer:$peer", '/samples:1', '/dataonly')) }
         'winrm.json' = { param($p)
-            $listeners = @(Get-ChildItem -Path WSMan:\localhost\Listener -ErrorAction Stop | ForEach-Object {
-                $keys = @{}
-                foreach ($k in $_.Keys) { $pair = $k -split '=', 2; if ($pair.Count -eq 2) { $keys[$pair[0]] = $pair[1] } }
-                $port = (Get-ChildItem -Path $_.PSPath -ErrorAction SilentlyContinue | Where-Object { $_.Name -eq 'Port' }).Value
-                [ordered]@{ Transport = $keys['Transport']; Address = $keys['Address']; Port = $port }
-            })
-            $sddl = (Get-Item -Path WSMan:\localhost\Service\RootSDDL -ErrorAction Stop).Value
-            Write-LgsecJson $p ([ordered]@{ Listeners = $listeners; RootSDDL = [string]$sddl }) }
+            # The WSMan: drive needs the service; stopped (a workgroup PC audited offline), the
+            # service's own registry key still holds its RootSDDL (absent = the default).
+            $winrm = Get-Service -Name WinRM -ErrorAction Stop
+            $listeners = @()
+            if ($winrm.Status -eq 'Running') {
+                $listeners = @(Get-ChildItem -Path WSMan:\localhost\Listener -ErrorAction Stop | ForEach-Object {
+                    $keys = @{}
+                    foreach ($k in $_.Keys) { $pair = $k -split '=', 2; if ($pair.Count -eq 2) { $keys[$pair[0]] = $pair[1] } }
+                    $port = (Get-ChildItem -Path $_.PSPath -ErrorAction SilentlyContinue | Where-Object { $_.Name -eq 'Port' }).Value
+                    [ordered]@{ Transport = $keys['Transport']; Address = $keys['Address']; Port = $port }
+                })
+                $sddl = (Get-Item -Path WSMan:\localhost\Service\RootSDDL -ErrorAction Stop).Value
+            } else {
+                $sddl = (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WSMAN\Service' -Name rootSDDL -ErrorAction SilentlyContinue).rootSDDL
+            }
+            Write-LgsecJson $p ([ordered]@{ Service = [string]$winrm.Status; Listeners = $listeners; RootSDDL = [string]$sddl }) }
         'appx.json' = { param($p)
             Write-LgsecJson $p @(Get-AppxPackage -AllUsers -ErrorAction Stop | ForEach-Object {
                 [ordered]@{ Name = $_.Name; PackageFullName = $_.PackageFullName; Version = [string]$_.Version; Publisher = $_.Publisher
