@@ -33,7 +33,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lgsec.checks import Ctx, Unreadable
 from lgsec.errors import InputError
@@ -601,22 +601,29 @@ def reg_value(ctx: Ctx, key: str, value: str) -> Any:
     return values[value.casefold()][1]
 
 
-def policy_value(ctx: Ctx, name: str, policy_key: str, local_key: str | None) -> tuple[Any, str]:
+class Setting(NamedTuple):
+    value: Any
+    where: str  # the key and value that decided, for the evidence
+    by_policy: bool  # True when the Group Policy value decided
+
+
+def policy_value(ctx: Ctx, name: str, policy_key: str, local_key: str | None) -> Setting:
     """A setting that Group Policy can set: the value under the policy key (HKLM\\SOFTWARE\\Policies\\…,
     written by the ADMX's policy, local or domain GPO) wins over the component's own value:
     registry-based policy lives under the Policies keys and takes precedence over the preference
     a user or an administrator set in the component (learn.microsoft.com/previous-versions/windows/
-    desktop/policy/registry-policy-file-format; each setting's ADMX names its key). Returns (data, where):
-    where names the key that decided, or both keys when neither holds the value."""
+    desktop/policy/registry-policy-file-format; each setting's ADMX names its key). The one
+    helper every registry-backed check uses where a policy key exists; `where` names the key
+    that decided, or both keys when neither holds the value."""
     value = reg_value(ctx, policy_key, name)
     if value is not None:
-        return value, reg_where(policy_key, name, value) + " (Group Policy)"
+        return Setting(value, reg_where(policy_key, name, value) + " (Group Policy)", True)
     if local_key is None:
-        return None, reg_where(policy_key, name, None)
+        return Setting(None, reg_where(policy_key, name, None), False)
     value = reg_value(ctx, local_key, name)
     if value is not None:
-        return value, reg_where(local_key, name, value) + f" (no Group Policy value under {policy_key})"
-    return None, f"{reg_where(policy_key, name, None)}; {reg_where(local_key, name, None)}"
+        return Setting(value, reg_where(local_key, name, value) + f" (no Group Policy value under {policy_key})", False)
+    return Setting(None, f"{reg_where(policy_key, name, None)}; {reg_where(local_key, name, None)}", False)
 
 
 def reg_where(key: str, value: str, data: Any) -> str:

@@ -252,7 +252,7 @@ def session_limit(ctx: Ctx) -> Verdict:
     # MaxIdleTime / MaxDisconnectionTime in ms (TerminalServer.admx; 0 = never).
     limit_ms = ctx.params["tmout"] * 1000
     evidence, problems = [], []
-    deny, where = win.policy_value(ctx, "fDenyTSConnections", TS_POLICY, TS)
+    deny, where, _ = win.policy_value(ctx, "fDenyTSConnections", TS_POLICY, TS)
     evidence.append(where)
     if deny == 1:  # no remote session to limit; the console locks by SCREEN-LOCK
         return Verdict(

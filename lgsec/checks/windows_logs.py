@@ -44,14 +44,11 @@ def log_setting(ctx: Ctx, log: str) -> tuple[int | None, str, str | None, str]:
     AutoBackupLogFiles as REG_SZ "1" — EventLog.admx) wins over the service's own key (MaxSize in
     bytes, Retention and AutoBackupLogFiles as DWORDs; Retention 0xFFFFFFFF = never overwrite)."""
     policy, service = f"{EVENTLOG_POLICY}\\{log}", f"{EVENTLOG_SERVICE}\\{log}"
-    size_kb, size_where = None, f"{policy}\\MaxSize / {service}\\MaxSize absent"
-    value = win.reg_value(ctx, policy, "MaxSize")
-    if value is not None:
-        size_kb, size_where = int(value), win.reg_where(policy, "MaxSize", value) + " KB"
-    else:
-        value = win.reg_value(ctx, service, "MaxSize")
-        if value is not None:
-            size_kb, size_where = int(value) // 1024, win.reg_where(service, "MaxSize", value) + " bytes"
+    size = win.policy_value(ctx, "MaxSize", policy, service)
+    size_kb, size_where = None, size.where
+    if size.value is not None:
+        size_kb = int(size.value) if size.by_policy else int(size.value) // 1024
+        size_where += " KB" if size.by_policy else " bytes"
     backup_p, retain_p = win.reg_value(ctx, policy, "AutoBackupLogFiles"), win.reg_value(ctx, policy, "Retention")
     if backup_p is not None or retain_p is not None:
         archive = str(backup_p) == "1" and str(retain_p) == "1"
@@ -144,7 +141,7 @@ def time_sync(ctx: Ctx) -> Verdict:
     servers, max_ms = ctx.params["servers"], ctx.params["max_offset_ms"]
     win.as_of(ctx)
     evidence, problems = [], []
-    kind, where = win.policy_value(ctx, "Type", W32TIME_POLICY, W32TIME)
+    kind, where, _ = win.policy_value(ctx, "Type", W32TIME_POLICY, W32TIME)
     evidence.append(where)
     wanted = {s.casefold() for s in servers}
     if kind == "NT5DS":
@@ -158,7 +155,7 @@ def time_sync(ctx: Ctx) -> Verdict:
             problems.append(f"source {source} not in the list")
         peers = [f"{source} (domain hierarchy, NT5DS)"]
     else:
-        ntp, where = win.policy_value(ctx, "NtpServer", W32TIME_POLICY, W32TIME)
+        ntp, where, _ = win.policy_value(ctx, "NtpServer", W32TIME_POLICY, W32TIME)
         evidence.append(where)
         peers = [p.split(",", 1)[0] for p in str(ntp or "").split() if p]
         if kind not in ("NTP", "AllSync"):

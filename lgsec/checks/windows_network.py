@@ -141,11 +141,11 @@ def remote_encrypted(ctx: Ctx) -> Verdict:
     # "Allow Basic authentication" Disabled = AllowUnencryptedTraffic 0, AllowBasic 0
     # (WindowsRemoteManagement.admx).
     evidence, problems = [], []
-    deny, where = win.policy_value(ctx, "fDenyTSConnections", TS_POLICY, TS)
+    deny, where, _ = win.policy_value(ctx, "fDenyTSConnections", TS_POLICY, TS)
     evidence.append(where)
     if deny != 1:
         for name, want in (("UserAuthentication", 1), ("SecurityLayer", 2)):
-            value, where = win.policy_value(ctx, name, TS_POLICY, RDP_TCP)
+            value, where, _ = win.policy_value(ctx, name, TS_POLICY, RDP_TCP)
             evidence.append(where)
             if value != want:
                 problems.append(f"RDP {name} = {value if value is not None else 'absent'} (want {want})")
