@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from lgsec import windows as win
-from lgsec.checks import Ctx, Unreadable, Verdict, check
+from lgsec.checks import Ctx, Unreadable, Verdict, check, validator
 from lgsec.checks.linux import verdict
 from lgsec.checks.linux_software import shown
 
@@ -50,6 +50,19 @@ def port_rule(entry: str) -> tuple[str, int, int, set[str]]:
     proto, _, ports = spec.partition("/")
     low, _, high = ports.partition("-")
     return proto.casefold(), int(low), int(high or low), {o.casefold() for o in owners.split(",") if o}
+
+
+@validator("PORTS-APPROVED", "windows_system_listeners")
+def listener_rules(value: list) -> str | None:
+    """Each entry proto/port[-port][:process,...] with tcp or udp and ports 1-65535."""
+    for entry in value:
+        try:
+            proto, low, high, _owners = port_rule(entry)
+        except ValueError:
+            return f"{entry!r} is not proto/port[-port][:process,...] (tcp/135:svchost, tcp/49152-65535:lsass)"
+        if proto not in ("tcp", "udp") or not 1 <= low <= high <= 65535:
+            return f"{entry!r}: protocol tcp or udp, ports 1-65535, low <= high"
+    return None
 
 
 def allowed_by(rules: list, proto: str, port: int, process: str) -> bool:

@@ -622,6 +622,17 @@ def test_ports_approved_judges_servers_not_client_sockets(catalog, tmp_path):
     assert row["status"] == "fail" and "udp/69 (System)" in row["actual"]
 
 
+@pytest.mark.parametrize("entry", ["tcp/abc", "icmp/1", "tcp/70000", "tcp/200-100:svchost"])
+def test_bad_system_listener_entry_is_an_input_error(catalog, entry):
+    from lgsec.evaluate import validate_hostvars
+
+    hostvars = {"lgsec_ports_approved_windows_system_listeners": [entry]}
+    with pytest.raises(InputError, match="windows_system_listeners"):
+        validate_hostvars(catalog, "pc-somu-014", hostvars, source="evidence", require_class=False)
+    validate_hostvars(catalog, "pc", {"lgsec_ports_approved_windows_system_listeners": ["udp/5353:svchost"]},
+                      source="evidence", require_class=False)  # fmt: skip
+
+
 def test_a_recent_non_security_update_does_not_hide_a_missing_month(catalog, tmp_path):
     overlay = load_overlay(WIN_FIXTURES / "SW-PATCHED" / "fail.yml")
     overlay["replace"]["hotfixes.json"].append(
