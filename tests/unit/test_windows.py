@@ -633,6 +633,18 @@ def test_bad_system_listener_entry_is_an_input_error(catalog, entry):
                       source="evidence", require_class=False)  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "spec", [{"services": []}, {"services": "ntrtscan"}, {"service": ["x"]}, {"services": ["x"], "state": "On"}]
+)
+def test_bad_product_spec_is_an_input_error(catalog, spec):
+    from lgsec.evaluate import validate_hostvars
+
+    with pytest.raises(InputError, match="AV-RESIDENT parameter products"):
+        validate_hostvars(
+            catalog, "pc", {"lgsec_av_resident_products": {"X": spec}}, source="evidence", require_class=False
+        )
+
+
 def test_a_recent_non_security_update_does_not_hide_a_missing_month(catalog, tmp_path):
     overlay = load_overlay(WIN_FIXTURES / "SW-PATCHED" / "fail.yml")
     overlay["replace"]["hotfixes.json"].append(
