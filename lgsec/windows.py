@@ -28,10 +28,12 @@ import csv
 import io
 import json
 import re
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lgsec.checks import Ctx, Unreadable
 from lgsec.errors import InputError
@@ -56,9 +58,13 @@ FILES = {
     "bitlocker.json": "Get-BitLockerVolume",
     "services.json": "Get-Service",
     "features.json": "Get-WindowsOptionalFeature -Online",
-    "tasks.json": "Get-ScheduledTask | Get-ScheduledTaskInfo (outside \\Microsoft\\)",
+    "tasks.json": r"Get-ScheduledTask | Get-ScheduledTaskInfo (outside \Microsoft\, and \Microsoft\Windows\Backup\)",
     "w32tm.txt": "w32tm /query /configuration",
-    "timeoffset.txt": "w32tm /stripchart /computer:<first NtpServer> /samples:1 /dataonly",
+    "timesource.txt": "w32tm /query /source",
+    "timeoffset.txt": "w32tm /stripchart /computer:<first NtpServer, or the NT5DS source> /samples:1 /dataonly",
+    "winrm.json": r"Get-ChildItem WSMan:\localhost\Listener; (Get-Item WSMan:\localhost\Service\RootSDDL).Value",
+    "appx.json": "Get-AppxPackage -AllUsers",
+    "profiles.json": "Get-CimInstance Win32_UserProfile",
     "stamps.json": "Get-Item <lgsec_backup_recent_stamp_file>",
 }
 
@@ -80,6 +86,7 @@ REG_KEYS = {
 # Well-known SIDs (https://learn.microsoft.com/windows/win32/secauthz/well-known-sids)
 ADMINISTRATORS = "S-1-5-32-544"
 REMOTE_DESKTOP_USERS = "S-1-5-32-555"
+REMOTE_MANAGEMENT_USERS = "S-1-5-32-580"
 HIVES = {"HKEY_LOCAL_MACHINE": "HKLM", "HKEY_CURRENT_USER": "HKCU", "HKEY_USERS": "HKU", "HKEY_CLASSES_ROOT": "HKCR"}
 
 
@@ -116,7 +123,7 @@ def parse_inf(text: str) -> dict[str, dict[str, str]]:
     values lose surrounding spaces (and quotes, for NewAdministratorName and the like)."""
     sections: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
-    for raw in text.splitlines():
+    for raw in re.split(r"\r?\n", text):  # not splitlines(): \x85, \u2028 … are no line ends here
         line = raw.strip()
         if not line or line.startswith(";"):
             continue
@@ -185,12 +192,21 @@ def _reg_data(raw: str) -> tuple[str, Any]:
     return name, data.hex()
 
 
+def open_string(line: str) -> bool:
+    """A `"name"="data` line whose data string is not closed yet (an unescaped final quote)."""
+    m = re.match(r'\s*(?:@|"(?:[^"\\]|\\.)*")="((?:[^"\\]|\\.)*)("?)', line, re.S)
+    return bool(m) and not m.group(2) and m.end() == len(line.rstrip("\r"))
+
+
 @lru_cache(maxsize=32)
 def parse_reg(text: str) -> dict[str, dict[str, tuple[str, Any]]]:
     """A `reg export` file: {normalised key: {value name in lower case ('' = default): (type, data)}}.
     Continuation lines (ending in a backslash) are joined; a key or value deletion
     ([-KEY], "name"=-) is not export output and is refused."""
-    lines = text.splitlines()
+    # Lines end in CRLF (or LF): never str.splitlines(), which also breaks at \x85, \u2028,
+    # \x0b … that a REG_SZ may hold.
+    physical = text.split("\n")
+    lines = [r.removesuffix("\r") for r in physical]
     if not lines or lines[0].strip() != REG_HEADER:
         raise ValueError(f"first line is not {REG_HEADER!r}")
     keys: dict[str, dict[str, tuple[str, Any]]] = {}
@@ -199,8 +215,14 @@ def parse_reg(text: str) -> dict[str, dict[str, tuple[str, Any]]]:
     while i < len(lines):
         line = lines[i]
         i += 1
-        while line.endswith("\\") and i < len(lines):
+        while line.endswith("\\") and not open_string(line) and i < len(lines):  # hex data goes on
             line = line[:-1] + lines[i].strip()
+            i += 1
+        # reg export writes a REG_SZ as it is: a value holding a line break (a logon banner,
+        # legalnoticetext) goes on over the next lines until its closing quote; the break is
+        # kept as written (CRLF or LF)
+        while open_string(line) and i < len(lines):
+            line = line + ("\r\n" if physical[i - 1].endswith("\r") else "\n") + lines[i]
             i += 1
         stripped = line.strip()
         if not stripped or stripped.startswith(";"):
@@ -242,6 +264,14 @@ SETTING_TEXT = {
 }
 
 
+def per_user(target: str) -> bool:
+    """auditpol's Policy Target column: "System" for the system policy; a per-user audit policy
+    row (auditpol /set /user:, learn.microsoft.com/windows-server/administration/windows-commands/
+    auditpol-set) names the user — a SID or DOMAIN\\name — and never sets the system's policy."""
+    target = target.strip()
+    return bool(re.match(r"^S-1-\d", target, re.I)) or "\\" in target
+
+
 @lru_cache(maxsize=8)
 def parse_auditpol(text: str) -> dict[str, tuple[str, int | None, str]]:
     """auditpol CSV (either form): {guid in lower case: (subcategory name, setting 0-3 or None
@@ -258,6 +288,8 @@ def parse_auditpol(text: str) -> dict[str, tuple[str, int | None, str]]:
         m = GUID_RE.match(row[3].strip())
         if not m:
             continue  # option rows (Option:CrashOnAuditFail …) and blank lines
+        if per_user(row[1]):
+            continue  # per-user policy (auditpol /set /user): not the system's setting
         inclusion = row[4].strip()
         numeric = len(row) >= 7 and row[6].strip().isdigit()
         value = int(row[6]) if numeric else SETTING_TEXT.get(inclusion.casefold())
@@ -324,7 +356,7 @@ def flag(value: Any) -> bool | None:
 # ---- the evidence folder -----------------------------------------------------------------------
 
 
-def read_evidence_dir(path: str | Path) -> dict:
+def read_evidence_dir(path: str | Path, read_at: float | None = None) -> dict:
     """Facts of one host from a folder written by lgsec-collect.ps1 (see facts_from_files)."""
     folder = Path(path)
     if not (folder / MANIFEST).is_file():
@@ -338,10 +370,10 @@ def read_evidence_dir(path: str | Path) -> dict:
                 files[item.relative_to(folder).as_posix()] = item.read_bytes()
             except OSError as exc:
                 raise InputError(str(item), "-", f"cannot read: {exc.strerror}") from exc
-    return facts_from_files(files, where=str(folder))
+    return facts_from_files(files, where=str(folder), read_at=read_at)
 
 
-def facts_from_files(files: dict[str, bytes], where: str) -> dict:
+def facts_from_files(files: dict[str, bytes], where: str, read_at: float | None = None) -> dict:
     """Facts of one host from its evidence files (name -> bytes as Windows wrote them): a
     folder (offline) or the live module's result. A missing or invalid manifest is an
     InputError naming it; a file the manifest expects that is missing or cannot be decoded
@@ -374,6 +406,7 @@ def facts_from_files(files: dict[str, bytes], where: str) -> dict:
         "platform": "windows",
         "computer": manifest["computer"],
         "collected_at": collected.timestamp(),
+        "read_at": time.time() if read_at is None else read_at,  # the audit's moment (as_of)
         "collector": str(manifest.get("collector", "")),
         "files": {},
         "errors": errors,
@@ -387,10 +420,35 @@ def facts_from_files(files: dict[str, bytes], where: str) -> dict:
             errors[name] = f"{name}: file not in the evidence ({where})"
             continue
         try:
-            facts["files"][name] = decode(files[name], f"{where}/{name}")
+            text = decode(files[name], f"{where}/{name}")
+            check_text(name, text)
         except ValueError as exc:
             errors[name] = str(exc)
+            continue
+        facts["files"][name] = text
     return facts
+
+
+def check_text(name: str, text: str) -> None:
+    """A file the collector wrote whole: never empty (every collector step writes at least `[]`,
+    `{}` or the tool's header: an empty file is an interrupted collection), a .json file parses,
+    and no lone surrogate (ConvertTo-Json escapes one as \\udXXX; no Windows name holds one
+    that can be shown or compared). ValueError naming the file, line and column."""
+    if not text.strip():
+        raise ValueError(
+            f"{name}: empty ({len(text)} characters): the collection was interrupted or the tool wrote nothing"
+        )
+    if name.endswith(".json"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{name}: not JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from exc
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{name}: a lone surrogate (\\u{ord(exc.object[exc.start]):04x}) in a string") from exc
+    elif any("\ud800" <= c <= "\udfff" for c in text):
+        raise ValueError(f"{name}: a lone surrogate in the text")
 
 
 def evidence_hosts(path: str | Path) -> dict[str, Path]:
@@ -411,19 +469,38 @@ def evidence_triples(
     catalog, directory: str | Path, inventory: dict[str, dict] | None = None, *, limited: bool = False
 ) -> list[tuple[str, dict, dict]]:
     """(host, facts, host variables) of every evidence folder under directory. The host is the
-    folder's name (the collector names it after the computer), or the inventory host of the
-    same name in another case; its variables come from the inventory (catalog defaults
-    otherwise) and are validated like a live run's. With --limit, only inventory hosts."""
+    computer the manifest names ($env:COMPUTERNAME when collected), matched case-insensitively to
+    an inventory host; a folder named otherwise (renamed, copied) is judged under the manifest's
+    name with a warning, and two folders of one computer are an InputError (which one is
+    current cannot be told). Variables come from the inventory (catalog defaults otherwise) and
+    are validated like a live run's. With --limit, only inventory hosts."""
     from lgsec.evaluate import evidence_hostvars
+    from lgsec.textsafe import for_terminal
 
     known = {name.casefold(): name for name in inventory or {}}
+    seen: dict[str, Path] = {}
     out = []
     for folder_name, folder in evidence_hosts(directory).items():
-        host = known.get(folder_name.casefold(), folder_name)
+        facts = read_evidence_dir(folder)
+        computer = str(facts["computer"])
+        if computer.casefold() in seen:
+            raise InputError(
+                str(folder),
+                f"{MANIFEST} computer",
+                f"{computer!r} also collected in {seen[computer.casefold()]}: keep one evidence folder per computer",
+            )
+        seen[computer.casefold()] = folder
+        if computer.casefold() != folder_name.casefold():
+            print(
+                f"lgsec: warning: {for_terminal(folder)} holds the evidence of {for_terminal(computer)} "
+                "(its manifest's computer name): judged as that computer",
+                file=sys.stderr,
+            )
+        host = known.get(computer.casefold(), computer)
         if limited and host not in (inventory or {}):
             continue
         hostvars = evidence_hostvars(catalog, inventory, host, str(folder))
-        out.append((host, read_evidence_dir(folder), hostvars))
+        out.append((host, facts, hostvars))
     return out
 
 
@@ -433,6 +510,28 @@ def evidence_triples(
 def now(ctx: Ctx) -> datetime:
     """When the evidence was collected (offline evidence is judged as of that moment)."""
     return datetime.fromtimestamp(float(ctx.fact("collected_at")), UTC)
+
+
+def as_of(ctx: Ctx) -> datetime:
+    """The collection time, for a judgement that depends on time (signature age, patches,
+    support end, last backup, idle accounts): evidence read more than evidence_max_age_days
+    after it was collected says nothing about the host today -> Unreadable ("evidence too
+    old"), never an old pass. A collection time more than a day after the audit (the host's
+    clock is wrong) is Unreadable too."""
+    collected = now(ctx)
+    read_at = ctx.facts.get("read_at")
+    if read_at is None:
+        return collected
+    limit = ctx.params["evidence_max_age_days"]
+    age = days_between(datetime.fromtimestamp(float(read_at), UTC), collected)
+    if age > limit:
+        raise Unreadable(
+            f"evidence too old: collected {fmt_time(collected)}, {age:.0f} days before the audit "
+            f"(evidence_max_age_days {limit}): collect again"
+        )
+    if age < -1:
+        raise Unreadable(f"evidence collected {fmt_time(collected)}, after the audit: the host's clock is wrong")
+    return collected
 
 
 def secpol(ctx: Ctx) -> dict[str, dict[str, str]]:
@@ -502,6 +601,31 @@ def reg_value(ctx: Ctx, key: str, value: str) -> Any:
     return values[value.casefold()][1]
 
 
+class Setting(NamedTuple):
+    value: Any
+    where: str  # the key and value that decided, for the evidence
+    by_policy: bool  # True when the Group Policy value decided
+
+
+def policy_value(ctx: Ctx, name: str, policy_key: str, local_key: str | None) -> Setting:
+    """A setting that Group Policy can set: the value under the policy key (HKLM\\SOFTWARE\\Policies\\…,
+    written by the ADMX's policy, local or domain GPO) wins over the component's own value:
+    registry-based policy lives under the Policies keys and takes precedence over the preference
+    a user or an administrator set in the component (learn.microsoft.com/previous-versions/windows/
+    desktop/policy/registry-policy-file-format; each setting's ADMX names its key). The one
+    helper every registry-backed check uses where a policy key exists; `where` names the key
+    that decided, or both keys when neither holds the value."""
+    value = reg_value(ctx, policy_key, name)
+    if value is not None:
+        return Setting(value, reg_where(policy_key, name, value) + " (Group Policy)", True)
+    if local_key is None:
+        return Setting(None, reg_where(policy_key, name, None), False)
+    value = reg_value(ctx, local_key, name)
+    if value is not None:
+        return Setting(value, reg_where(local_key, name, value) + f" (no Group Policy value under {policy_key})", False)
+    return Setting(None, f"{reg_where(policy_key, name, None)}; {reg_where(local_key, name, None)}", False)
+
+
 def reg_where(key: str, value: str, data: Any) -> str:
     shown = "absent" if data is None else data
     return f"{key}\\{value} = {shown}"
@@ -510,10 +634,26 @@ def reg_where(key: str, value: str, data: Any) -> str:
 def data(ctx: Ctx, name: str) -> Any:
     """A ConvertTo-Json evidence file, parsed (Unreadable naming the file when it is not JSON)."""
     text = ctx.file(name)
+    if not text.strip():
+        raise Unreadable(f"{name}: empty: the collection was interrupted")
     try:
-        return parse_json(text.strip()) if text.strip() else None
+        return parse_json(text.strip())
     except ValueError as exc:
         raise Unreadable(f"{name}: not JSON ({exc})") from exc
+
+
+def optional_data(ctx: Ctx, name: str) -> Any:
+    """A ConvertTo-Json file the host may rightly not have (the collector lists it in `missing`:
+    Defender not installed on a Server, no root/SecurityCenter2 namespace on Windows Server):
+    None then; an error or an unreadable file stays Unreadable."""
+    if ctx.file(name, required=False) is None:
+        return None
+    return data(ctx, name)
+
+
+def is_server(ctx: Ctx) -> bool:
+    info = os_info(ctx)
+    return str(info.get("InstallationType", "")).casefold().startswith("server")
 
 
 def records(ctx: Ctx, name: str) -> list[dict]:

@@ -11,11 +11,15 @@ description:
     code as the offline script tools/windows/lgsec-collect.ps1) on the host, in a temporary folder
     removed afterwards, and returns every evidence file.
   - The files are Windows' own outputs — C(secedit /export), C(auditpol /backup), C(reg export) of
-    the keys the checks read, C(ConvertTo-Json) of local users and of the Administrators
-    (S-1-5-32-544) and Remote Desktop Users (S-1-5-32-555) groups by SID, Get-MpComputerStatus,
-    Get-MpPreference, Security Center products, Get-NetFirewallProfile, listening sockets with their
-    process, Get-HotFix, Get-BitLockerVolume, services, optional features, scheduled tasks,
-    C(w32tm /query /configuration) and one C(w32tm /stripchart) sample.
+    the keys the checks read and of each loaded user hive's Uninstall key, C(ConvertTo-Json) of
+    local users (with Win32_UserAccount's password expiry flag) and of the Administrators
+    (S-1-5-32-544), Remote Desktop Users (S-1-5-32-555) and Remote Management Users (S-1-5-32-580)
+    groups by SID, Get-MpComputerStatus, Get-MpPreference, Security Center products (none on
+    Windows Server: recorded as missing), Get-NetFirewallProfile, listening sockets with their
+    process, Get-HotFix, Get-BitLockerVolume with each volume's drive type, services, optional
+    features, scheduled tasks, Get-AppxPackage -AllUsers, user profiles, the WinRM listeners and
+    RootSDDL, C(w32tm /query /configuration) and C(/query /source), and one C(w32tm /stripchart)
+    sample (against the domain source on an NT5DS member).
   - The action plugin decodes them (UTF-16LE, UTF-8 with or without BOM) and returns C(lgsec_facts)
     in the shape C(lgsec audit --evidence) reads from a folder, with C(platform=windows).
   - Nothing on the host is changed; check mode runs the same.
@@ -29,7 +33,8 @@ options:
 notes:
   - Needs Windows PowerShell 5.1 and an administrator connection (secedit and auditpol).
   - A part that cannot be read is recorded in C(lgsec_facts.errors) with its reason; its controls
-    are reported C(error), never C(pass).
+    are reported C(error), never C(pass). The collector sets ErrorActionPreference Continue itself,
+    so one failing probe never ends the collection, whatever the module wrapper's preference.
 author: lgsec
 """
 

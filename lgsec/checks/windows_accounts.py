@@ -65,13 +65,13 @@ def pw_maxage(ctx: Ctx) -> Verdict:
     evidence: list[str] = []
     value = policy_int(ctx, "MaximumPasswordAge", evidence)
     problems = [] if value is not None and 0 < value <= want else [f"MaximumPasswordAge = {value}"]
-    now = win.now(ctx)
+    now = win.as_of(ctx)
     admins = {m["SID"] for m in win.group(ctx, win.ADMINISTRATORS)["Members"]}
     for user in win.users(ctx):
         if not win.flag(user.get("Enabled")):
             continue
         name = f"{user.get('Name')} ({user['SID']})"
-        if user.get("PasswordExpires") is None:
+        if never_expires(user):
             problems.append(f"{name}: password never expires")
         last = win.ps_time(user.get("PasswordLastSet"))
         if user["SID"] in admins and last is not None and win.days_between(now, last) > priv:
@@ -83,10 +83,32 @@ def pw_maxage(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"MaximumPasswordAge = {value}", evidence)
 
 
+def never_expires(user: dict) -> bool:
+    """The account's "Password never expires" flag: PasswordNeverExpires, which the collector
+    reads from Win32_UserAccount.PasswordExpires (learn.microsoft.com/windows/win32/cimwin32prov/
+    win32-useraccount). Get-LocalUser's PasswordExpires is only a date and is null for a
+    never-expiring password AND for a password that was never set (a provisioned account that
+    must change it at first logon, PW-TEMP): null alone is not "never expires". Evidence
+    without the flag: never expires = a password was set and still has no expiry date."""
+    flag = win.flag(user.get("PasswordNeverExpires"))
+    if flag is not None:
+        return flag
+    return user.get("PasswordExpires") is None and user.get("PasswordLastSet") is not None
+
+
 @check("PW-EMPTY", "windows")
 def pw_empty(ctx: Ctx) -> Verdict:
     evidence: list[str] = []
     problems = []
+    # "Minimum password length": 0 = no password required (a blank one can be set for any local
+    # account); "Accounts: Limit local account use of blank passwords to console logon only"
+    # blocks only network and remote logons with a blank password, never the console
+    # (learn.microsoft.com/previous-versions/windows/it-pro/windows-10/security/threat-protection/
+    # security-policy-settings/minimum-password-length and .../accounts-limit-local-account-use-
+    # of-blank-passwords-to-console-logon-only).
+    length = policy_int(ctx, "MinimumPasswordLength", evidence)
+    if not length:
+        problems.append(f"MinimumPasswordLength = {length}: a blank password can be set (console logon allowed)")
     limit = win.reg_value(ctx, LSA, "LimitBlankPasswordUse")
     evidence.append(win.reg_where(LSA, "LimitBlankPasswordUse", limit))
     if limit != 1:
@@ -101,8 +123,12 @@ def pw_empty(ctx: Ctx) -> Verdict:
     for user in win.users(ctx):
         if win.flag(user.get("Enabled")) and win.flag(user.get("PasswordRequired")) is False:
             problems.append(f"{user.get('Name')} ({user['SID']}): password not required")
-    expected = "LimitBlankPasswordUse = 1, Guest (RID 501) disabled, every enabled account requires a password"
-    return verdict(problems, expected, "LimitBlankPasswordUse = 1, Guest disabled", evidence)
+    expected = (
+        "MinimumPasswordLength >= 1, LimitBlankPasswordUse = 1, Guest (RID 501) disabled, "
+        "every enabled account requires a password"
+    )
+    actual = f"MinimumPasswordLength = {length}, LimitBlankPasswordUse = 1, Guest disabled"
+    return verdict(problems, expected, actual, evidence)
 
 
 @check("PW-NOSTORE", "windows")
@@ -190,9 +216,12 @@ def priv_default_id(ctx: Ctx) -> Verdict:
 @check("ID-UNUSED", "windows")
 def id_unused(ctx: Ctx) -> Verdict:
     """Enabled local accounts without a logon for max_idle_days (never logged on: counted from
-    the last password change). Windows has no useradd INACTIVE default (inactive_days)."""
+    the last password change). An account never logged on whose password was never set either
+    (Get-LocalUser: LastLogon and PasswordLastSet null — provisioned with "must change password
+    at next logon", PW-TEMP) has no date to count from: listed in the evidence, not idle (its
+    creation is PW-TEMP's provisioning record). Windows has no useradd INACTIVE default."""
     limit, exempt = ctx.params["max_idle_days"], {e.casefold() for e in ctx.params["exempt"]}
-    now = win.now(ctx)
+    now = win.as_of(ctx)
     idle, evidence = [], []
     for user in win.users(ctx):
         name = str(user.get("Name") or "")
@@ -201,13 +230,20 @@ def id_unused(ctx: Ctx) -> Verdict:
         last = win.ps_time(user.get("LastLogon"))
         since = last or win.ps_time(user.get("PasswordLastSet"))
         evidence.append(f"users.json: {name} ({user['SID']}) LastLogon {win.fmt_time(last)}")
-        if since is None or win.days_between(now, since) > limit:
+        if since is None:
+            evidence.append(f"users.json: {name}: never logged on, password not yet set (provisioned, PW-TEMP)")
+            continue
+        if win.days_between(now, since) > limit:
             idle.append(f"{name} (last logon {win.fmt_time(last)})")
     expected = f"no enabled account idle > {limit} days"
     return verdict(idle, expected, "no idle account", evidence or ["users.json: no enabled account"])
 
 
+# "Allow users to connect remotely by using Remote Desktop Services" (TerminalServer.admx) writes
+# fDenyTSConnections under the policy key; it wins over the Control Panel's own value under
+# Control\Terminal Server (policy_value).
 TS_POLICY = r"HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
+TS = r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server"
 
 
 @check("SESSION-LIMIT", "windows")
@@ -216,9 +252,9 @@ def session_limit(ctx: Ctx) -> Verdict:
     # MaxIdleTime / MaxDisconnectionTime in ms (TerminalServer.admx; 0 = never).
     limit_ms = ctx.params["tmout"] * 1000
     evidence, problems = [], []
-    deny = win.reg_value(ctx, r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server", "fDenyTSConnections")
+    deny, where, _ = win.policy_value(ctx, "fDenyTSConnections", TS_POLICY, TS)
+    evidence.append(where)
     if deny == 1:  # no remote session to limit; the console locks by SCREEN-LOCK
-        evidence = [win.reg_where(r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server", "fDenyTSConnections", 1)]
         return Verdict(
             "pass", f"RDP sessions limited to {limit_ms} ms, or RDP off", "RDP off (fDenyTSConnections = 1)", evidence
         )

@@ -45,12 +45,23 @@ def settings_locked(ctx: Ctx) -> Verdict:
         evidence.append(win.reg_where(CV_SYSTEM, name, value))
         if value != want:
             problems.append(f"{name} = {value if value is not None else 'absent'}")
-    status = win.data(ctx, "defender.json")
-    if isinstance(status, dict) and win.flag(status.get("AntivirusEnabled")):
+    # Tamper protection: on Windows 10/11 set in Windows Security or Intune; on Windows Server
+    # 2012 R2-2022 only through Microsoft Defender for Endpoint (learn.microsoft.com/defender-
+    # endpoint/prevent-changes-to-security-settings-with-tamper-protection): not judged there.
+    status = win.optional_data(ctx, "defender.json")
+    if status is None:
+        evidence.append("defender.json: Microsoft Defender not installed (tamper protection not applicable)")
+    elif not isinstance(status, dict):
+        raise Unreadable("defender.json: not a Get-MpComputerStatus object")
+    elif win.flag(status.get("AntivirusEnabled")):
         tamper = win.flag(status.get("IsTamperProtected"))
         evidence.append(f"defender.json: IsTamperProtected {status.get('IsTamperProtected')}")
-        if not tamper:
+        if win.is_server(ctx):
+            evidence.append("Windows Server: tamper protection is set only through Microsoft Defender for Endpoint")
+        elif not tamper:
             problems.append("Defender tamper protection off")
+    else:
+        evidence.append("defender.json: Defender antivirus not active (another product protects: AV-RESIDENT)")
     expected = "EnableLUA = 1, ConsentPromptBehaviorUser = 0, Defender tamper protection on"
     return verdict(problems, expected, "UAC on, standard users' elevation denied", evidence)
 
@@ -98,20 +109,38 @@ def autorun(ctx: Ctx) -> Verdict:
     return verdict(problems, "NoDriveTypeAutoRun = 255, NoAutorun = 1", "autoplay and autorun off", evidence)
 
 
+# Win32_LogicalDisk.DriveType 2 removable, 3 local disk (learn.microsoft.com/windows/win32/cimwin32prov/
+# win32-logicaldisk); Get-Volume DriveType Removable / Fixed (MSFT_Volume).
+FIXED = ("3", "Fixed")
+REMOVABLE_TYPES = ("2", "Removable")
+
+
 @check("DISK-ENCRYPTED", "windows")
 def disk_encrypted(ctx: Ctx) -> Verdict:
-    """Every fixed volume (the OS volume and fixed data volumes) protected by BitLocker."""
+    """Every fixed volume (the OS volume and fixed data volumes) protected by BitLocker.
+    Get-BitLockerVolume's VolumeType is OperatingSystem or Data only — a USB stick or SD card
+    is `Data` too (learn.microsoft.com/powershell/module/bitlocker/get-bitlockervolume) — so a
+    data volume is judged by its drive type (the collector adds DriveType from
+    Win32_LogicalDisk, or Get-Volume for a volume without a letter): removable ones are
+    USB-STORAGE's concern; a data volume of unknown type is an error, never skipped."""
     volumes = win.records(ctx, "bitlocker.json")
     if not volumes:
         raise Unreadable("bitlocker.json: no volume listed")
     evidence, problems = [], []
     for v in volumes:
-        kind = str(v.get("VolumeType"))
-        if kind not in ("OperatingSystem", "Data", "0", "1"):
-            continue  # removable volumes are USB-STORAGE's concern
+        kind, drive = str(v.get("VolumeType")), str(v.get("DriveType"))
+        where = f"{v.get('MountPoint')} {kind}, DriveType {v.get('DriveType')}"
+        if kind not in ("OperatingSystem", "0"):
+            if drive in REMOVABLE_TYPES:
+                evidence.append(f"bitlocker.json: {where}: removable, not judged (USB-STORAGE)")
+                continue
+            if drive not in FIXED:
+                raise Unreadable(
+                    f"bitlocker.json: {v.get('MountPoint')} {kind} without a drive type (fixed or removable?)"
+                )
         protection = str(v.get("ProtectionStatus"))
         status = str(v.get("VolumeStatus"))
-        evidence.append(f"bitlocker.json: {v.get('MountPoint')} {kind} {status}, protection {protection}")
+        evidence.append(f"bitlocker.json: {where}: {status}, protection {protection}")
         if protection not in ("On", "1") or status not in ("FullyEncrypted", "1"):
             problems.append(f"{v.get('MountPoint')}: {status}, protection {protection}")
     return verdict(
@@ -122,13 +151,16 @@ def disk_encrypted(ctx: Ctx) -> Verdict:
 @check("BACKUP-RECENT", "windows")
 def backup_recent(ctx: Ctx) -> Verdict:
     """The declared scheduled task (\\Path\\Name) last ran with result 0, and/or the stamp file's
-    modification time, within max_age_days of the collection."""
+    modification time, within max_age_days of the collection. tasks.json holds the tasks outside
+    \\Microsoft\\ and those under \\Microsoft\\Windows\\Backup\\ (Windows Server Backup's
+    "Microsoft-Windows-WindowsBackup" task, learn.microsoft.com/windows-server/administration/
+    windows-commands/wbadmin-enable-backup)."""
     job, stamp = ctx.params["job"], ctx.params["stamp_file"]
     limit = ctx.params["max_age_days"]
     expected = f"the declared backup succeeded within {limit} days"
     if not job and not stamp:
         return Verdict("fail", expected, "no backup job or stamp file declared", ["lgsec_backup_recent_job unset"])
-    now = win.now(ctx)
+    now = win.as_of(ctx)
     evidence, problems = [], []
     if job:
         path = job if job.startswith("\\") else "\\" + job

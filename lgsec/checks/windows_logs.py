@@ -44,14 +44,11 @@ def log_setting(ctx: Ctx, log: str) -> tuple[int | None, str, str | None, str]:
     AutoBackupLogFiles as REG_SZ "1" — EventLog.admx) wins over the service's own key (MaxSize in
     bytes, Retention and AutoBackupLogFiles as DWORDs; Retention 0xFFFFFFFF = never overwrite)."""
     policy, service = f"{EVENTLOG_POLICY}\\{log}", f"{EVENTLOG_SERVICE}\\{log}"
-    size_kb, size_where = None, f"{policy}\\MaxSize / {service}\\MaxSize absent"
-    value = win.reg_value(ctx, policy, "MaxSize")
-    if value is not None:
-        size_kb, size_where = int(value), win.reg_where(policy, "MaxSize", value) + " KB"
-    else:
-        value = win.reg_value(ctx, service, "MaxSize")
-        if value is not None:
-            size_kb, size_where = int(value) // 1024, win.reg_where(service, "MaxSize", value) + " bytes"
+    size = win.policy_value(ctx, "MaxSize", policy, service)
+    size_kb, size_where = None, size.where
+    if size.value is not None:
+        size_kb = int(size.value) if size.by_policy else int(size.value) // 1024
+        size_where += " KB" if size.by_policy else " bytes"
     backup_p, retain_p = win.reg_value(ctx, policy, "AutoBackupLogFiles"), win.reg_value(ctx, policy, "Retention")
     if backup_p is not None or retain_p is not None:
         archive = str(backup_p) == "1" and str(retain_p) == "1"
@@ -127,30 +124,52 @@ def offset_ms(text: str) -> float:
     return float(m.group(1)) * 1000
 
 
+HOSTNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9](,0x[0-9a-fA-F]+)?$")
+
+
 @check("TIME-SYNC", "windows")
 def time_sync(ctx: Ctx) -> Verdict:
+    """w32time's sources and the measured clock offset, each value Group Policy first
+    (W32Time.admx: Policies\\Microsoft\\W32Time\\Parameters). Type NTP/AllSync: the NtpServer
+    list is used and judged. Type NT5DS (a domain member): NtpServer is unused — the client
+    follows the domain hierarchy (learn.microsoft.com/windows-server/networking/windows-time-
+    service/how-the-windows-time-service-works) — so the source is the one w32tm reports
+    (`w32tm /query /source`, timesource.txt: the domain controller) and the offset is measured
+    against it. The service is trigger-start (it starts on domain join or network and stops
+    again on a workgroup PC, learn.microsoft.com/windows-server/networking/windows-time-service/
+    windows-time-service-tools-and-settings): Stopped is normal, Disabled is not."""
     servers, max_ms = ctx.params["servers"], ctx.params["max_offset_ms"]
+    win.as_of(ctx)
     evidence, problems = [], []
-    source = W32TIME_POLICY if win.reg_value(ctx, W32TIME_POLICY, "NtpServer") is not None else W32TIME
-    ntp = win.reg_value(ctx, source, "NtpServer") or ""
-    kind = win.reg_value(ctx, source, "Type") or win.reg_value(ctx, W32TIME, "Type")
-    evidence.append(f"{source}: NtpServer {ntp!r}, Type {kind}")
-    peers = [p.split(",", 1)[0] for p in str(ntp).split() if p]
-    domain = kind == "NT5DS" and not servers  # a domain member follows the domain hierarchy
-    if kind not in ("NTP", "AllSync") and not domain:
-        problems.append(f"Type {kind} (NTP or AllSync uses the configured servers)")
-    if domain:
-        peers = ["the domain hierarchy (NT5DS)"]
-    elif not peers:
-        problems.append("no NTP server configured")
-    elif servers:
-        other = [p for p in peers if p.casefold() not in {s.casefold() for s in servers}]
-        if other:
-            problems.append("sources not in the list: " + ", ".join(other))
+    kind, where, _ = win.policy_value(ctx, "Type", W32TIME_POLICY, W32TIME)
+    evidence.append(where)
+    wanted = {s.casefold() for s in servers}
+    if kind == "NT5DS":
+        source = (
+            ctx.file("timesource.txt").strip().splitlines()[0].strip() if ctx.file("timesource.txt").strip() else ""
+        )
+        evidence.append(f"timesource.txt (w32tm /query /source): {source!r}")
+        if not HOSTNAME_RE.match(source):
+            problems.append(f"domain member without a domain time source ({source or 'none'}): local clock")
+        elif servers and source.split(",", 1)[0].casefold() not in wanted:
+            problems.append(f"source {source} not in the list")
+        peers = [f"{source} (domain hierarchy, NT5DS)"]
+    else:
+        ntp, where, _ = win.policy_value(ctx, "NtpServer", W32TIME_POLICY, W32TIME)
+        evidence.append(where)
+        peers = [p.split(",", 1)[0] for p in str(ntp or "").split() if p]
+        if kind not in ("NTP", "AllSync"):
+            problems.append(f"Type {kind} (NTP or AllSync uses the configured servers)")
+        if not peers:
+            problems.append("no NTP server configured")
+        elif servers:
+            other = [p for p in peers if p.casefold() not in wanted]
+            if other:
+                problems.append("sources not in the list: " + ", ".join(other))
     service = {str(s.get("Name", "")).casefold(): s for s in win.records(ctx, "services.json")}.get("w32time")
-    state = str(service.get("Status")) if service else "absent"
+    state = f"{service.get('Status')}, start {service.get('StartType')}" if service else "absent"
     evidence.append(f"services.json: W32Time {state}")
-    if state not in ("Running", "4"):
+    if service is None or str(service.get("StartType")) in ("Disabled", "4"):
         problems.append(f"W32Time {state}")
     offset = offset_ms(ctx.file("timeoffset.txt"))
     evidence.append(f"timeoffset.txt: offset {offset:+.1f} ms")

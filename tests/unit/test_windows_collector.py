@@ -150,8 +150,11 @@ def test_live_result_decodes_to_the_evidence_facts():
             }
         }
         live = plugin.decode_result(raw)
-        assert live == {**win.read_evidence_dir(folder), "errors": live["errors"]}
-        assert live["errors"] == {} and live["platform"] == "windows"
+        offline = win.read_evidence_dir(folder)
+        assert abs(live.pop("read_at") - offline.pop("read_at")) < 60  # both read now
+        assert live == {**offline, "errors": live["errors"]}
+        manifest = json.loads(win.decode((folder / win.MANIFEST).read_bytes(), "manifest"))
+        assert live["errors"] == manifest["errors"] and live["platform"] == "windows"
 
 
 def test_audit_playbook_gathers_windows_hosts_for_the_report(catalog):
@@ -182,3 +185,28 @@ def test_audit_playbook_gathers_windows_hosts_for_the_report(catalog):
     status, reason = report.gather_problem(down)
     rows = failed_host(catalog, "somu-pc01", {"ansible_connection": "winrm"}, status, reason)
     assert {r["status"] for r in rows} == {"unreachable"} and {r["platform"] for r in rows} == {"windows"}
+
+
+def test_one_failing_probe_never_aborts_the_evidence_live_or_offline():
+    """The Ansible module wrapper runs with ErrorActionPreference Stop, a console with Continue:
+    the collector sets its own (Continue) so both paths behave the same — each step's main
+    cmdlet fails through -ErrorAction Stop into that step's catch (its file's error), and a
+    native tool's stderr is not a terminating error on Windows PowerShell 5.1."""
+    text = PSM1.read_text(encoding="utf-8-sig")
+    body = text[text.index("Function Invoke-LgsecCollect") :]
+    assert re.search(r"^\s*\$ErrorActionPreference = 'Continue'", body, re.M)
+    native = text[text.index("Function Invoke-LgsecNative") : text.index("Function Get-LgsecGroup")]
+    assert "$ErrorActionPreference = 'Continue'" in native
+    assert body.count("try {") >= 2 and "$errors[$name] = $_.Exception.Message" in body
+
+
+def test_collector_reads_what_the_verdicts_need():
+    """Server Backup's task, per-user Uninstall keys of loaded hives, Remote Management Users,
+    the drive type of BitLocker volumes, Defender's catch-up/idle settings, and Defender or
+    Security Center absent = missing (not an error) on a Server."""
+    text = PSM1.read_text(encoding="utf-8-sig")
+    assert "-like '\\Microsoft\\Windows\\Backup\\*'" in text
+    assert "Registry::HKEY_USERS" in text and "'S-1-5-32-580'" in text
+    assert "Win32_LogicalDisk" in text and "DriveType" in text
+    assert "DisableCatchupFullScan" in text and "ScanOnlyIfIdleEnabled" in text
+    assert "Get-Service -Name WinDefend" in text and "SecurityCenter2" in text and "PasswordNeverExpires" in text

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -31,7 +32,18 @@ from lgsec.windows import MANIFEST, read_evidence_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 WIN_FIXTURES = ROOT / "tests" / "fixtures" / "windows"
-BASES = ("base-win11-en", "base-win11-ja")
+BASES = ("base-win11-en", "base-win11-ja")  # every overlay runs on both
+ALL_BASES = (*BASES, "base-server2022", "base-win11-apexone", "base-win11-domain", "base-win11-provisioned")
+# The audit of the constructed evidence runs the day after its collection (2026-11-20 on every
+# base): within evidence_max_age_days. A test of stale evidence passes its own read_at.
+AUDITED = datetime(2026, 11, 21, 9, 0, tzinfo=UTC).timestamp()
+
+
+def read_evidence(folder: Path, read_at: float = AUDITED) -> dict:
+    """An evidence folder read as `lgsec audit --evidence` reads it, audited at read_at."""
+    return read_evidence_dir(folder, read_at=read_at)
+
+
 KEYS = {"_fixture", "base", "expect_actual", "vars", "replace", "append", "remove", "manifest"}
 
 
@@ -94,7 +106,7 @@ def fixture_facts(path: Path, tmp: Path, base: str | None = None) -> tuple[dict,
     """(facts, host variables, overlay) of one fixture file, read through the evidence reader."""
     overlay = load_overlay(path)
     folder = materialise(overlay, tmp / f"{path.parent.name}-{path.stem}-{base or overlay['base']}", base)
-    return read_evidence_dir(folder), dict(overlay.get("vars") or {}), overlay
+    return read_evidence(folder), dict(overlay.get("vars") or {}), overlay
 
 
 def fixture_files() -> list[Path]:
