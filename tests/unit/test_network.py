@@ -220,7 +220,9 @@ def test_cli_without_inventory_uses_the_catalog_defaults(tmp_path):
     (tmp_path / "sw-good.cfg").write_text((CONFIGS / "sw-good.cfg").read_text(encoding="utf-8"), encoding="utf-8")
     assert cli.main(["audit", "--configs", str(tmp_path), "-o", str(tmp_path / "out")]) == 0
     rows = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["results"]
-    assert row_for(rows, "LOG-CENTRAL")["status"] == "not_applicable"  # no log host in the catalog defaults
+    # no log host in the catalog defaults, but the device sends to its own: judged, naming that host
+    assert row_for(rows, "LOG-CENTRAL")["status"] == "pass"
+    assert row_for(rows, "LOG-CENTRAL")["actual"] == "logging host 10.10.0.50"
     assert row_for(rows, "REMOTE-MINIMAL")["actual"] == "every vty restricted by its access-class"
 
 
