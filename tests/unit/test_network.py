@@ -208,7 +208,15 @@ def test_cli_audits_a_folder_of_saved_configurations(tmp_path, capsys):
     for r in data["results"]:
         by_host.setdefault(r["host"], {})[r["status"]] = by_host.setdefault(r["host"], {}).get(r["status"], 0) + 1
     assert rc == 1  # findings
-    assert by_host == {"rt-bad": {"fail": 12}, "rt-good": {"pass": 12}, "sw-bad": {"fail": 12}, "sw-good": {"pass": 12}}
+    assert by_host == {
+        "rt-bad": {"fail": 12},
+        "rt-good": {"pass": 12},
+        "sw-bad": {"fail": 12},
+        "sw-good": {"pass": 12},
+        # devices of the inventory with no file in the folder are named, never left out
+        "frr-bad": {"error": 12},
+        "frr-good": {"error": 12},
+    }
     assert {r["source"] for r in data["results"]} == {"config"}
     assert "configurations" in data["run"]["inventory"]
     assert "[FAIL] NET-SNMP" in capsys.readouterr().out
