@@ -447,7 +447,7 @@ class Parsed:
                 node = self._apply(self.objs, words, i, None)
                 block, kind = ([node] if node is not None else None), None
             i += 1
-        self.problem = "no `end` line: the configuration is incomplete (cut short?)"
+        self.problem = self.problem or "no `end` line: the configuration is incomplete (cut short?)"
 
     def _skip_text(self, lines: list[str], i: int, stripped: str, start: int, what: str) -> int:
         rest = stripped[start:].rstrip(" \t")

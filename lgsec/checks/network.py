@@ -23,7 +23,8 @@ def device(ctx: Ctx) -> Config:
     """The device's configuration; Unreadable (error rows, never a verdict) when it was not read,
     or what was read is not a whole configuration (truncated, empty, a text block never closed)."""
     if ctx.facts.get("error") or not ctx.facts.get("running_config"):
-        raise Unreadable(f"running configuration of {ctx.host}: {ctx.facts.get('error') or 'not gathered'}")
+        where = ctx.facts.get("source") or ctx.host
+        raise Unreadable(f"running configuration of {ctx.host}: {ctx.facts.get('error') or f'{where}: empty'}")
     cfg = network.from_facts(ctx.facts)
     if cfg.problem:
         raise Unreadable(f"{cfg.source}: {cfg.problem}")
