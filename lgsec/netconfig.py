@@ -208,6 +208,7 @@ GLOBAL_SECOND = {
 }
 # Blocks whose commands IOS reads in the block whatever their indentation.
 SUBMODES = ("interface", "line", "router", "ip access-list", "ipv6 access-list", "vlan", "vrf definition")
+SUBMODE_FIRST = frozenset(m.split()[0] for m in SUBMODES)
 LINE_KINDS = {"con": "con", "console": "con", "aux": "aux", "vty": "vty", "tty": "tty"}
 MAX_RANGE = 2048  # members of one `line vty 0 N` or `interface range` (IOS has far fewer)
 IFACE_TYPES = (
@@ -263,12 +264,17 @@ IDENTITY = (
     (("switchport", "access", "vlan"), 0),
     (("description",), 0),
 )
+IDENTITY_BY_FIRST: dict[str, list] = {}
+for _keywords, _args in IDENTITY:
+    IDENTITY_BY_FIRST.setdefault(_keywords[0], []).append((_keywords, _args))
 # `no` forms that remove a whole family of lines (IOS accepts them).
 WILDCARD_NO = {("snmp-server",): 1, ("ntp",): 1, ("access-list",): 2}
 
 
 def display(word: str) -> str:
     """A word of the byte view, decoded for display and matching."""
+    if word.isascii():
+        return word
     raw = word.encode("latin-1")
     for encoding in ("utf-8", "cp932"):
         try:
@@ -311,6 +317,7 @@ class Node:
     indent: int = 0
     parent: Node | None = None
     children: list[Node] = field(default_factory=list)
+    index: dict = field(default_factory=dict, repr=False)  # children by identity, while reading
 
     @property
     def text(self) -> str:
@@ -333,7 +340,7 @@ def identity(words: list[str]) -> tuple:
         return tuple(low[:2]) + tuple(words[2 : 2 + args])
     if low[:1] == ["logging"] and len(words) == 2 and re.fullmatch(r"[0-9a-fA-F.:]+", words[1]):
         return ("logging", "host", words[1])  # the older `logging 10.0.0.5`
-    for keywords, args in IDENTITY:
+    for keywords, args in IDENTITY_BY_FIRST.get(low[0], ()):
         if tuple(low[: len(keywords)]) == keywords:
             return keywords + tuple(words[len(keywords) : len(keywords) + args])
     return tuple(low)
@@ -350,10 +357,15 @@ def is_global(words: list[str]) -> bool:
 
 
 def submode(words: list[str]) -> str | None:
+    first = words[0].lower()
+    if first not in SUBMODE_FIRST and not (len(first) >= 3 and "interface".startswith(first)):
+        return None
     low = " ".join(w.lower() for w in words[:2])
     for name in SUBMODES:
-        if low == name or low.startswith(name + " ") or (name == "interface" and re.match(r"int\w* ", low)):
+        if low == name or low.startswith(name + " "):
             return name
+    if len(words) > 1 and len(words[0]) >= 3 and "interface".startswith(words[0].lower()):
+        return "interface"  # `int Gi1/0/1`
     return None
 
 
@@ -402,7 +414,11 @@ class Parsed:
         self.problem = ""
         self._lines: dict[tuple[str, int | None], Node] = {}
         self._ifaces: dict[str, Node] = {}
+        self._top: dict[tuple, Node] = {}
         self._read(physical_lines(text))
+        for node in [*self._top.values(), *self._lines.values()]:
+            node.children = sorted(node.index.values(), key=lambda n: n.linenum)
+        self.objs = sorted(self._top.values(), key=lambda n: n.linenum)
         self._group_lines()
 
     # -- reading --------------------------------------------------------------------------
@@ -442,9 +458,9 @@ class Parsed:
                 block, kind = self._enter(words, i, opened), opened
             elif block is not None and not is_global(words) and (indented or kind is not None):
                 for parent in block:
-                    self._apply(parent.children, words, i, parent)
+                    self._apply(parent.index, words, i, parent)
             else:
-                node = self._apply(self.objs, words, i, None)
+                node = self._apply(self._top, words, i, None)
                 block, kind = ([node] if node is not None else None), None
             i += 1
         self.problem = self.problem or "no `end` line: the configuration is incomplete (cut short?)"
@@ -484,9 +500,9 @@ class Parsed:
                 for name in members:
                     node = self._ifaces.pop(name, None)
                     if node is not None and words[0] == "no":
-                        self.objs.remove(node)
+                        del self._top[node.key]
                     elif node is not None:
-                        node.children.clear()
+                        node.index.clear()
                         self._ifaces[name] = node
                 return None
             out = []
@@ -495,7 +511,7 @@ class Parsed:
                     node = Node(["interface", name], i, ("interface", name))
                     node.parent = node
                     self._ifaces[name] = node
-                    self.objs.append(node)
+                    self._top[node.key] = node
                 out.append(self._ifaces[name])
             return out
         if opened == "line":
@@ -504,14 +520,14 @@ class Parsed:
                 if member not in self._lines:
                     self._lines[member] = Node(["line", member[0]], i, ("line", *map(str, member)))
                 if neg:
-                    self._lines[member].children.clear()
+                    self._lines[member].index.clear()
                 out.append(self._lines[member])
             return None if neg else out
-        node = self._apply(self.objs, words, i, None)
+        node = self._apply(self._top, words, i, None)
         return [node] if node is not None else None
 
-    def _apply(self, nodes: list[Node], words: list[str], i: int, parent: Node | None) -> Node | None:
-        """Apply one command to a list of commands (global, or one block's children)."""
+    def _apply(self, nodes: dict[tuple, Node], words: list[str], i: int, parent: Node | None) -> Node | None:
+        """Apply one command to the commands by identity (global, or one block's children)."""
         neg = words[0] in ("no", "default")
         body = words[1:] if neg else words
         if not body:
@@ -520,21 +536,20 @@ class Parsed:
         wild = WILDCARD_NO.get(key[:1]) if neg and len(body) == WILDCARD_NO.get(key[:1], 0) else None
         if wild:
             prefix = tuple(w.lower() for w in body)
-            nodes[:] = [
-                n
-                for n in nodes
-                if tuple(w.lower() for w in (n.words[1:] if n.negated else n.words))[: len(prefix)] != prefix
-            ]
+            for old in [
+                k for k, n in nodes.items() if tuple(w.lower() for w in n.words[n.negated :])[: len(prefix)] == prefix
+            ]:
+                del nodes[old]
             return None
-        same = [n for n in nodes if n.key == key]
-        if not neg and same and same[-1].words == words:
-            return same[-1]  # a block entered again
-        nodes[:] = [n for n in nodes if n.key != key]
+        same = nodes.get(key)
+        if not neg and same is not None and same.words == words:
+            return same  # a block entered again
+        nodes.pop(key, None)
         if words[0] == "default":
             return None
         node = Node(words, i, key, indent=1 if parent else 0)
         node.parent = parent if parent is not None else node
-        nodes.append(node)
+        nodes[key] = node
         return node
 
     def _group_lines(self) -> None:
@@ -562,3 +577,5 @@ class Parsed:
                     child.parent = head
                 self.objs.append(head)
         self.objs.sort(key=lambda n: n.linenum)
+        for node in self.objs:
+            node.index = {}

@@ -7,6 +7,7 @@ of network devices' running configurations (`lgsec audit --configs DIR`).
 
 from __future__ import annotations
 
+import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -50,6 +51,11 @@ def report_offline(
 
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024  # a device's configuration is well under a few MB
+HOST_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,253}")
+
+
+def _safe(name: str) -> str:
+    return "".join(c if HOST_NAME.fullmatch(c) else "_" for c in name)[:253] or "_"
 
 
 def config_hosts(
@@ -75,7 +81,7 @@ def config_hosts(
     for path in entries:
         if not _regular(path):
             if path.suffix == ".cfg":
-                host = path.stem
+                host = _safe(path.stem)
                 out.setdefault(host, (host, _error_facts(path, "not a regular file (a FIFO, directory or device)"), {}))
                 sources.setdefault(host, []).append(str(path))
             continue
@@ -145,9 +151,11 @@ def _read_config(path: Path) -> tuple[str, dict]:
     text = netconfig.byte_view(data)  # the bytes as the device reads them; words decoded for display
     header = network.read_header(text)
     host = header.get("host") or path.stem
-    hostname = next((o for o in network.Config(data, "ios", str(path)).top(r"^hostname \S+")), None)
+    if not HOST_NAME.fullmatch(host):
+        return _safe(host), _error_facts(path, f"{_safe(host)!r} is not a host name (letters, digits, . _ : -)")
     # the text keeps every byte (undecodable ones as surrogates): the model cuts it on the bytes
     running = data.decode("utf-8", "surrogateescape")
+    hostname = next(iter(network.parse(running, "ios", str(path)).top(r"^hostname \S+")), None)
     facts = {"platform": "network", "running_config": running, "source": str(path), "header": header}
     facts["hostname"] = hostname.words[1] if hostname else None
     return host, facts

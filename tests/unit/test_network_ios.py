@@ -297,6 +297,13 @@ def test_a_copy_of_another_devices_configuration_is_an_error(tmp_path):
     assert any("judged as sw-other (its file name)" in e for e in errors(found["sw-other"]))
 
 
+def test_a_header_host_that_is_no_host_name_is_an_error(tmp_path, capsys):
+    rc, found = audit(tmp_path, {"x.cfg": GOOD.replace("host=sw-good", "host=sw\x1b]0;pwned\x07")})
+    assert rc == 1 and list(found) == ["sw__0_pwned_"]
+    assert any("is not a host name" in e for e in errors(found["sw__0_pwned_"]))
+    assert "\x1b" not in capsys.readouterr().out
+
+
 def test_two_files_for_one_device_are_an_error_not_a_double(tmp_path):
     rc, found = audit(tmp_path, {"a.cfg": GOOD, "sw-good.cfg": GOOD, "sw-bad.cfg": BAD})
     assert set(found) == {"sw-good", "sw-bad"} and rc == 1
