@@ -264,6 +264,71 @@ IDENTITY = (
     (("switchport", "access", "vlan"), 0),
     (("description",), 0),
 )
+# The keywords of the commands the controls read, as a tree: a word that is a proper prefix of
+# one of them (`shut`, `ip http serv`) is an abbreviation IOS may accept; `show running-config`
+# never writes one, and lgsec judges full commands only, so such a line makes the configuration
+# unreadable (error rows) rather than misread. Words IOS has as commands of their own (`snmp`,
+# `switch`) are not abbreviations.
+KEYWORD_PHRASES = (
+    "interface",
+    "line con|console|aux|vty",
+    "hostname",
+    "service password-encryption|tcp-small-servers|udp-small-servers",
+    "service timestamps log|debug",
+    "security passwords min-length",
+    "login block-for",
+    "username",
+    "enable secret|password|algorithm-type",
+    "ip http server|secure-server",
+    "ip ssh version",
+    "ip access-list standard|extended",
+    "access-list",
+    "snmp-server community|user|group|host|location|contact",
+    "logging host|buffered|trap|on|console|source-interface",
+    "ntp server|peer|master",
+    "cdp run|enable",
+    "shutdown",
+    "switchport mode access|trunk|dynamic",
+    "switchport access vlan",
+    "switchport port-security maximum|violation",
+    "exec-timeout",
+    "access-class",
+    "transport input|output",
+    "exec",
+    "password",
+    "description",
+    "end",
+    "exit",
+)
+NOT_ABBREVIATIONS = frozenset(["snmp", "switch"])
+
+
+def _keyword_tree() -> dict:
+    tree: dict = {}
+    for phrase in KEYWORD_PHRASES:
+        levels = [part.split("|") for part in phrase.split()]
+        nodes = [tree]
+        for alternatives in levels:
+            nodes = [n.setdefault(a, {}) for n in nodes for a in alternatives]
+    return tree
+
+
+KEYWORDS = _keyword_tree()
+
+
+def abbreviation(words: list[str]) -> str | None:
+    """The keyword a command abbreviates (`no shut` → shutdown), None when it abbreviates none."""
+    level = KEYWORDS
+    for word in words[1:] if words[0] in ("no", "default") else words:
+        low = word.lower()
+        if low in level:
+            level = level[low]
+            continue
+        longer = [k for k in level if k.startswith(low)]
+        return longer[0] if longer and low not in NOT_ABBREVIATIONS else None
+    return None
+
+
 IDENTITY_BY_FIRST: dict[str, list] = {}
 for _keywords, _args in IDENTITY:
     IDENTITY_BY_FIRST.setdefault(_keywords[0], []).append((_keywords, _args))
@@ -357,15 +422,12 @@ def is_global(words: list[str]) -> bool:
 
 
 def submode(words: list[str]) -> str | None:
-    first = words[0].lower()
-    if first not in SUBMODE_FIRST and not (len(first) >= 3 and "interface".startswith(first)):
+    if words[0].lower() not in SUBMODE_FIRST:
         return None
     low = " ".join(w.lower() for w in words[:2])
     for name in SUBMODES:
         if low == name or low.startswith(name + " "):
             return name
-    if len(words) > 1 and len(words[0]) >= 3 and "interface".startswith(words[0].lower()):
-        return "interface"  # `int Gi1/0/1`
     return None
 
 
@@ -446,6 +508,12 @@ class Parsed:
             words = [w.lower() if w.lower() in VOCABULARY else w for w in words]
             indented = line[:1] in (" ", "\t")
             self.commands += 1
+            full = abbreviation(words) if self.vendor == "ios" else None
+            if full and not self.problem:
+                self.problem = (
+                    f"line {i + 1}: `{' '.join(words)}` abbreviates `{full}`; show running-config never abbreviates "
+                    "and lgsec judges full commands only"
+                )
             if words == ["end"]:
                 self.complete = True
                 return

@@ -223,7 +223,7 @@ def test_ntp_server_in_a_vrf_is_that_server(catalog):
         ("PW-LENGTH", "no security passwords min-length"),
         ("PW-LENGTH", "security passwords min-length 6"),
         ("NET-PORTS-UNUSED", "interface GigabitEthernet1/0/23\n no shutdown"),
-        ("NET-PORTS-UNUSED", "int gi1/0/24\nno shut\nno shutdown"),
+        ("NET-PORTS-UNUSED", "interface gi1/0/24\nno shutdown"),
         ("NET-PORTS-UNUSED", "interface range GigabitEthernet1/0/20 - 24\n no shutdown"),
         ("SESSION-LIMIT", "line vty 0 15\n exec-timeout 0 0"),
         ("SVC-UNNEEDED", "ip  http server"),
@@ -238,6 +238,19 @@ def test_ntp_server_in_a_vrf_is_that_server(catalog):
 def test_a_later_line_wins(catalog, control, later):
     assert status(catalog, GOOD, control) == "pass"
     assert status(catalog, before_end(GOOD, later), control) == "fail", later
+
+
+@pytest.mark.parametrize(
+    "line", ["int gi1/0/24\n no shut", "ip http serv", "no service password-encr", "snmp-server comm x RO"]
+)
+def test_an_abbreviated_command_is_an_error_never_a_guess(catalog, line):
+    # IOS may accept a unique prefix; show running-config never writes one: lgsec says it cannot judge
+    found = rows(catalog, before_end(GOOD, line))
+    assert {r["status"] for r in found.values()} == {"error"}
+    assert "abbreviates" in found["PW-LENGTH"]["actual"]
+    # real IOS commands that look like prefixes are not abbreviations
+    real = before_end(GOOD, "snmp ifmib ifindex persist\nswitch 1 provision c9200-48p\nservice pad\nlogging count")
+    assert {r["status"] for r in rows(catalog, real).values()} == {"pass"}
 
 
 def test_a_global_command_indented_after_a_block_is_still_global(catalog):
