@@ -518,6 +518,9 @@ class Parsed:
                 self.complete = True
                 return
             if words[0] == "exit" and len(words) == 1:
+                if self.vendor == "ios" and kind is None and not indented and not self.problem:
+                    # outside a block, `exit` leaves configuration mode: what follows is not configuration
+                    self.problem = f"line {i + 1}: `exit` outside a block ends the configuration before its `end`"
                 block, kind = None, None
                 i += 1
                 continue

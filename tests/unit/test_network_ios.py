@@ -98,6 +98,16 @@ def test_a_banner_that_never_ends_is_an_error_not_a_verdict(catalog):
     assert "banner motd text never ends" in found["PW-LENGTH"]["actual"]
 
 
+def test_exit_outside_a_block_ends_the_configuration(catalog):
+    text = without(GOOD, "ntp server 10.10.0.11")
+    found = rows(catalog, before_end(text, "exit\nntp server 10.10.0.11"))
+    assert {r["status"] for r in found.values()} == {"error"}
+    assert "`exit` outside a block" in found["TIME-SYNC"]["actual"]
+    # inside a block it only leaves the block
+    found = rows(catalog, before_end(GOOD, "interface GigabitEthernet1/0/23\nexit\nno shutdown"))
+    assert found["NET-PORTS-UNUSED"]["status"] == "pass"
+
+
 def test_text_after_end_and_comments_are_not_configuration(catalog):
     text = without(GOOD, "ntp server 10.10.0.11", "ntp server 10.10.0.12")
     text = text.replace("!\nend", "! ntp server 10.10.0.11\n!ntp server 10.10.0.12\nend") + "ntp server 10.10.0.11\n"
