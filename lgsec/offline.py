@@ -107,7 +107,7 @@ def config_hosts(
             facts["last_change"] = change
         hosts.append((host, facts, hostvars))
     for host, hostvars in (inventory or {}).items():
-        if host not in out and host_platform(hostvars) == "network":
+        if host not in out and host_platform(hostvars) == "network" and not hostvars.get("lgsec_decommissioned"):
             facts = _error_facts(directory / f"{host}.cfg", f"no saved configuration of {host} in {directory}")
             facts["vendor"] = network.vendor_of(hostvars, where=str(directory))
             hosts.append((host, facts, evidence_hostvars(catalog, inventory, host, str(directory))))

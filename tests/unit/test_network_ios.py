@@ -479,3 +479,13 @@ def test_the_plan_fixes_what_the_new_semantics_find(catalog):
     fixed = rows(catalog, after)
     assert {c: r["actual"] for c, r in fixed.items() if r["status"] != "pass"} == {}
     assert network.plan(network.parse(after, "ios", "y"), all_params(catalog, hostvars), "netadmin") == []
+
+
+def test_the_role_stops_on_a_configuration_it_cannot_read():
+    from conftest import import_path
+
+    plugin = import_path("lgsec_network_filter", ROOT / "filter_plugins" / "lgsec_network.py")
+    for text in (GOOD.rsplit("end", 1)[0], before_end(GOOD, "no shut")):
+        plan = plugin.lgsec_network_plan(text, {"ansible_network_os": "cisco.ios.ios"}, "netadmin")
+        assert any(b.startswith("ALL: ") for b in plan["blockers"]), plan["blockers"]
+    assert not any(b.startswith("ALL: ") for b in plugin.lgsec_network_plan(GOOD, {}, "netadmin")["blockers"])
