@@ -110,8 +110,10 @@ def test_exit_outside_a_block_ends_the_configuration(catalog):
 
 def test_text_after_end_and_comments_are_not_configuration(catalog):
     text = without(GOOD, "ntp server 10.10.0.11", "ntp server 10.10.0.12")
-    text = text.replace("!\nend", "! ntp server 10.10.0.11\n!ntp server 10.10.0.12\nend") + "ntp server 10.10.0.11\n"
-    assert status(catalog, text, "TIME-SYNC") == "fail"
+    commented = text.replace("!\nend", "! ntp server 10.10.0.11\n  !ntp server 10.10.0.12\nend")
+    assert status(catalog, commented, "TIME-SYNC") == "fail"
+    after_end = text + "ntp server 10.10.0.11\nntp server 10.10.0.12\n"
+    assert status(catalog, after_end, "TIME-SYNC") == "fail"
 
 
 # ---- 2. only LF (and CR LF) ends a line -----------------------------------------------
