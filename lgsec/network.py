@@ -129,7 +129,14 @@ def from_facts(facts: dict) -> Config:
         raise ValueError(
             f"network OS {facts.get('network_os')!r} is not one lgsec reads (known: {', '.join(NETWORK_OS)})"
         )
-    return parse(facts["running_config"], vendor, facts.get("source", "running-config"))
+    return parse(config_bytes(facts), vendor, facts.get("source", "running-config"))
+
+
+def config_bytes(facts: dict) -> str | bytes:
+    """The configuration as the device holds it: a saved file that is not UTF-8 is kept one byte
+    per character (`encoding: bytes`, so its facts stay valid text for JSON), its bytes restored here."""
+    text = facts["running_config"]
+    return text.encode("latin-1") if facts.get("encoding") == "bytes" else text
 
 
 def num(word: str) -> int | None:

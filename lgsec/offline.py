@@ -153,10 +153,12 @@ def _read_config(path: Path) -> tuple[str, dict]:
     host = header.get("host") or path.stem
     if not HOST_NAME.fullmatch(host):
         return _safe(host), _error_facts(path, f"{_safe(host)!r} is not a host name (letters, digits, . _ : -)")
-    # the text keeps every byte (undecodable ones as surrogates): the model cuts it on the bytes
-    running = data.decode("utf-8", "surrogateescape")
-    hostname = next(iter(network.parse(running, "ios", str(path)).top(r"^hostname \S+")), None)
-    facts = {"platform": "network", "running_config": running, "source": str(path), "header": header}
+    facts = {"platform": "network", "source": str(path), "header": header}
+    try:
+        facts["running_config"] = data.decode("utf-8")
+    except UnicodeDecodeError:  # cp932 or any bytes: kept one byte per character, the model reads the bytes
+        facts.update(running_config=data.decode("latin-1"), encoding="bytes")
+    hostname = next(iter(network.parse(network.config_bytes(facts), "ios", str(path)).top(r"^hostname \S+")), None)
     facts["hostname"] = hostname.words[1] if hostname else None
     return host, facts
 

@@ -376,10 +376,20 @@ def test_a_truncated_configuration_is_an_error(tmp_path, text):
 # ---- 6. and 7. an odd file does not stop the fleet -------------------------------------
 
 
+def catalog_():
+    from lgsec.catalog import load_catalog
+
+    return load_catalog()
+
+
 def test_a_cp932_description_is_read_and_the_others_are_judged(tmp_path):
     sjis = GOOD.replace("description printer 1F", "description 総務課プリンタ").encode("cp932")
     rc, found = audit(tmp_path, {"sw-good.cfg": sjis, "sw-bad.cfg": BAD})
     assert rc == 1
+    ((_, facts, _),) = [h for h in offline.config_hosts(catalog_(), tmp_path / "configs") if h[0] == "sw-good"]
+    json.dumps(facts, ensure_ascii=False).encode("utf-8")  # the facts are valid text (kept in the run's archive)
+    cfg = network.from_facts({**facts, "vendor": "ios"})
+    assert cfg.interface("GigabitEthernet1/0/3").children[0].text == "description 総務課プリンタ"
     assert {r["status"] for r in found["sw-good"].values()} == {"pass"}
     assert "fail" in judged(found["sw-bad"]) and judged(found["sw-bad"]) <= {"fail", "not_applicable"}
     # bytes that are neither UTF-8 nor cp932 are kept as they are: still judged
