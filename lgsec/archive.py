@@ -55,6 +55,16 @@ def run_folder(outdir: Path, report: dict) -> Path:
     return outdir / "runs" / str(run_day(report)) / str(run["id"])
 
 
+def archived(facts: dict) -> dict:
+    """The facts as the archive keeps them: a network device's configuration without its secrets
+    (the Linux and Windows gathers blank theirs on the host)."""
+    if isinstance(facts, dict) and isinstance(facts.get("running_config"), str):
+        from lgsec.network import redact_config
+
+        return {**facts, "running_config": redact_config(facts["running_config"])}
+    return facts
+
+
 def keep(report: dict, outdir: Path, outputs: dict[str, bytes], facts: dict[str, dict] | None) -> Path:
     """Write the run's folder: its reports, the facts per host and the manifest; returns it."""
     from lgsec.report import atomic_write
@@ -69,7 +79,8 @@ def keep(report: dict, outdir: Path, outputs: dict[str, bytes], facts: dict[str,
     taken: set[str] = set()
     for host, host_facts in sorted((facts or {}).items()):
         name = host_file(host, taken)
-        data = (json.dumps(storable(host_facts), ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n").encode()
+        data = json.dumps(storable(archived(host_facts)), ensure_ascii=False, indent=1, sort_keys=True, default=str)
+        data = (data + "\n").encode()
         atomic_write(folder / "facts" / name, data)
         files[f"facts/{name}"] = sha256(data)
         hosts[host] = f"facts/{name}"

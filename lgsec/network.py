@@ -1,15 +1,13 @@
-"""Network devices: the parsed running configuration, and the changes that make it compliant.
+"""Network devices: the configuration as the device executes it, and the changes that make it compliant.
 
 One model serves the audit (lgsec/checks/network.py judges it) and the enforcement (the
 network_device role pushes the lines `plan` computes from the same model), so what check mode
 shows is exactly what the audit found.
 
-The configuration is parsed with ciscoconfparse2 rather than matched line by line: it builds
-the parent/child tree of IOS syntax (an `exec-timeout` belongs to its `line vty`, a `shutdown`
-to its `interface`) and keeps multi-line banners out of the tree, offline and in plain Python —
-the cisco.ios resource modules' `state: parsed` would need Ansible in the loop and have no
-parser for `line` or FRR. FRR's `show running-config` (vtysh) uses the same indentation, so one
-parser reads both vendors; the checks say where their syntax differs.
+The model (lgsec/netconfig.py) reads a configuration the way IOS applies it: top to bottom, a
+later `no …` or value wins, text blocks (banners, macros) are not commands, only LF ends a line,
+blanks are blanks (docs/network.md: each behaviour and its source). FRR's `show running-config`
+(vtysh) reads the same way; the checks say where the syntax differs.
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from lgsec.errors import InputError
+from lgsec.netconfig import Parsed, canonical_interface
 
 VENDORS = ("ios", "frr")
 # ansible_network_os → vendor
@@ -31,7 +30,7 @@ HEADER = re.compile(r"^[!#]\s*lgsec:\s*(.*)$")
 def read_header(text: str) -> dict[str, str]:
     """`! lgsec: vendor=ios host=sw01` among the first lines of a saved configuration; without
     one, FRR's own `frr version …` line says frr (key `frr`)."""
-    head = text.splitlines()[:10]
+    head = [line.rstrip("\r") for line in text.split("\n")[:10]]
     for line in head:
         match = HEADER.match(line.strip())
         if match:
@@ -49,12 +48,25 @@ def vendor_of(hostvars: dict, header: dict | None = None, where: str = "-") -> s
     return vendor
 
 
-SECRET = re.compile(r"\b(password|secret|key-string|key)( \d+)? \S+")
+SECRET = re.compile(
+    r"\b(password|secret|key-string|key|auth (?:md5|sha\S*)|priv (?:des|3des|aes(?: \d+)?))((?: \d+)?(?: md5)?) \S+",
+    re.ASCII,
+)
 
 
 def redact(text: str) -> str:
     """A configuration line without its password, secret or key (reports never carry them)."""
     return SECRET.sub(r"\1\2 <hidden>", text)
+
+
+# An SNMP community (or an SNMP user's name, a community to v1/v2c) in a saved configuration
+SNMP_NAME = re.compile(r"^([ \t]*snmp-server[ \t]+(?:community|user)[ \t]+)(\S+)", re.ASCII | re.MULTILINE)
+
+
+def redact_config(text: str) -> str:
+    """A whole configuration as lgsec keeps it (the run archive): every password, secret and
+    key hidden line by line (`redact`), and every SNMP community and SNMP user name."""
+    return SNMP_NAME.sub(r"\1<hidden>", "\n".join(redact(line) for line in text.split("\n")))
 
 
 def community_label(name: str, defaults: list[str]) -> str:
@@ -63,19 +75,25 @@ def community_label(name: str, defaults: list[str]) -> str:
 
 
 class Config:
-    """A running configuration as a tree: top-level commands and their children."""
+    """A running configuration as the device executes it (lgsec/netconfig.py): the effective
+    top-level commands and their blocks' children, nothing that IOS would not execute."""
 
-    def __init__(self, text: str, vendor: str, source: str):
-        from ciscoconfparse2 import CiscoConfParse
-
+    def __init__(self, text: str | bytes, vendor: str, source: str):
         self.vendor = vendor
         self.source = source
-        self.parse = CiscoConfParse(text.splitlines(), syntax="ios", loguru=False)
+        self.parse = Parsed(text, vendor)
+
+    @property
+    def problem(self) -> str:
+        """Why the configuration cannot be judged as complete ("" when it can)."""
+        if not self.parse.commands:
+            return "no configuration command in it (empty, or comments only)"
+        return self.parse.problem
 
     def top(self, pattern: str) -> list:
-        """Top-level commands matching a regex (banner bodies and children excluded)."""
-        rx = re.compile(pattern)
-        return [o for o in self.parse.objs if o.parent is o and o.indent == 0 and rx.search(o.text)]
+        """Top-level commands matching a regex (text blocks and children excluded)."""
+        rx = re.compile(pattern, re.ASCII)
+        return [o for o in self.parse.objs if rx.search(o.text)]
 
     def first(self, pattern: str):
         found = self.top(pattern)
@@ -83,29 +101,33 @@ class Config:
 
     @staticmethod
     def children(parent, pattern: str) -> list:
-        rx = re.compile(pattern)
-        return [c for c in parent.children if rx.search(c.text.strip())]
+        rx = re.compile(pattern, re.ASCII)
+        return [c for c in parent.children if rx.search(c.text)]
 
     def child(self, parent, pattern: str):
         found = self.children(parent, pattern)
-        return found[-1] if found else None  # the last one wins, as on the device
+        return found[-1] if found else None
 
     def where(self, obj) -> str:
         """file:line: text of a configuration line (the evidence of a verdict)."""
         parent = obj.parent if obj.parent is not obj else None
-        text = f"{parent.text.strip()} / {obj.text.strip()}" if parent else obj.text.strip()
+        text = f"{parent.text} / {obj.text}" if parent else obj.text
         return f"{self.source}:{obj.linenum + 1}: {redact(text)}"
 
     def lines(self, kind: str) -> list:
-        """`line con 0`, `line vty 0 4` … blocks of one kind (con, vty)."""
-        return self.top(rf"^line {kind}\b")
+        """`line con 0`, `line vty 0 4` … blocks of one kind (con, aux, vty)."""
+        return [o for o in self.parse.objs if o.words[:2] == ["line", kind]]
 
     def interfaces(self) -> dict[str, object]:
-        return {o.text.split(None, 1)[1].strip(): o for o in self.top(r"^interface \S")}
+        return {o.words[1]: o for o in self.parse.objs if o.key[:1] == ("interface",)}
+
+    def interface(self, name: str):
+        """An interface by any name IOS accepts for it (Gi1/0/1 = GigabitEthernet1/0/1)."""
+        return self.interfaces().get(canonical_interface(name))
 
 
 @lru_cache(maxsize=64)
-def parse(text: str, vendor: str, source: str) -> Config:
+def parse(text: str | bytes, vendor: str, source: str) -> Config:
     return Config(text, vendor, source)
 
 
@@ -117,32 +139,71 @@ def from_facts(facts: dict) -> Config:
         raise ValueError(
             f"network OS {facts.get('network_os')!r} is not one lgsec reads (known: {', '.join(NETWORK_OS)})"
         )
-    return parse(facts["running_config"], vendor, facts.get("source", "running-config"))
+    return parse(config_bytes(facts), vendor, facts.get("source", "running-config"))
+
+
+def config_bytes(facts: dict) -> str | bytes:
+    """The configuration as the device holds it: a saved file that is not UTF-8 is kept one byte
+    per character (`encoding: bytes`, so its facts stay valid text for JSON), its bytes restored here."""
+    text = facts["running_config"]
+    return text.encode("latin-1") if facts.get("encoding") == "bytes" else text
+
+
+def num(word: str) -> int | None:
+    """A number as IOS reads it (ASCII digits only), None for anything else."""
+    return int(word) if word.isascii() and word.isdigit() else None
 
 
 def is_access_port(iface) -> bool:
-    return any(c.text.strip() == "switchport mode access" for c in iface.children)
+    return any(c.text == "switchport mode access" for c in iface.children)
 
 
 def is_shut(iface) -> bool:
-    return any(c.text.strip() == "shutdown" for c in iface.children)
+    return any(c.text == "shutdown" for c in iface.children)
+
+
+def is_switch_port(iface) -> bool:
+    """A layer-2 port: configured with switchport commands and not made a routed port."""
+    texts = [c.text for c in iface.children]
+    return "no switchport" not in texts and any(t.startswith("switchport") for t in texts)
+
+
+def is_trunk(iface) -> bool:
+    return any(c.text == "switchport mode trunk" for c in iface.children)
 
 
 DEFAULT_EXEC_TIMEOUT = 600  # IOS and FRR: 10 minutes, not shown in the running configuration
 
 
-def exec_timeout(cfg: Config, block) -> tuple[int, str]:
-    """A line block's idle timeout in seconds (0 = never) and where it was read."""
+def exec_timeout(cfg: Config, block) -> tuple[int | None, str]:
+    """A line block's idle timeout in seconds (0 = never, None = a value IOS would not take)
+    and where it was read."""
     obj = cfg.child(block, r"^(no )?exec-timeout\b")
     if obj is None:
         return (
             DEFAULT_EXEC_TIMEOUT,
-            f"{cfg.source}:{block.linenum + 1}: {block.text.strip()} (no exec-timeout: default 10 min)",
+            f"{cfg.source}:{block.linenum + 1}: {block.text} (no exec-timeout: default 10 min)",
         )
-    parts = obj.text.split()
-    if parts[0] == "no":
+    if obj.negated:
         return 0, cfg.where(obj)
-    return int(parts[1]) * 60 + (int(parts[2]) if len(parts) > 2 else 0), cfg.where(obj)
+    minutes, seconds = [*obj.words[1:3], "0"][:2] if len(obj.words) > 1 else (None, None)
+    if minutes is None or num(minutes) is None or num(seconds) is None:
+        return None, cfg.where(obj)
+    return num(minutes) * 60 + num(seconds), cfg.where(obj)
+
+
+def session_lines(cfg: Config) -> list:
+    """The line blocks a person can log in on: IOS con, aux (unless `no exec`) and vty; FRR vty."""
+    if cfg.vendor != "ios":
+        return cfg.lines("vty")
+    aux = [b for b in cfg.lines("aux") if not cfg.children(b, r"^no exec$")]
+    return cfg.lines("con") + aux + cfg.lines("vty")
+
+
+def vty_access_class(cfg: Config, block):
+    """The access-class that restricts logins on a vty (`in`; FRR has no direction)."""
+    found = [c for c in cfg.children(block, r"^access-class \S+") if c.key == ("access-class", "in")]
+    return found[-1] if found else None
 
 
 # ---- enforcement: the lines that make a configuration compliant ---------------------------
@@ -178,20 +239,22 @@ def plan(cfg: Config, params: dict[str, dict], operator: str = "") -> list[Cmd]:
     # PRIV-DEFAULT-ID (both vendors): passwords in the configuration stored encrypted
     if not cfg.first(r"^service password-encryption$"):
         cmds.append(Cmd("PRIV-DEFAULT-ID", "", "service password-encryption", r"^no service password-encryption$"))
-    for block in cfg.lines("con") + cfg.lines("vty") if ios else cfg.lines("vty"):
-        name = block.text.strip()
-        if not 0 < exec_timeout(cfg, block)[0] <= timeout * 60:
-            cmds.append(Cmd("SESSION-LIMIT", name, f"exec-timeout {timeout} 0", r"^exec-timeout "))
-        if " vty " in f" {name} " and vty_acl and vty_acl in access_lists(cfg):
+    for block in session_lines(cfg):
+        name = block.text
+        seconds = exec_timeout(cfg, block)[0]
+        if seconds is None or not 0 < seconds <= timeout * 60:
+            cmds.append(Cmd("SESSION-LIMIT", name, f"exec-timeout {timeout} 0", r"^(no )?exec-timeout\b"))
+        if block.words[1] == "vty" and vty_acl and vty_acl in access_lists(cfg):
             want = f"access-class {vty_acl} in" if ios else f"access-class {vty_acl}"
-            if not cfg.children(block, rf"^{re.escape(want)}$"):
+            current = vty_access_class(cfg, block)
+            if current is None or current.text != want:
                 cmds.append(Cmd("REMOTE-MINIMAL", name, want, r"^access-class \S+( in)?$"))
-        if ios and " vty " in f" {name} " and not cfg.children(block, r"^transport input ssh$"):
+        if ios and block.words[1] == "vty" and not cfg.children(block, r"^transport input ssh$"):
             cmds.append(Cmd("REMOTE-ENCRYPTED", name, "transport input ssh", r"^transport input "))
     for name in params["NET-PORTS-UNUSED"]["unused_ports"]:
-        iface = cfg.interfaces().get(name)
+        iface = cfg.interface(name)
         if iface is not None and not is_shut(iface):
-            cmds.append(Cmd("NET-PORTS-UNUSED", f"interface {name}", "shutdown", r"^no shutdown$"))
+            cmds.append(Cmd("NET-PORTS-UNUSED", iface.text, "shutdown", r"^no shutdown$"))
     if not ios and not (cfg.first(r"^log syslog\b") or cfg.first(r"^log file ")):
         cmds.append(Cmd("LOG-RETENTION", "", "log syslog informational", r"^no log syslog"))
     if not ios and params["LOG-CENTRAL"]["hosts"] and not cfg.first(r"^log syslog\b"):
@@ -203,36 +266,71 @@ def plan(cfg: Config, params: dict[str, dict], operator: str = "") -> list[Cmd]:
 def access_lists(cfg: Config) -> set[str]:
     """Names of the access lists the configuration defines: numbered (IOS) or named (FRR)
     `access-list NAME …`, IOS `ip access-list standard|extended NAME`."""
-    names = {o.text.split()[1] for o in cfg.top(r"^access-list \S+")}
-    return names | {o.text.split()[-1] for o in cfg.top(r"^ip access-list (standard|extended) \S+$")}
+    names = {o.words[1] for o in cfg.top(r"^access-list \S+")}
+    return names | {o.words[-1] for o in cfg.top(r"^ip access-list (standard|extended) \S+$")}
 
 
 def blockers(cfg: Config, params: dict[str, dict]) -> list[str]:
     """Findings the plan cannot fix by itself: the role stops and says what the site must decide."""
     out = []
+    if cfg.problem:
+        out.append(f"ALL: the running configuration read cannot be trusted: {cfg.problem}")
     acl = params["REMOTE-MINIMAL"]["vty_acl"]
     if acl and acl not in access_lists(cfg):
         out.append(
             f"REMOTE-MINIMAL: access list {acl} (lgsec_remote_minimal_vty_acl) is not defined on the device: "
             "create it with the management networks first (an access-class naming no list may lock everyone out)"
         )
-    if cfg.vendor == "ios" and not cfg.first(r"^enable (algorithm-type \S+ )?secret "):
+    if cfg.vendor == "ios" and not enable_secret(cfg):
         out.append("PRIV-DEFAULT-ID: no enable secret: set lgsec_network_enable_secret (vaulted) to have one set")
     return out
+
+
+def enable_secret(cfg: Config):
+    return cfg.first(r"^enable (algorithm-type \S+ )?secret ")
+
+
+def block_for(cfg: Config) -> tuple[object, dict | None]:
+    """(line, {block_for, attempts, within}) of `login block-for`; None values: not readable."""
+    line = cfg.first(r"^login block-for ")
+    if line is None:
+        return None, None
+    words = line.words
+    if len(words) != 7 or words[3] != "attempts" or words[5] != "within":
+        return line, None
+    values = {"block_for": num(words[2]), "attempts": num(words[4]), "within": num(words[6])}
+    return line, values if None not in values.values() else None
+
+
+def lockout_problems(values: dict | None, lock: dict) -> list[str]:
+    if values is None:
+        return ["login block-for not readable as IOS takes it (login block-for N attempts N within N)"]
+    problems = [f"attempts {values['attempts']} > {lock['deny']}"] if values["attempts"] > lock["deny"] else []
+    if values["block_for"] < lock["unlock_time"]:
+        problems.append(f"block-for {values['block_for']} s < {lock['unlock_time']} s")
+    if values["within"] < lock["network_within"]:
+        problems.append(f"within {values['within']} s < {lock['network_within']} s (failures spread out never block)")
+    return problems
 
 
 def _ios_globals(cfg: Config, params: dict[str, dict], operator: str) -> list[Cmd]:
     cmds = []
     pw, lock = params["PW-LENGTH"], params["LOCKOUT"]
     length = cfg.first(r"^security passwords min-length \d+$")
-    if not length or int(length.text.split()[-1]) < pw["min"]:
+    if not length or num(length.words[-1]) < pw["min"]:
         cmds.append(Cmd("PW-LENGTH", "", f"security passwords min-length {pw['min']}", r"^security passwords min"))
-    block = cfg.first(r"^login block-for \d+ attempts \d+ within \d+$")
-    if not block or not _block_ok(block.text, lock):
-        line = f"login block-for {lock['unlock_time']} attempts {lock['deny']} within {lock['unlock_time']}"
-        cmds.append(Cmd("LOCKOUT", "", line, r"^login block-for "))
-    for user in cfg.top(r"^username \S+"):
-        name = user.text.split()[1]
+    line, values = block_for(cfg)
+    if line is None or lockout_problems(values, lock):
+        within = max(lock["unlock_time"], lock["network_within"])
+        cmds.append(
+            Cmd(
+                "LOCKOUT",
+                "",
+                f"login block-for {lock['unlock_time']} attempts {lock['deny']} within {within}",
+                r"^login block-for ",
+            )
+        )
+    for name in dict.fromkeys(u.words[1] for u in cfg.top(r"^username \S+")):
         if name.lower() in DEFAULT_USERNAMES and name != operator:
             cmds.append(Cmd("PRIV-DEFAULT-ID", "", f"no username {name}", rf"^username {re.escape(name)}\b", False))
     if cfg.first(r"^enable password "):
@@ -240,27 +338,30 @@ def _ios_globals(cfg: Config, params: dict[str, dict], operator: str) -> list[Cm
     if not cfg.first(r"^ip ssh version 2$"):
         cmds.append(Cmd("REMOTE-ENCRYPTED", "", "ip ssh version 2", r"^ip ssh version "))
     ports = params["NET-PORTS-UNUSED"]
-    for name, iface in access_ports(cfg, ports).items() if ports["port_security"] else ():
+    for iface in access_ports(cfg, ports).values() if ports["port_security"] else ():
         if iface is None or is_shut(iface):
             continue
         if not is_access_port(iface):  # port-security needs a static access port
-            cmds.append(Cmd("NET-PORTS-UNUSED", f"interface {name}", "switchport mode access", r"^switchport mode "))
-        for line, removes in port_security_needs(cfg, iface, ports):
-            cmds.append(Cmd("NET-PORTS-UNUSED", f"interface {name}", line, removes))
+            cmds.append(Cmd("NET-PORTS-UNUSED", iface.text, "switchport mode access", r"^switchport mode "))
+        for needed, removes in port_security_needs(cfg, iface, ports):
+            cmds.append(Cmd("NET-PORTS-UNUSED", iface.text, needed, removes))
     snmp = params["NET-SNMP"]
-    for community in snmp_offending(cfg, snmp):
-        name = community.text.split()[2]
-        cmds.append(Cmd("NET-SNMP", "", f"no snmp-server community {name}", rf"^snmp-server community {name}\b", False))
+    for node in snmp_offending(cfg, snmp):
+        identity = " ".join(node.key)
+        removes = rf"^{re.escape(identity)}\b"
+        cmds.append(Cmd("NET-SNMP", "", f"no {identity}", removes, False))
     svc = params["SVC-UNNEEDED"]
     for command in svc["network_deny"]:
         if cfg.first(rf"^{re.escape(command)}$"):
             cmds.append(Cmd("SVC-UNNEEDED", "", f"no {command}", rf"^{re.escape(command)}$"))
     for name in cdp_on(cfg, svc["cdp_off_interfaces"]):
         cmds.append(Cmd("SVC-UNNEEDED", f"interface {name}", "no cdp enable", r"^cdp enable$"))
+    if logging_off(cfg):
+        cmds.append(Cmd("LOG-RETENTION", "", "logging on", r"^no logging on$", False))
     size = params["LOG-RETENTION"]["network_buffer_bytes"]
-    buffered = cfg.first(r"^logging buffered \d+")
-    if not buffered or int(buffered.text.split()[2]) < size:
-        cmds.append(Cmd("LOG-RETENTION", "", f"logging buffered {size} informational", r"^logging buffered"))
+    buffered = logging_buffered(cfg)
+    if buffered_problems(buffered, size):
+        cmds.append(Cmd("LOG-RETENTION", "", f"logging buffered {size} informational", r"^(no )?logging buffered"))
     if not cfg.first(r"^service timestamps log datetime"):
         stamp = "service timestamps log datetime msec localtime show-timezone"
         cmds.append(Cmd("LOG-RETENTION", "", stamp, r"^(no )?service timestamps log"))
@@ -273,22 +374,29 @@ def _ios_globals(cfg: Config, params: dict[str, dict], operator: str) -> list[Cm
     for server in wanted:
         if server not in configured:
             cmds.append(Cmd("TIME-SYNC", "", f"ntp server {server}"))
-    for server in configured if wanted else ():
+    for server, node in configured.items() if wanted else ():
         if server not in wanted:
-            cmds.append(Cmd("TIME-SYNC", "", f"no ntp server {server}", rf"^ntp server {re.escape(server)}\b", False))
+            identity = " ".join(node.key)
+            cmds.append(Cmd("TIME-SYNC", "", f"no {identity}", rf"^{re.escape(identity)}\b", False))
+    for node in other_time_sources(cfg) if wanted else ():
+        identity = " ".join(node.key)
+        cmds.append(Cmd("TIME-SYNC", "", f"no {identity}", rf"^{re.escape(identity)}\b", False))
     return cmds
 
 
 def access_ports(cfg: Config, ports: dict) -> dict[str, object]:
     """Access ports for end devices (NET-PORTS-UNUSED port-security): those the inventory names
-    (access_ports; None for one the configuration lacks), else every `switchport mode access`
-    port; the ports declared unused are not among them."""
+    (access_ports; None for one the configuration lacks), else every layer-2 port that is not a
+    trunk: `switchport mode access`, and a port with switchport lines but no mode (IOS default:
+    dynamic, which negotiates a trunk with whatever is plugged in); the ports declared unused are
+    not among them."""
     ifaces = cfg.interfaces()
     if ports["access_ports"]:
-        found = {n: ifaces.get(n) for n in ports["access_ports"]}
+        found = {canonical_interface(n): cfg.interface(n) for n in ports["access_ports"]}
     else:
-        found = {n: i for n, i in ifaces.items() if is_access_port(i)}
-    return {n: i for n, i in found.items() if n not in ports["unused_ports"]}
+        found = {n: i for n, i in ifaces.items() if is_access_port(i) or (is_switch_port(i) and not is_trunk(i))}
+    unused = {canonical_interface(n) for n in ports["unused_ports"]}
+    return {n: i for n, i in found.items() if n not in unused}
 
 
 def port_security_needs(cfg: Config, iface, ports: dict) -> list[tuple[str, str]]:
@@ -296,47 +404,106 @@ def port_security_needs(cfg: Config, iface, ports: dict) -> list[tuple[str, str]
     needs = []
     if not cfg.children(iface, r"^switchport port-security$"):
         needs.append(("switchport port-security", ""))
-    maximum = cfg.child(iface, r"^switchport port-security maximum \d+")
-    current = int(maximum.text.split()[3]) if maximum else 1  # IOS default: 1 address
+    maximum = cfg.child(iface, r"^switchport port-security maximum \d+$")
+    current = num(maximum.words[3]) if maximum else 1  # IOS default: 1 address
     if current > ports["max_mac"] or (maximum is None and ports["max_mac"] != 1):
         needs.append((f"switchport port-security maximum {ports['max_mac']}", r"^switchport port-security maximum "))
     violation = cfg.child(iface, r"^switchport port-security violation ")
-    if (violation.text.split()[-1] if violation else "shutdown") != ports["violation"]:
-        line = f"switchport port-security violation {ports['violation']}"
+    modes = ports["violation_modes"]
+    if (violation.words[-1] if violation else "shutdown") not in modes:
+        line = f"switchport port-security violation {modes[0]}"
         needs.append((line, r"^switchport port-security violation "))
     return needs
 
 
-def _block_ok(text: str, lock: dict) -> bool:
-    _, _, block_for, _, attempts, _, _ = text.split()
-    return int(attempts) <= lock["deny"] and int(block_for) >= lock["unlock_time"]
+SNMP_OLD = re.compile(r"^snmp-server (group \S+|user \S+ \S+) (v1|v2c)\b", re.ASCII)
 
 
 def snmp_offending(cfg: Config, snmp: dict) -> list:
-    """`snmp-server community` lines the NET-SNMP parameters forbid."""
-    communities = cfg.top(r"^snmp-server community \S+")
+    """SNMPv1/v2c the NET-SNMP parameters forbid: `snmp-server community` lines, and groups and
+    users of v1 or v2c (a v2c user's name is a community string: `snmp-server user public G v2c`)."""
+    old = [
+        o for o in cfg.top(r"^snmp-server (community|group|user) ") if o.key[1] == "community" or SNMP_OLD.match(o.text)
+    ]
     if snmp["v3_only"]:
-        return communities
-    return [c for c in communities if c.text.split()[2].lower() in {d.lower() for d in snmp["default_communities"]}]
+        return old
+    defaults = {d.lower() for d in snmp["default_communities"]}
+    return [o for o in old if o.words[2].lower() in defaults and o.key[1] != "group"]
+
+
+def snmp_name(node, defaults: list[str]) -> str:
+    """How a report names an SNMPv1/v2c line: the community (or v2c user) hidden unless a default."""
+    label = community_label(node.words[2], defaults)
+    if node.key[1] == "community":
+        return f"community {label} ({' '.join(node.words[3:]) or 'RO'})"
+    if node.key[1] == "user":
+        return f"{node.words[-1] if node.words[-1] in ('v1', 'v2c') else 'v2c'} user {label} (a community string)"
+    return f"{node.words[3]} group {node.words[2]}"
 
 
 def cdp_on(cfg: Config, external: list[str]) -> list[str]:
     """External interfaces where CDP still runs (global `no cdp run` turns it off everywhere)."""
     if cfg.first(r"^no cdp run$"):
         return []
-    ifaces = cfg.interfaces()
-    return [n for n in external if n in ifaces and not cfg.children(ifaces[n], r"^no cdp enable$")]
+    out = []
+    for name in external:
+        iface = cfg.interface(name)
+        if iface is not None and not cfg.children(iface, r"^no cdp enable$"):
+            out.append(iface.words[1])
+    return out
+
+
+LEVELS = ("emergencies", "alerts", "critical", "errors", "warnings", "notifications", "informational", "debugging")
+MIN_LEVEL = 5  # notifications: login (SEC_LOGIN-5) and configuration (SYS-5-CONFIG_I) messages
+
+
+def level_of(word: str) -> int | None:
+    return LEVELS.index(word) if word in LEVELS else num(word) if num(word) is not None and num(word) < 8 else None
+
+
+def logging_off(cfg: Config):
+    """`no logging on`: the device logs nowhere but the console."""
+    return cfg.first(r"^no logging on$")
+
+
+def logging_buffered(cfg: Config) -> tuple[object, int | None, int | None]:
+    """(line, size in bytes, severity 0–7) of `logging buffered [size] [level]`; None for a value
+    IOS would not take. No line: IOS keeps a small default buffer (4096 bytes, debugging)."""
+    line = cfg.first(r"^(no )?logging buffered\b")
+    if line is None:
+        return None, 4096, 7
+    if line.negated:
+        return line, 0, None
+    size, level = 4096, 7
+    for word in line.words[2:]:
+        if level_of(word) is not None:
+            level = level_of(word)
+        elif num(word) is not None:
+            size = num(word)
+        else:
+            return line, None, None
+    return line, size, level
+
+
+def buffered_problems(buffered: tuple, size: int) -> list[str]:
+    line, have, level = buffered
+    if line is not None and line.negated:
+        return ["no logging buffered (nothing kept on the device)"]
+    if have is None:
+        return [f"{line.text}: not readable as IOS takes it"]
+    problems = (
+        [f"{line.text if line else 'logging buffered not set (default 4096)'}: {have} bytes < {size}"]
+        if have < size
+        else []
+    )
+    if level is not None and level < MIN_LEVEL:
+        problems.append(f"{line.text}: severity {LEVELS[level]} keeps no login or configuration message")
+    return problems
 
 
 def logging_hosts(cfg: Config) -> dict[str, object]:
     """Log hosts: `logging host X …` and the older `logging X` (an address)."""
-    out = {}
-    for obj in cfg.top(r"^logging (host )?\S+"):
-        words = obj.text.split()
-        name = words[2] if words[1] == "host" and len(words) > 2 else words[1]
-        if words[1] == "host" or re.match(r"^[\d.:]+$", name):
-            out[name] = obj
-    return out
+    return {o.key[2]: o for o in cfg.top(r"^logging ") if o.key[:2] == ("logging", "host") and len(o.key) > 2}
 
 
 def missing_log_hosts(cfg: Config, central: dict) -> list[str]:
@@ -345,7 +512,14 @@ def missing_log_hosts(cfg: Config, central: dict) -> list[str]:
 
 
 def ntp_servers(cfg: Config) -> dict[str, object]:
-    return {o.text.split()[2]: o for o in cfg.top(r"^ntp server (vrf \S+ )?\S+")}
+    """NTP servers by address (`ntp server vrf Mgmt 10.0.0.1`: 10.0.0.1)."""
+    return {o.key[-1]: o for o in cfg.top(r"^ntp server ") if len(o.key) > 2}
+
+
+def other_time_sources(cfg: Config) -> list:
+    """Time sources that are not servers: `ntp peer X` (a peer can set our clock), `ntp master`
+    (the device trusts its own clock)."""
+    return cfg.top(r"^ntp (peer \S+|master\b)")
 
 
 def render(cmds: list[Cmd]) -> str:
@@ -359,9 +533,11 @@ def render(cmds: list[Cmd]) -> str:
 
 def apply(text: str, cmds: list[Cmd]) -> str:
     """The configuration as the device shows it after the plan: each command removes what it
-    replaces and, where the device shows it, appears in its block (a new block at the end).
+    replaces and, where the device shows it, appears in its block (a new block before `end`).
     Used to prove offline that the plan turns a failing configuration into a passing one."""
-    lines = text.splitlines()
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]
+    cut = max((i for i, ln in enumerate(lines) if ln.strip() == "end"), default=len(lines))
+    lines, tail = lines[:cut], lines[cut:]
     for cmd in cmds:
         start, end = 0, len(lines)
         if cmd.parent:
@@ -375,7 +551,7 @@ def apply(text: str, cmds: list[Cmd]) -> str:
         if cmd.shown and f"{indent}{cmd.line}" not in kept:
             kept.append(f"{indent}{cmd.line}")
         lines[start:end] = kept
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + tail).rstrip("\n") + "\n"
 
 
 # ---- the controller's store of configuration backups (playbooks/backup_network.yml) --------
@@ -421,7 +597,7 @@ VOLATILE = re.compile(
 def backup_text(running: str, vendor: str, host: str) -> str:
     """A running configuration as the store keeps it: lgsec's header (so `lgsec audit --configs`
     reads the store as it is) and no line that changes without a change."""
-    lines = [ln for ln in running.splitlines() if not VOLATILE.match(ln)]
+    lines = [ln for ln in running.split("\n") if not VOLATILE.match(ln)]  # only LF ends a line, as on IOS
     return f"! lgsec: vendor={vendor} host={host}\n" + "\n".join(lines).strip("\n") + "\n"
 
 
@@ -447,13 +623,13 @@ def store_backups(store: str | Path, configs: dict[str, str], note: str = "", dr
     changed, new, diffs = [], [], {}
     for host, text in sorted(configs.items()):
         path = store / f"{host}.cfg"
-        old = path.read_text(encoding="utf-8") if path.exists() else None
+        old = path.read_bytes().decode("utf-8", "surrogateescape") if path.exists() else None
         if old == text:
             continue
         (new if old is None else changed).append(host)
         if dry_run:
             continue
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(text.encode("utf-8", "surrogateescape"))
         if old is not None:
             diff = _git(store, "diff", "--", path.name)
             (store / "changes").mkdir(exist_ok=True)

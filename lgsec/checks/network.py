@@ -20,9 +20,15 @@ FRR_OS = "FRR has no {what}: {where}"
 
 
 def device(ctx: Ctx) -> Config:
-    if not ctx.facts.get("running_config"):
-        raise Unreadable(f"running configuration of {ctx.host}: {ctx.facts.get('error', 'not gathered')}")
-    return network.from_facts(ctx.facts)
+    """The device's configuration; Unreadable (error rows, never a verdict) when it was not read,
+    or what was read is not a whole configuration (truncated, empty, a text block never closed)."""
+    if ctx.facts.get("error") or not ctx.facts.get("running_config"):
+        where = ctx.facts.get("source") or ctx.host
+        raise Unreadable(f"running configuration of {ctx.host}: {ctx.facts.get('error') or f'{where}: empty'}")
+    cfg = network.from_facts(ctx.facts)
+    if cfg.problem:
+        raise Unreadable(f"{cfg.source}: {cfg.problem}")
+    return cfg
 
 
 def judged(problems: list[str], expected: str, ok: str, evidence: list[str]) -> Verdict:
@@ -53,24 +59,22 @@ def pw_length(ctx: Ctx) -> Verdict:
     line = cfg.first(r"^security passwords min-length \d+$")
     if line is None:
         return Verdict("fail", expected, "security passwords min-length not set", [f"{cfg.source}: no such line"])
-    value = int(line.text.split()[-1])
+    value = network.num(line.words[-1])
     return judged([f"min-length {value}"] if value < want else [], expected, f"min-length {value}", [cfg.where(line)])
 
 
 @check("LOCKOUT", "network")
 def lockout(ctx: Ctx) -> Verdict:
     cfg, p = device(ctx), ctx.params
-    expected = f"login block-for >= {p['unlock_time']} s after at most {p['deny']} attempts"
+    expected = (
+        f"login block-for >= {p['unlock_time']} s after at most {p['deny']} attempts within >= {p['network_within']} s"
+    )
     if cfg.vendor == "frr":
         return not_on_frr(cfg, expected, "login blocking", "logins go through the host's sshd and PAM (Linux LOCKOUT)")
-    line = cfg.first(r"^login block-for \d+ attempts \d+ within \d+$")
+    line, values = network.block_for(cfg)
     if line is None:
         return Verdict("fail", expected, "login block-for not set", [f"{cfg.source}: no login block-for line"])
-    words = line.text.split()
-    block_for, attempts = int(words[2]), int(words[4])
-    problems = [f"attempts {attempts} > {p['deny']}"] if attempts > p["deny"] else []
-    problems += [f"block-for {block_for} s < {p['unlock_time']} s"] if block_for < p["unlock_time"] else []
-    return judged(problems, expected, line.text, [cfg.where(line)])
+    return judged(network.lockout_problems(values, p), expected, line.text, [cfg.where(line)])
 
 
 @check("PRIV-DEFAULT-ID", "network")
@@ -86,17 +90,20 @@ def priv_default_id(ctx: Ctx) -> Verdict:
         expected = f"no default user name ({', '.join(network.DEFAULT_USERNAMES)}), users and enable with secret, "
         expected += "no enable password, service password-encryption"
         for user in cfg.top(r"^username \S+"):
-            name = user.text.split()[1]
+            name, words = user.words[1], user.words[2:]
             if name.lower() in network.DEFAULT_USERNAMES:
                 problems.append(f"default user name {name}")
-                evidence.append(cfg.where(user))
-            if " password " in f" {user.text} ":
+            if "nopassword" in words:
+                problems.append(f"username {name} with no password (nopassword)")
+            elif "password" in words:
                 problems.append(f"username {name} with a reversible password (use secret)")
-                evidence.append(cfg.where(user))
+            elif "secret" not in words:
+                problems.append(f"username {name} without a secret")
+            evidence.append(cfg.where(user))
         if cfg.first(r"^enable password "):
             problems.append("enable password set (reversible; use enable secret)")
             evidence.append(f"{cfg.source}: enable password <hidden>")
-        secret = cfg.first(r"^enable (algorithm-type \S+ )?secret ")
+        secret = network.enable_secret(cfg)
         if secret is None:
             problems.append("no enable secret")
         else:
@@ -108,7 +115,7 @@ def priv_default_id(ctx: Ctx) -> Verdict:
         for obj in cfg.top(r"^(enable )?password \S+") + [
             c for b in cfg.lines("vty") for c in cfg.children(b, r"^password \S+")
         ]:
-            words = obj.text.split()
+            words = obj.words
             if words[-2] not in ("8",):  # `password 8 <hash>`: stored encrypted
                 problems.append(f"clear-text {' '.join(words[:-1])}")
                 evidence.append(f"{cfg.source}:{obj.linenum + 1}: {' '.join(words[:-1])} <hidden>")
@@ -118,17 +125,21 @@ def priv_default_id(ctx: Ctx) -> Verdict:
 @check("SESSION-LIMIT", "network")
 def session_limit(ctx: Ctx) -> Verdict:
     cfg, minutes = device(ctx), ctx.params["exec_timeout"]
-    kinds = ("con", "vty") if cfg.vendor == "ios" else ("vty",)
-    expected = f"exec-timeout on {' and '.join(f'line {k}' for k in kinds)} at most {minutes} min, never 0"
-    blocks = [b for k in kinds for b in cfg.lines(k)]
+    kinds = ("con", "aux", "vty") if cfg.vendor == "ios" else ("vty",)
+    expected = f"exec-timeout on {', '.join(f'line {k}' for k in kinds)} at most {minutes} min, never 0"
+    if cfg.vendor == "ios":
+        expected += " (line aux with `no exec` takes no login)"
+    blocks = network.session_lines(cfg)
     if not blocks:
         raise Unreadable(f"{cfg.source}: no line {'/'.join(kinds)} block in the running configuration")
     problems, evidence = [], []
     for block in blocks:
         seconds, where = network.exec_timeout(cfg, block)
         evidence.append(where)
-        if not 0 < seconds <= minutes * 60:
-            problems.append(f"{block.text.strip()}: exec-timeout {'never' if seconds == 0 else f'{seconds} s'}")
+        if seconds is None:
+            problems.append(f"{block.text}: exec-timeout not readable as IOS takes it")
+        elif not 0 < seconds <= minutes * 60:
+            problems.append(f"{block.text}: exec-timeout {'never' if seconds == 0 else f'{seconds} s'}")
     return judged(problems, expected, f"every line times out within {minutes} min", evidence)
 
 
@@ -146,49 +157,53 @@ def remote_encrypted(ctx: Ctx) -> Verdict:
     else:
         evidence.append(cfg.where(version))
     for block in vty_blocks(cfg):
-        transport = cfg.child(block, r"^transport input ")
-        if transport is None:
-            problems.append(f"{block.text.strip()}: no transport input (the device default may allow telnet)")
-            evidence.append(f"{cfg.source}:{block.linenum + 1}: {block.text.strip()} (no transport input)")
+        transport = cfg.child(block, r"^(no )?transport input\b")
+        if transport is None or transport.negated:
+            problems.append(f"{block.text}: no transport input (the device default may allow telnet)")
+            evidence.append(f"{cfg.source}:{block.linenum + 1}: {block.text} (no transport input)")
             continue
         evidence.append(cfg.where(transport))
-        protocols = transport.text.split()[2:]
+        protocols = transport.words[2:]
         if protocols != ["ssh"]:
-            problems.append(f"{block.text.strip()}: transport input {' '.join(protocols)}")
+            problems.append(f"{block.text}: transport input {' '.join(protocols)}")
     return judged(problems, expected, "SSH v2 only on every vty", evidence)
 
 
 @check("REMOTE-MINIMAL", "network")
 def remote_minimal(ctx: Ctx) -> Verdict:
     cfg, acl = device(ctx), ctx.params["vty_acl"]
-    expected = f"every line vty: access-class {acl or '<a defined ACL>'}"
+    expected = f"every line vty: access-class {acl or '<a defined ACL>'}{' in' if cfg.vendor == 'ios' else ''}"
     acls = network.access_lists(cfg)
     problems, evidence = [], []
     for block in vty_blocks(cfg):
-        line = cfg.child(block, r"^access-class \S+")
+        line = network.vty_access_class(cfg, block)
         if line is None:
-            problems.append(f"{block.text.strip()}: no access-class")
-            evidence.append(f"{cfg.source}:{block.linenum + 1}: {block.text.strip()} (no access-class)")
+            outbound = cfg.child(block, r"^access-class \S+ out\b")
+            why = " (only `out`, which restricts outgoing connections)" if outbound else ""
+            problems.append(f"{block.text}: no access-class in{why}")
+            evidence.append(f"{cfg.source}:{block.linenum + 1}: {block.text} (no access-class in)")
             continue
         evidence.append(cfg.where(line))
-        name = line.text.split()[1]
+        name = line.words[1]
         if acl and name != acl:
-            problems.append(f"{block.text.strip()}: access-class {name}, not {acl}")
+            problems.append(f"{block.text}: access-class {name}, not {acl}")
         elif name not in acls:
-            problems.append(f"{block.text.strip()}: access-class {name} names no access-list in the configuration")
+            problems.append(f"{block.text}: access-class {name} names no access-list in the configuration")
     return judged(problems, expected, "every vty restricted by its access-class", evidence)
 
 
 @check("NET-PORTS-UNUSED", "network")
 def net_ports_unused(ctx: Ctx) -> Verdict:
     cfg, p = device(ctx), ctx.params
-    ifaces = cfg.interfaces()
     expected = f"declared unused ports shut ({', '.join(p['unused_ports']) or 'none declared'})"
     if cfg.vendor == "ios" and p["port_security"]:
-        expected += f"; access ports in use: port-security, maximum <= {p['max_mac']}, violation {p['violation']}"
+        expected += (
+            f"; access ports in use: switchport mode access, port-security, maximum <= {p['max_mac']}, "
+            f"violation {' or '.join(p['violation_modes'])}"
+        )
     problems, evidence = [], []
     for name in p["unused_ports"]:
-        iface = ifaces.get(name)
+        iface = cfg.interface(name)
         if iface is None:
             problems.append(f"{name}: no such interface in the configuration")
             continue
@@ -196,7 +211,7 @@ def net_ports_unused(ctx: Ctx) -> Verdict:
             f"{cfg.source}:{iface.linenum + 1}: {iface.text}{' / shutdown' if network.is_shut(iface) else ''}"
         )
         if not network.is_shut(iface):
-            problems.append(f"{name} declared unused but not shut")
+            problems.append(f"{iface.words[1]} declared unused but not shut")
     access = {n: i for n, i in network.access_ports(cfg, p).items() if i is None or not network.is_shut(i)}
     if cfg.vendor == "ios" and p["port_security"]:
         for name, iface in access.items():
@@ -206,7 +221,8 @@ def net_ports_unused(ctx: Ctx) -> Verdict:
             needs = [] if network.is_access_port(iface) else ["switchport mode access"]
             needs += [line for line, _ in network.port_security_needs(cfg, iface, p)]
             if needs:
-                problems.append(f"{name}: access port without {', '.join(needs)}")
+                mode = "" if network.is_access_port(iface) else " (no switchport mode access: IOS default dynamic)"
+                problems.append(f"{name}: access port without {', '.join(needs)}{mode}")
             evidence.append(f"{cfg.source}:{iface.linenum + 1}: {name} access port")
     elif cfg.vendor == "frr":
         access = {}
@@ -223,24 +239,19 @@ def net_ports_unused(ctx: Ctx) -> Verdict:
 def net_snmp(ctx: Ctx) -> Verdict:
     cfg, p = device(ctx), ctx.params
     expected = (
-        "SNMPv3 only: no snmp-server community"
+        "SNMPv3 only: no snmp-server community, no v1/v2c group or user"
         if p["v3_only"]
         else (f"no community named {', '.join(p['default_communities'])}")
     )
     if cfg.vendor == "frr":
         return not_on_frr(cfg, expected, "SNMP agent of its own", "agentx to the host's snmpd (Linux NET-SNMP)")
     offending = network.snmp_offending(cfg, p)
+    names = [network.snmp_name(o, p["default_communities"]) for o in offending]
+    evidence = [f"{cfg.source}:{o.linenum + 1}: snmp-server {n}" for o, n in zip(offending, names, strict=True)]
     communities = cfg.top(r"^snmp-server community \S+")
-    labels = [network.community_label(c.text.split()[2], p["default_communities"]) for c in offending]
-    evidence = [
-        f"{cfg.source}:{c.linenum + 1}: snmp-server community {n}" for c, n in zip(offending, labels, strict=True)
-    ]
-    problems = [
-        f"community {n} ({' '.join(c.text.split()[3:]) or 'RO'})" for c, n in zip(offending, labels, strict=True)
-    ]
-    users = cfg.top(r"^snmp-server (user|group) ")
+    users = [u for u in cfg.top(r"^snmp-server (user|group) ") if u not in offending]
     evidence += [cfg.where(u) for u in users[:5]] or [f"{cfg.source}: {len(communities)} community line(s)"]
-    return judged(problems, expected, f"{len(communities)} communities, {len(users)} SNMPv3 user/group lines", evidence)
+    return judged(names, expected, f"{len(communities)} communities, {len(users)} SNMPv3 user/group lines", evidence)
 
 
 @check("SVC-UNNEEDED", "network")
@@ -254,13 +265,12 @@ def svc_unneeded(ctx: Ctx) -> Verdict:
         )
     problems, evidence = [], []
     for command in p["network_deny"]:
-        found = cfg.top(rf"^{re.escape(command)}$")
+        found = cfg.top(rf"^{re.escape(' '.join(command.split()))}$")
         problems += [command for _ in found[:1]]
         evidence += [cfg.where(o) for o in found] or [f"{cfg.source}: no `{command}` line"]
     for name in network.cdp_on(cfg, external):
         problems.append(f"CDP on external interface {name}")
-    missing = [n for n in external if n not in cfg.interfaces()]
-    problems += [f"{n}: no such interface in the configuration" for n in missing]
+    problems += [f"{n}: no such interface in the configuration" for n in external if cfg.interface(n) is None]
     global_off = cfg.first(r"^no cdp run$")
     if global_off:
         evidence.append(cfg.where(global_off))
@@ -276,13 +286,19 @@ def log_retention(ctx: Ctx) -> Verdict:
         if not found:
             return Verdict("fail", expected, "no log syslog or log file: FRR logs nowhere lasting", [cfg.source])
         return Verdict("pass", expected, ", ".join(o.text for o in found), [cfg.where(o) for o in found])
-    expected = f"logging buffered >= {size} bytes; service timestamps log datetime"
+    expected = (
+        f"logging on; logging buffered >= {size} bytes at severity {network.LEVELS[network.MIN_LEVEL]} or more; "
+        "service timestamps log datetime"
+    )
     problems, evidence = [], []
-    buffered = cfg.first(r"^logging buffered \d+")
-    if buffered is None or int(buffered.text.split()[2]) < size:
-        problems.append(buffered.text if buffered else "logging buffered size not set")
-    if buffered is not None:
-        evidence.append(cfg.where(buffered))
+    off = network.logging_off(cfg)
+    if off:
+        problems.append("no logging on (logging turned off)")
+        evidence.append(cfg.where(off))
+    buffered = network.logging_buffered(cfg)
+    problems += network.buffered_problems(buffered, size)
+    if buffered[0] is not None:
+        evidence.append(cfg.where(buffered[0]))
     stamps = cfg.first(r"^service timestamps log datetime")
     if stamps is None:
         problems.append("log messages without date and time (service timestamps log datetime)")
@@ -294,21 +310,30 @@ def log_retention(ctx: Ctx) -> Verdict:
 @check("LOG-CENTRAL", "network")
 def log_central(ctx: Ctx) -> Verdict:
     cfg, p = device(ctx), ctx.params
-    if not p["hosts"]:
-        return Verdict("not_applicable", "logging host for each log host", "no log host configured", [cfg.source])
     if cfg.vendor == "frr":
+        if not p["hosts"]:
+            return Verdict("not_applicable", "log syslog to the log hosts", "no log host configured", [cfg.source])
         expected = "log syslog (the host's rsyslog forwards to the log hosts: Linux LOG-CENTRAL)"
         found = cfg.first(r"^log syslog\b")
         evidence = [cfg.where(found)] if found else [cfg.source]
         return judged([] if found else ["no log syslog"], expected, found.text if found else "", evidence)
-    expected = f"logging host {', '.join(p['hosts'])}"
     configured = network.logging_hosts(cfg)
+    if not p["hosts"] and not configured:
+        expected = "logging host for each log host"
+        return Verdict("not_applicable", expected, "no log host in the inventory or on the device", [cfg.source])
+    expected = f"logging host {', '.join(p['hosts']) if p['hosts'] else 'the device names'}; logging on"
+    expected += f"; logging trap {network.LEVELS[network.MIN_LEVEL]} or more"
     missing = network.missing_log_hosts(cfg, p)
     evidence = [cfg.where(o) for o in configured.values()] or [f"{cfg.source}: no logging host line"]
-    trap = cfg.first(r"^no logging trap$|^logging trap (emergencies|alerts|critical)$")
     problems = [f"no logging host {h}" for h in missing]
-    if trap:
-        problems.append(trap.text)
+    off = network.logging_off(cfg)
+    if off:
+        problems.append("no logging on (nothing is sent)")
+        evidence.append(cfg.where(off))
+    trap = cfg.first(r"^(no )?logging trap\b")
+    level = None if trap is None or trap.negated else [network.level_of(w) for w in trap.words[2:3]] or [6]
+    if trap is not None and (level is None or level[0] is None or level[0] < network.MIN_LEVEL):
+        problems.append(f"{trap.text}: the log hosts get no login or configuration message")
         evidence.append(cfg.where(trap))
     return judged(problems, expected, f"logging host {', '.join(configured)}", evidence)
 
@@ -316,11 +341,12 @@ def log_central(ctx: Ctx) -> Verdict:
 @check("TIME-SYNC", "network")
 def time_sync(ctx: Ctx) -> Verdict:
     cfg, wanted = device(ctx), ctx.params["servers"]
-    expected = f"ntp server {', '.join(wanted)} and no other" if wanted else "at least one ntp server"
+    expected = f"ntp server {', '.join(wanted)} and no other time source" if wanted else "at least one ntp server"
     if cfg.vendor == "frr":
         return not_on_frr(cfg, expected, "NTP client", "the host's clock is chrony's (Linux TIME-SYNC)")
     configured = network.ntp_servers(cfg)
-    evidence = [cfg.where(o) for o in configured.values()] or [f"{cfg.source}: no ntp server line"]
+    others = network.other_time_sources(cfg)
+    evidence = [cfg.where(o) for o in [*configured.values(), *others]] or [f"{cfg.source}: no ntp server line"]
     if not wanted:
         problems = (
             [] if configured else ["no ntp server configured and none in the inventory (lgsec_time_sync_servers)"]
@@ -328,4 +354,5 @@ def time_sync(ctx: Ctx) -> Verdict:
     else:
         problems = [f"missing ntp server {s}" for s in wanted if s not in configured]
         problems += [f"other ntp server {s}" for s in configured if s not in wanted]
+        problems += [f"other time source: {o.text}" for o in others]
     return judged(problems, expected, f"ntp server {', '.join(configured)}", evidence)

@@ -208,7 +208,15 @@ def test_cli_audits_a_folder_of_saved_configurations(tmp_path, capsys):
     for r in data["results"]:
         by_host.setdefault(r["host"], {})[r["status"]] = by_host.setdefault(r["host"], {}).get(r["status"], 0) + 1
     assert rc == 1  # findings
-    assert by_host == {"rt-bad": {"fail": 12}, "rt-good": {"pass": 12}, "sw-bad": {"fail": 12}, "sw-good": {"pass": 12}}
+    assert by_host == {
+        "rt-bad": {"fail": 12},
+        "rt-good": {"pass": 12},
+        "sw-bad": {"fail": 12},
+        "sw-good": {"pass": 12},
+        # devices of the inventory with no file in the folder are named, never left out
+        "frr-bad": {"error": 12},
+        "frr-good": {"error": 12},
+    }
     assert {r["source"] for r in data["results"]} == {"config"}
     assert "configurations" in data["run"]["inventory"]
     assert "[FAIL] NET-SNMP" in capsys.readouterr().out
@@ -220,7 +228,9 @@ def test_cli_without_inventory_uses_the_catalog_defaults(tmp_path):
     (tmp_path / "sw-good.cfg").write_text((CONFIGS / "sw-good.cfg").read_text(encoding="utf-8"), encoding="utf-8")
     assert cli.main(["audit", "--configs", str(tmp_path), "-o", str(tmp_path / "out")]) == 0
     rows = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["results"]
-    assert row_for(rows, "LOG-CENTRAL")["status"] == "not_applicable"  # no log host in the catalog defaults
+    # no log host in the catalog defaults, but the device sends to its own: judged, naming that host
+    assert row_for(rows, "LOG-CENTRAL")["status"] == "pass"
+    assert row_for(rows, "LOG-CENTRAL")["actual"] == "logging host 10.10.0.50"
     assert row_for(rows, "REMOTE-MINIMAL")["actual"] == "every vty restricted by its access-class"
 
 

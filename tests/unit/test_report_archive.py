@@ -222,9 +222,14 @@ def test_cli_audit_format_json_bundle_and_verify(tmp_path, capsys):
     assert f"report: {out / 'report.json'}" in captured.err
     assert all(r["rationale"]["ja"] for r in data["results"])
     manifest = json.loads((archive.find_run(out, data["run"]["id"]) / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["facts"]) == ["rt-bad", "rt-good", "sw-bad", "sw-good"]  # what each device's judge read
+    # what each device's judge read: the four saved files, and the inventory's FRR devices with none (error rows)
+    assert sorted(manifest["facts"]) == sorted({r["host"] for r in data["results"]})
+    assert {"rt-bad", "rt-good", "sw-bad", "sw-good"} <= set(manifest["facts"])
     saved = json.loads((archive.find_run(out, None) / manifest["facts"]["sw-bad"]).read_text(encoding="utf-8"))
-    assert saved["running_config"] == (CONFIGS / "sw-bad.cfg").read_text(encoding="utf-8")
+    text = (CONFIGS / "sw-bad.cfg").read_text(encoding="utf-8")
+    assert saved["running_config"].count("\n") == text.count("\n")  # the whole configuration, line for line
+    for secret in ("cisco123", "0822455D0A16544541", "045802150C2E", "community private", "community public"):
+        assert secret in text and secret not in saved["running_config"]  # no secret in the archive
     key, signers = signing_key(tmp_path)
     assert cli.main(["report", "bundle", "-o", str(out)]) == 2  # no key given
     assert "--key" in capsys.readouterr().err
