@@ -14,7 +14,7 @@ except ImportError:  # a plain checkout: the package stands beside the playbooks
 
 from lgsec.checks.windows_logs import AUDIT
 from lgsec.checks.windows_software import name_matches
-from lgsec.windows import member_matches, rid
+from lgsec.windows import first_logon_wait, member_matches, rid
 
 
 def lgsec_win_not_approved(members: list, approved: list) -> list:
@@ -28,18 +28,22 @@ def lgsec_win_idle(users: list, max_idle_days: int, exempt: list | None = None, 
     (IdleDays counts from the last logon, else the last password change; None = never).
     grace_days (ID-UNUSED provision_grace_days): an account that never logged on
     (NeverLoggedOn) and that playbooks/provision_user_windows.yml recorded ProvisionedDays ago,
-    at most grace_days, is waiting for its first logon (PW-TEMP), not unused."""
+    at most grace_days (and max_idle_days), is waiting for its first logon (PW-TEMP), not unused;
+    recorded longer ago it is idle whatever its IdleDays (lgsec.windows.first_logon_wait, the
+    same rule the ID-UNUSED check applies)."""
     skip = {str(e).casefold() for e in exempt or []}
     out = []
     for user in users or []:
         if not user.get("Enabled") or str(user["Name"]).casefold() in skip or user["SID"].casefold() in skip:
             continue
-        provisioned = user.get("ProvisionedDays")
-        waiting = grace_days is not None and user.get("NeverLoggedOn") and provisioned is not None
-        if waiting and 0 <= int(provisioned) <= int(grace_days):
+        wait = None
+        if grace_days is not None:  # the audit's rule (ID-UNUSED check): lgsec.windows.first_logon_wait
+            never = bool(user.get("NeverLoggedOn"))
+            wait = first_logon_wait(never, user.get("ProvisionedDays"), grace_days, max_idle_days)
+        if wait == "waiting":
             continue
         idle = user.get("IdleDays")
-        if idle is None or int(idle) > int(max_idle_days):
+        if wait == "overdue" or idle is None or int(idle) > int(max_idle_days):
             out.append(user)
     return out
 

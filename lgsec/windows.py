@@ -81,7 +81,10 @@ REG_KEYS = {
     r"HKLM\SYSTEM\CurrentControlSet\Services\W32Time\Parameters": "registry/08-w32time.reg",
     r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall": "registry/09-uninstall.reg",
     r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall": "registry/10-uninstall-wow64.reg",
+    # playbooks/provision_user_windows.yml: value name = a new account's SID, data = when it was made (UTC)
+    r"HKLM\SOFTWARE\lgsec\Provisioned": "registry/11-lgsec-provisioned.reg",
 }
+PROVISIONED = r"HKLM\SOFTWARE\lgsec\Provisioned"
 
 # Well-known SIDs (https://learn.microsoft.com/windows/win32/secauthz/well-known-sids)
 ADMINISTRATORS = "S-1-5-32-544"
@@ -717,3 +720,18 @@ def fmt_time(moment: datetime | None) -> str:
 
 def days_between(later: datetime, earlier: datetime) -> float:
     return (later - earlier) / timedelta(days=1)
+
+
+def first_logon_wait(
+    never_logged_on: bool, provisioned_days: float | None, grace_days: int, max_idle_days: int
+) -> str | None:
+    """ID-UNUSED's one rule for a new account (the audit's check and the role's lgsec_win_idle):
+    an account that never logged on and that provision_user_windows.yml recorded (PROVISIONED)
+    provisioned_days ago is "waiting" for its first logon while that is at most provision_grace_days
+    and at most max_idle_days; recorded longer ago (or in the future: a wrong clock is no grace) it
+    is "overdue" = idle. None: it logged on, or it has no record (the caller's own rule applies)."""
+    if not never_logged_on or provisioned_days is None:
+        return None
+    if 0 <= float(provisioned_days) <= min(int(grace_days), int(max_idle_days)):
+        return "waiting"
+    return "overdue"

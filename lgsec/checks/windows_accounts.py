@@ -8,8 +8,10 @@ localised on a Japanese host and can be renamed).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from lgsec import windows as win
-from lgsec.checks import Ctx, Verdict, check
+from lgsec.checks import Ctx, Unreadable, Verdict, check
 from lgsec.checks.linux import verdict
 
 SECEDIT = "secedit.inf [System Access]"
@@ -137,18 +139,26 @@ def pw_nostore(ctx: Ctx) -> Verdict:
     # for network authentication" (learn.microsoft.com, security-policy-settings).
     # PasswordManagerEnabled: Edge and Chrome enterprise policies (Microsoft Edge policy
     # reference; chromeenterprise.google/policies/#PasswordManagerEnabled).
+    # A host whose scheduled task runs with a stored password keeps DisableDomainCreds 0 with the
+    # reason in windows_domain_creds_reason (docs/windows-roles.md, PW-NOSTORE): the role writes 0
+    # then, so 0 passes with the reason in the evidence (1 is stricter and passes too).
+    reason = str(ctx.params["windows_domain_creds_reason"] or "").strip()
     wanted = [
-        (LSA, "DisableDomainCreds", 1),
-        (r"HKLM\SOFTWARE\Policies\Microsoft\Edge", "PasswordManagerEnabled", 0),
-        (r"HKLM\SOFTWARE\Policies\Google\Chrome", "PasswordManagerEnabled", 0),
+        (LSA, "DisableDomainCreds", (0, 1) if reason else (1,)),
+        (r"HKLM\SOFTWARE\Policies\Microsoft\Edge", "PasswordManagerEnabled", (0,)),
+        (r"HKLM\SOFTWARE\Policies\Google\Chrome", "PasswordManagerEnabled", (0,)),
     ]
     evidence, problems = [], []
     for key, name, want in wanted:
         value = win.reg_value(ctx, key, name)
         evidence.append(win.reg_where(key, name, value))
-        if value != want:
+        if value not in want:
             problems.append(f"{key.rsplit(chr(92), 1)[-1]} {name} = {value if value is not None else 'absent'}")
-    expected = "DisableDomainCreds = 1; Edge and Chrome PasswordManagerEnabled = 0"
+    creds = "DisableDomainCreds = 1"
+    if reason:
+        creds = "DisableDomainCreds = 0 or 1 (kept off: windows_domain_creds_reason)"
+        evidence.append(f"windows_domain_creds_reason: {reason}")
+    expected = f"{creds}; Edge and Chrome PasswordManagerEnabled = 0"
     return verdict(problems, expected, "credentials and browser passwords are not stored", evidence)
 
 
@@ -216,11 +226,16 @@ def priv_default_id(ctx: Ctx) -> Verdict:
 @check("ID-UNUSED", "windows")
 def id_unused(ctx: Ctx) -> Verdict:
     """Enabled local accounts without a logon for max_idle_days (never logged on: counted from
-    the last password change). An account never logged on whose password was never set either
-    (Get-LocalUser: LastLogon and PasswordLastSet null — provisioned with "must change password
-    at next logon", PW-TEMP) has no date to count from: listed in the evidence, not idle (its
-    creation is PW-TEMP's provisioning record). Windows has no useradd INACTIVE default."""
+    the last password change). An account that never logged on and that
+    playbooks/provision_user_windows.yml recorded (HKLM\\SOFTWARE\\lgsec\\Provisioned, value = its
+    SID, data = the UTC creation time) is waiting for its first logon while the record is at most
+    provision_grace_days (and max_idle_days) older than the collection, and idle once it is older:
+    win.first_logon_wait, the rule the role's enforce_lock applies. Never logged on, no record and
+    no password set either (Get-LocalUser: LastLogon and PasswordLastSet null — made with "must
+    change password at next logon", PW-TEMP): no date to count from, listed in the evidence, not
+    idle. Windows has no useradd INACTIVE default."""
     limit, exempt = ctx.params["max_idle_days"], {e.casefold() for e in ctx.params["exempt"]}
+    grace = ctx.params["provision_grace_days"]
     now = win.as_of(ctx)
     idle, evidence = [], []
     for user in win.users(ctx):
@@ -228,15 +243,45 @@ def id_unused(ctx: Ctx) -> Verdict:
         if not win.flag(user.get("Enabled")) or name.casefold() in exempt or user["SID"].casefold() in exempt:
             continue
         last = win.ps_time(user.get("LastLogon"))
-        since = last or win.ps_time(user.get("PasswordLastSet"))
         evidence.append(f"users.json: {name} ({user['SID']}) LastLogon {win.fmt_time(last)}")
+        recorded = None if last else provisioned_at(ctx, user["SID"])
+        days = None if recorded is None else win.days_between(now, recorded)
+        wait = win.first_logon_wait(last is None, days, grace, limit)
+        if recorded is not None:
+            evidence.append(
+                f"{win.PROVISIONED}: {name} recorded {win.fmt_time(recorded)}, {days:.1f} days before the collection"
+                f" (provision_grace_days {grace})"
+            )
+        if wait == "waiting":
+            evidence.append(f"users.json: {name}: never logged on, waiting for the first logon (provisioned, PW-TEMP)")
+            continue
+        if wait == "overdue":
+            idle.append(f"{name} (never logged on, provisioned {win.fmt_time(recorded)})")
+            continue
+        since = last or win.ps_time(user.get("PasswordLastSet"))
         if since is None:
             evidence.append(f"users.json: {name}: never logged on, password not yet set (provisioned, PW-TEMP)")
             continue
         if win.days_between(now, since) > limit:
             idle.append(f"{name} (last logon {win.fmt_time(last)})")
-    expected = f"no enabled account idle > {limit} days"
+    expected = f"no enabled account idle > {limit} days (a provisioned one never logged on: <= {grace} days)"
     return verdict(idle, expected, "no idle account", evidence or ["users.json: no enabled account"])
+
+
+def provisioned_at(ctx: Ctx, sid: str) -> datetime | None:
+    """When provision_user_windows.yml recorded the account (None: no record). A record that is
+    not a UTC time as the playbook writes it (2026-11-19T05:30:00Z) is Unreadable, never "none"."""
+    data = win.reg_value(ctx, win.PROVISIONED, sid)
+    if data is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(data).strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        shown = str(data)[:40]
+        raise Unreadable(f"{win.PROVISIONED}: {sid} = {shown!r} is not a UTC date and time (2026-11-19T05:30:00Z)")
+    return moment.astimezone(UTC)
 
 
 # "Allow users to connect remotely by using Remote Desktop Services" (TerminalServer.admx) writes

@@ -26,6 +26,8 @@ $script:LgsecRegistryKeys = [ordered]@{
     'HKLM\SYSTEM\CurrentControlSet\Services\W32Time\Parameters' = 'registry/08-w32time.reg'
     'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall' = 'registry/09-uninstall.reg'
     'HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall' = 'registry/10-uninstall-wow64.reg'
+    # playbooks/provision_user_windows.yml's records (value = a new account's SID, data = UTC time): ID-UNUSED
+    'HKLM\SOFTWARE\lgsec\Provisioned' = 'registry/11-lgsec-provisioned.reg'
 }
 
 Function Write-LgsecText {
@@ -250,7 +252,7 @@ Function Invoke-LgsecCollect {
     # signed in are listed by profiles.json and not loaded: loading NTUSER.DAT writes to it).
     $keys = [ordered]@{}
     foreach ($k in $script:LgsecRegistryKeys.Keys) { $keys[$k] = $script:LgsecRegistryKeys[$k] }
-    $n = 11
+    $n = 12
     Get-ChildItem -Path Registry::HKEY_USERS -ErrorAction SilentlyContinue | Where-Object { $_.PSChildName -match '^S-1-5-21-[\d-]+$' } | ForEach-Object {
         $keys["HKU\$($_.PSChildName)\Software\Microsoft\Windows\CurrentVersion\Uninstall"] = "registry/$n-user-$($_.PSChildName).reg"
         $n++
