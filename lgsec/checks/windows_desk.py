@@ -68,32 +68,51 @@ def settings_locked(ctx: Ctx) -> Verdict:
 
 @check("USB-STORAGE", "windows")
 def usb_storage(ctx: Ctx) -> Verdict:
-    # "All Removable Storage classes: Deny all access" = Deny_All (RemovableStorage.admx).
-    # With an allow-list: "Prevent installation of removable devices" (DenyRemovableDevices) and
-    # "Allow installation of devices that match any of these device IDs" (AllowDeviceIDs + its
-    # list subkey), layered (AllowDenyLayered) — DeviceInstallation.admx.
-    allowed = {device_id(d).casefold() for d in ctx.params["allowed_devices"]}
+    """No allow-list (allowed_devices and windows_allowed_instance_ids empty): "All Removable
+    Storage classes: Deny all access" = Deny_All 1 (RemovableStorage.admx). Allow-list mode
+    (either list set), as roles/win_desktop writes it: "Prevent installation of removable
+    devices" (DenyRemovableDevices 1), layered evaluation (AllowDenyLayered 1), and each of
+    AllowDeviceIDs (USB\\VID_xxxx&PID_yyyy), AllowInstanceIDs (device instance paths) and
+    AllowDeviceClasses (setup class GUIDs) on with exactly the configured list in its subkey, off
+    with none — DeviceInstallation.admx, learn.microsoft.com policy-csp-deviceinstallation. A device
+    or class allowed on the host but not configured (a stale entry) fails, and so does a
+    configured one missing. Deny_All 1 passes in either mode (it refuses every stick at access)."""
+    wanted = {
+        "AllowDeviceIDs": {device_id(d).casefold() for d in ctx.params["allowed_devices"]},
+        "AllowInstanceIDs": {str(i).strip().casefold() for i in ctx.params["windows_allowed_instance_ids"]},
+        "AllowDeviceClasses": {str(c).strip().casefold() for c in ctx.params["windows_allowed_device_classes"]},
+    }
+    allow_mode = bool(wanted["AllowDeviceIDs"] or wanted["AllowInstanceIDs"])
     deny_all = win.reg_value(ctx, REMOVABLE, "Deny_All")
     evidence = [win.reg_where(REMOVABLE, "Deny_All", deny_all)]
-    expected = "Deny_All = 1" + (
-        f", or removable devices denied but {', '.join(sorted(allowed))}" if allowed else " (no device allowed)"
-    )
+    if allow_mode:
+        lists = "; ".join(f"{name}: {', '.join(sorted(ids)) or 'none'}" for name, ids in wanted.items())
+        expected = f"Deny_All = 1, or removable devices denied (layered) except {lists}"
+    else:
+        expected = "Deny_All = 1 (no device allowed)"
     if deny_all == 1:
         return Verdict("pass", expected, "all removable storage denied", evidence)
-    if not allowed:
+    if not allow_mode:
         return Verdict("fail", expected, f"Deny_All = {deny_all if deny_all is not None else 'absent'}", evidence)
     problems = []
-    for name in ("DenyRemovableDevices", "AllowDeviceIDs", "AllowDenyLayered"):
+    for name in ("DenyRemovableDevices", "AllowDenyLayered"):
         value = win.reg_value(ctx, DEVICE_INSTALL, name)
         evidence.append(win.reg_where(DEVICE_INSTALL, name, value))
         if value != 1:
             problems.append(f"{name} = {value if value is not None else 'absent'}")
-    listed = win.reg_key(ctx, DEVICE_INSTALL + r"\AllowDeviceIDs") or {}
-    ids = {str(v[1]).casefold() for v in listed.values()}
-    evidence.append(f"{DEVICE_INSTALL}\\AllowDeviceIDs: {', '.join(sorted(ids)) or 'empty'}")
-    if ids - allowed:
-        problems.append("devices allowed beyond the list: " + ", ".join(sorted(ids - allowed)))
-    return verdict(problems, expected, "removable devices denied except the allow-list", evidence)
+    for name, want in wanted.items():
+        switch = win.reg_value(ctx, DEVICE_INSTALL, name)
+        evidence.append(win.reg_where(DEVICE_INSTALL, name, switch))
+        listed = win.reg_key(ctx, f"{DEVICE_INSTALL}\\{name}") or {}
+        have = {str(v[1]).strip().casefold() for v in listed.values()}
+        evidence.append(f"{DEVICE_INSTALL}\\{name}: {', '.join(sorted(have)) or 'empty'}")
+        if want and switch != 1:
+            problems.append(f"{name} = {switch if switch is not None else 'absent'}")
+        if have - want:
+            problems.append(f"{name} allows beyond the list: " + ", ".join(sorted(have - want)))
+        if want - have and switch == 1:
+            problems.append(f"{name} misses: " + ", ".join(sorted(want - have)))
+    return verdict(problems, expected, "removable devices denied except the allow-lists", evidence)
 
 
 @check("AUTORUN", "windows")
