@@ -75,11 +75,11 @@ def test_every_role_control_is_in_the_catalog_and_found_by_its_guarded_import():
 def test_a_compliant_host_skips_every_passing_control_but_those_declared_always():
     plan = harden.plan_host(CATALOG, ENFORCED, rows_with({}), [])
     always = {c.id for c in CATALOG if c.harden_always} & set(ENFORCED)
-    assert always == {"WEB-TAMPER"}
+    assert always == {"WEB-TAMPER", "LOCKOUT"}
     assert set(plan["run"]) == always and plan["run"]["WEB-TAMPER"].startswith("always (")
     assert set(plan["skipped"]) == set(ENFORCED) - always
     assert set(plan["skipped"].values()) == {harden.PASSING} and plan["audit"] == "audited"
-    assert harden.roles_to_run(plan, {r: harden.role_controls(r) for r in LINUX_ROLES}) == ["web_integrity"]
+    assert harden.roles_to_run(plan, {r: harden.role_controls(r) for r in LINUX_ROLES}) == ["accounts", "web_integrity"]
 
 
 @pytest.mark.parametrize("status", ["fail", "error", "not_applicable", "manual", "unreachable"])
