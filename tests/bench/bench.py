@@ -45,6 +45,9 @@ RUNS = int(os.environ.get("LGSEC_BENCH_RUNS", "5"))
 # fleet sizes audited (the largest is started); LGSEC_BENCH_FLEETS="" measures one host only
 FLEETS = [int(n) for n in os.environ.get("LGSEC_BENCH_FLEETS", "50,200").split(",") if n.strip()]
 FLEET_RUNS = int(os.environ.get("LGSEC_BENCH_FLEET_RUNS", "3"))
+CHECK_RUNS = int(os.environ.get("LGSEC_BENCH_CHECK_RUNS", "3"))
+# LGSEC_BENCH_HARDEN=0: the audits only (one host and the fleets), no check mode and no hardening
+HARDEN = os.environ.get("LGSEC_BENCH_HARDEN", "1") != "0"
 HARDEN_RUNS = int(os.environ.get("LGSEC_BENCH_HARDEN_RUNS", "3"))
 BASE_PORT = 31000
 PREFIX = "lgsec-bench-"
@@ -117,20 +120,22 @@ def timed_with_peak_memory(argv: list[str], ok_codes: tuple[int, ...]) -> tuple[
 INOTIFY = Path("/proc/sys/fs/inotify/max_user_instances")
 
 
-def start_hosts(count: int, key: Path) -> list[str]:
+def start_hosts(first: int, count: int, key: Path) -> list[str]:
+    """Containers first … first+count-1, booted, root's key in place; host 0 also gets the
+    operator, package lists, signatures and the lab's chrony (it is the one hardened)."""
     # Every container's systemd takes several inotify instances; the kernel's default of 128 per
     # user stops booting the 27th or so (its sshd never starts). Raised for the run, put back after.
-    if int(INOTIFY.read_text()) < 16 * count:
-        INOTIFY.write_text(str(16 * count))
-    names = [f"{PREFIX}{i:03d}" for i in range(count)]
-    for i, name in enumerate(names):
+    if int(INOTIFY.read_text()) < 16 * (first + count):
+        INOTIFY.write_text(str(16 * (first + count)))
+    names = [f"{PREFIX}{i:03d}" for i in range(first, first + count)]
+    for i, name in enumerate(names, start=first):
         sh("podman", "rm", "-f", name, check=False)
         caps = ["--cap-add", "NET_ADMIN"] if i == 0 else []  # host 0 is hardened: nftables needs it
         sh("podman", "run", "-d", "--name", name, "--systemd=always", *caps,
            "-p", f"127.0.0.1:{BASE_PORT + i}:22", IMAGE, "/sbin/init")  # fmt: skip
     pub = key.with_suffix(".pub").read_text()
     for name in names:
-        for _ in range(150):
+        for _ in range(300):
             state = sh("podman", "exec", name, "systemctl", "is-system-running", check=False).stdout.strip()
             if state in ("running", "degraded"):
                 break
@@ -139,6 +144,8 @@ def start_hosts(count: int, key: Path) -> list[str]:
             raise SystemExit(f"bench: {name} did not finish booting ({state})")
         sh("podman", "exec", name, "bash", "-c",
            f"install -d -m 700 /root/.ssh && printf '%s' '{pub}' > /root/.ssh/authorized_keys")  # fmt: skip
+    if first > 0:
+        return names
     # The operator who hardens host 0: a key, sudo with a password.
     sh("podman", "exec", names[0], "bash", "-c",
        "useradd -m -s /bin/bash -G sudo lgsecadmin && install -d -m 700 -o lgsecadmin /home/lgsecadmin/.ssh && "
@@ -294,15 +301,61 @@ def inventory(path: Path, names: list[str], key: Path, connection: str) -> Path:
     return path
 
 
+def harden_figures(names, tmp: Path, one_ssh: float, audit, ssh_one: Path, operator_one: Path, out: str, log: Path):
+    """Check mode, the first hardening, the reruns, --full, the drifts; each checked as it runs."""
+    playbook = [str(BIN / "ansible-playbook"), "-i", str(operator_one), "playbooks/harden.yml",
+                "-e", "lgsec_operator=bench-operator", "-e", "lgsec_confirmed_by=bench-reviewer",
+                "-e", f"lgsec_work_log={tmp / 'check-record.jsonl'}"]  # fmt: skip
+    if CHECK_RUNS:
+        check = [*playbook, "--check", "-e", "lgsec_harden_full=true"]
+        check_s = statistics.median(timed(check, (0, 2)) for _ in range(CHECK_RUNS))
+        say(f"check_mode_s: {check_s:.2f}")
+        say(f"audit_vs_check_ratio: {check_s / one_ssh:.1f}")
+    first_s, first = harden(operator_one, log)  # the stock host: installs and configures
+    say(f"harden_first_s: {first_s:.2f} ({summary(first)})")
+    audit_passes(audit(ssh_one), out, "after the first hardening")
+    say("audit_after_first_harden: pass (exit 0)")
+    reruns = [harden(operator_one, log) for _ in range(HARDEN_RUNS)]
+    rerun_s, rerun = statistics.median(r[0] for r in reruns), reruns[-1][1]
+    for _, entry in reruns:
+        expect(not host_record(entry)["changed"], "the audit-driven rerun changed something", entry)
+    plan = host_record(rerun)["plan"]
+    expect(set(plan["run"]) <= always_run(), "the rerun on a compliant host ran passing controls", rerun)
+    say(f"harden_rerun_s: {rerun_s:.2f} ({rerun_s / one_ssh:.1f}x audit_one_host_s; {summary(rerun)})")
+    full_s, full = harden(operator_one, log, "--full")
+    expect(not host_record(full)["changed"], "the --full rerun changed something", full)
+    expect(not host_record(full)["plan"]["skipped"], "the --full rerun skipped a control", full)
+    say(f"harden_full_rerun_s: {full_s:.2f} ({summary(full)})")
+    for label, control, edit in DRIFTS:
+        sh("podman", "exec", names[0], "bash", "-c", edit)
+        drift_s, drift = harden(operator_one, log)
+        seen = host_record(drift)
+        expect(control in seen["plan"]["run"], f"{label}: {control} did not run", drift)
+        expect(any(c["control"] == control for c in seen["changed"]), f"{label}: {control} not repaired", drift)
+        audit_passes(audit(ssh_one), out, f"after the {label} repair")
+        say(f"{label}: {drift_s:.2f} ({summary(drift)}; the audit passes after)")
+    verify = subprocess.run([str(BIN / "lgsec"), "log", "verify", "--log", str(log)], capture_output=True)
+    expect(verify.returncode == 0, "the work record does not verify")
+    say(f"work_record: {len(log.read_text().splitlines())} entries, chain intact")
+    module_s = module_run_s(operator_one, tmp)
+    say(f"module_run_s: {module_s:.3f} (ping over SSH with sudo, as the hardening runs each module)")
+    empty_s = statistics.median(timed(empty_play(tmp), (0,)) for _ in range(3))
+    say(f"ansible_empty_play_s: {empty_s:.2f}")
+
+
+def say(line: str) -> None:
+    """A figure as soon as it is measured (a long run shows its progress)."""
+    print(line, flush=True)
+
+
 def main() -> int:
-    env_note = f"machine: {os.cpu_count()} cores, {sys.platform}, python {sys.version.split()[0]}"
     forks = os.environ.get("ANSIBLE_FORKS") or "20 (ansible.cfg)"
+    say(f"machine: {os.cpu_count()} cores, {sys.platform}, python {sys.version.split()[0]}")
     inotify = INOTIFY.read_text()
-    printed: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         key = Path(tmp, "bench_ed25519")
         sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
-        names = start_hosts(max(FLEETS, default=1), key)
+        names = start_hosts(0, 1, key)
         try:
             ssh_one = inventory(Path(tmp, "ssh1.yml"), names[:1], key, "ssh")
             podman_one = inventory(Path(tmp, "podman1.yml"), names[:1], key, "podman")
@@ -315,76 +368,29 @@ def main() -> int:
 
             timed(audit(ssh_one), (0, 1))  # warm-up: first run compiles and caches
             one_ssh = statistics.median(timed(audit(ssh_one), (0, 1)) for _ in range(RUNS))
+            say(f"audit_one_host_s: {one_ssh:.2f}")
             one_podman = statistics.median(timed(audit(podman_one), (0, 1)) for _ in range(RUNS))
-            fleets = {}
+            say(f"audit_one_host_podman_s: {one_podman:.2f}")
+            if HARDEN:
+                harden_figures(names, Path(tmp), one_ssh, audit, ssh_one, operator_one, out, log)
+            if FLEETS:  # the fleet last: the hardening figures are not measured beside 200 containers
+                names += start_hosts(1, max(FLEETS) - 1, key)
             for count in FLEETS:
                 fleet_inv = inventory(Path(tmp, f"ssh{count}.yml"), names[:count], key, "ssh")
                 runs = [timed_with_peak_memory(audit(fleet_inv), (0, 1)) for _ in range(FLEET_RUNS)]
-                fleets[count] = (
+                fleet_s, rss, pss = (
                     statistics.median(r[0] for r in runs),
                     max(r[1] for r in runs),
                     max(r[2] for r in runs),
                 )
-            for name in names[1:]:  # the hardening figures: one host, the fleet stopped
-                sh("podman", "rm", "-f", name, check=False)
-            playbook = [str(BIN / "ansible-playbook"), "-i", str(operator_one), "playbooks/harden.yml",
-                        "-e", "lgsec_operator=bench-operator", "-e", "lgsec_confirmed_by=bench-reviewer",
-                        "-e", f"lgsec_work_log={Path(tmp, 'check-record.jsonl')}"]  # fmt: skip
-            check_s = statistics.median(
-                timed([*playbook, "--check", "-e", "lgsec_harden_full=true"], (0, 2)) for _ in range(3)
-            )
-            first_s, first = harden(operator_one, log)  # the stock host: installs and configures
-            audit_passes(audit(ssh_one), out, "after the first hardening")
-            reruns = [harden(operator_one, log) for _ in range(HARDEN_RUNS)]
-            rerun_s, rerun = statistics.median(r[0] for r in reruns), reruns[-1][1]
-            for _, entry in reruns:
-                expect(not host_record(entry)["changed"], "the audit-driven rerun changed something", entry)
-            plan = host_record(rerun)["plan"]
-            expect(set(plan["run"]) <= always_run(), "the rerun on a compliant host ran passing controls", rerun)
-            full_s, full = harden(operator_one, log, "--full")
-            expect(not host_record(full)["changed"], "the --full rerun changed something", full)
-            expect(not host_record(full)["plan"]["skipped"], "the --full rerun skipped a control", full)
-            drifts = {}
-            for label, control, edit in DRIFTS:
-                sh("podman", "exec", names[0], "bash", "-c", edit)
-                drift_s, drift = harden(operator_one, log)
-                seen = host_record(drift)
-                expect(control in seen["plan"]["run"], f"{label}: {control} did not run", drift)
-                expect(any(c["control"] == control for c in seen["changed"]), f"{label}: {control} not repaired", drift)
-                audit_passes(audit(ssh_one), out, f"after the {label} repair")
-                drifts[label] = (drift_s, drift)
-            module_s = module_run_s(operator_one, Path(tmp))
-            empty_s = statistics.median(timed(empty_play(Path(tmp)), (0,)) for _ in range(3))
-            verify = subprocess.run([str(BIN / "lgsec"), "log", "verify", "--log", str(log)], capture_output=True)
-            expect(verify.returncode == 0, "the work record does not verify")
+                say(f"audit_{count}_hosts_s: {fleet_s:.2f} (forks {forks}; controller peak memory {pss:.0f} MB "
+                    f"PSS, {rss:.0f} MB RSS summed over its processes; {FLEET_RUNS} run(s))")  # fmt: skip
         finally:
             for name in names:
                 sh("podman", "rm", "-f", name, check=False)
             INOTIFY.write_text(inotify)
     judge_ms, controls = evaluate_ms()
-    printed += [
-        env_note,
-        f"audit_one_host_s: {one_ssh:.2f}",
-        f"audit_one_host_podman_s: {one_podman:.2f}",
-        f"check_mode_s: {check_s:.2f}",
-        f"audit_vs_check_ratio: {check_s / one_ssh:.1f}",
-    ]
-    for count, (fleet_s, rss, pss) in fleets.items():
-        printed.append(f"audit_{count}_hosts_s: {fleet_s:.2f} (forks {forks}; controller peak memory {pss:.0f} MB "
-                       f"PSS, {rss:.0f} MB RSS summed over its processes)")  # fmt: skip
-    printed += [
-        f"harden_first_s: {first_s:.2f} ({summary(first)})",
-        f"harden_rerun_s: {rerun_s:.2f} ({rerun_s / one_ssh:.1f}x audit_one_host_s; {summary(rerun)})",
-        f"harden_full_rerun_s: {full_s:.2f} ({summary(full)})",
-    ]
-    for label, (drift_s, drift) in drifts.items():
-        printed.append(f"{label}: {drift_s:.2f} ({summary(drift)})")
-    printed += [
-        f"module_run_s: {module_s:.3f} (ping over SSH with sudo, as the hardening runs each module)",
-        f"ansible_empty_play_s: {empty_s:.2f}",
-        f"evaluate_one_host_ms: {judge_ms:.1f} ({controls} controls)",
-    ]
-    print("\n".join(printed))
+    say(f"evaluate_one_host_ms: {judge_ms:.1f} ({controls} controls)")
     return 0
 
 
