@@ -49,8 +49,9 @@ CHECK_RUNS = int(os.environ.get("LGSEC_BENCH_CHECK_RUNS", "3"))
 # LGSEC_BENCH_HARDEN=0: the audits only (one host and the fleets), no check mode and no hardening
 HARDEN = os.environ.get("LGSEC_BENCH_HARDEN", "1") != "0"
 HARDEN_RUNS = int(os.environ.get("LGSEC_BENCH_HARDEN_RUNS", "3"))
-BASE_PORT = 31000
-PREFIX = "lgsec-bench-"
+# container names and ports (two runs at once need two of each)
+BASE_PORT = int(os.environ.get("LGSEC_BENCH_PORT", "31000"))
+PREFIX = os.environ.get("LGSEC_BENCH_PREFIX", "lgsec-bench-")
 OPERATOR_PASSWORD = "Bench-Operator-Pass-2026"  # a throwaway container's
 
 
