@@ -248,7 +248,8 @@ def expect(condition: bool, what: str, entry: dict | None = None) -> None:
 
 
 def audit_passes(audit_command: list[str], out: str, label: str) -> None:
-    """The audit of the hardened host: no control fails (exit 0)."""
+    """The audit of the hardened host: no control fails (exit 0). It logs in as the operator with
+    sudo: the hardening has forbidden root's SSH login (PRIV-DEFAULT-ID)."""
     proc = subprocess.run(audit_command, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         report = json.loads(Path(out, "report.json").read_text(encoding="utf-8"))
@@ -314,7 +315,7 @@ def harden_figures(names, tmp: Path, one_ssh: float, audit, ssh_one: Path, opera
         say(f"audit_vs_check_ratio: {check_s / one_ssh:.1f}")
     first_s, first = harden(operator_one, log)  # the stock host: installs and configures
     say(f"harden_first_s: {first_s:.2f} ({summary(first)})")
-    audit_passes(audit(ssh_one), out, "after the first hardening")
+    audit_passes(audit(operator_one), out, "after the first hardening")
     say("audit_after_first_harden: pass (exit 0)")
     reruns = [harden(operator_one, log) for _ in range(HARDEN_RUNS)]
     rerun_s, rerun = statistics.median(r[0] for r in reruns), reruns[-1][1]
@@ -333,7 +334,7 @@ def harden_figures(names, tmp: Path, one_ssh: float, audit, ssh_one: Path, opera
         seen = host_record(drift)
         expect(control in seen["plan"]["run"], f"{label}: {control} did not run", drift)
         expect(any(c["control"] == control for c in seen["changed"]), f"{label}: {control} not repaired", drift)
-        audit_passes(audit(ssh_one), out, f"after the {label} repair")
+        audit_passes(audit(operator_one), out, f"after the {label} repair")
         say(f"{label}: {drift_s:.2f} ({summary(drift)}; the audit passes after)")
     verify = subprocess.run([str(BIN / "lgsec"), "log", "verify", "--log", str(log)], capture_output=True)
     expect(verify.returncode == 0, "the work record does not verify")
