@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -124,7 +125,8 @@ INOTIFY = Path("/proc/sys/fs/inotify/max_user_instances")
 def other_bench_running() -> bool:
     """Are containers of another bench run (another LGSEC_BENCH_PREFIX) still up?"""
     names = sh("podman", "ps", "--format", "{{.Names}}", check=False).stdout.split()
-    return any(n.startswith("lgsec-bench-") and not n.startswith(PREFIX) for n in names)
+    own = re.compile(re.escape(PREFIX) + r"\d{3}$")
+    return any(n.startswith("lgsec-bench-") and not own.match(n) for n in names)
 
 
 def start_hosts(first: int, count: int, key: Path) -> list[str]:
