@@ -39,7 +39,11 @@ PARAM_TYPES: dict[str, type | tuple[type, ...]] = {
 ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 ARTICLE_RE = re.compile(r"^第\d+条")
 REQUIRED = ("id", "section", "articles", "title_ja", "title_en", "platforms", "automation", "params")
-OPTIONAL = ("classes", "mobile_only", "manual_note")
+OPTIONAL = ("classes", "mobile_only", "manual_note", "harden")
+# harden: how the audit-driven hardening (playbooks/harden.yml, lgsec/harden.py) treats a control
+# whose audit passes. always: why its role must run anyway (the audit cannot see all it sets);
+# with: controls whose remediation can undo it (it runs whenever one of them is repaired).
+HARDEN_KEYS = ("always", "with")
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class Control:
     mobile_only: bool = False
     manual_note: str = ""
     explanation: Explanation | None = None
+    harden_always: str = ""  # non-empty: the role runs on every hardening, with this reason
+    harden_with: tuple[str, ...] = ()  # runs whenever one of these controls is being repaired
 
     def var(self, param: str) -> str:
         """The host variable that sets one of this control's parameters."""
@@ -195,6 +201,25 @@ def _str_list(where: str, fld: str, value: Any, allowed: tuple[str, ...] | None 
     return tuple(value)
 
 
+def _harden(where: str, entry: dict) -> tuple[str, tuple[str, ...]]:
+    """The `harden` field: (always reason, with ids); ids are checked against the catalog later."""
+    spec = entry.get("harden")
+    if spec is None:
+        return "", ()
+    if not isinstance(spec, dict) or not spec:
+        raise InputError(where, "harden", "must be a mapping with always (a reason) and/or with (control ids)")
+    unknown = set(spec) - set(HARDEN_KEYS)
+    if unknown:
+        raise InputError(where, "harden", f"unknown key(s) {', '.join(sorted(unknown))}; allowed: always, with")
+    if entry.get("automation") != "automated":
+        raise InputError(where, "harden", "only an automated control has a role to run")
+    always = spec.get("always", "")
+    if "always" in spec and (not isinstance(always, str) or not always.strip()):
+        raise InputError(where, "harden.always", "must say why the audit cannot see everything the role sets")
+    with_ = _str_list(where, "harden.with", spec["with"]) if "with" in spec else ()
+    return always.strip(), with_
+
+
 def _control(path: str, index: int, entry: Any) -> Control:
     if not isinstance(entry, dict):
         raise InputError(path, f"controls[{index}]", "must be a mapping")
@@ -225,6 +250,7 @@ def _control(path: str, index: int, entry: Any) -> Control:
     mobile_only = entry.get("mobile_only", False)
     if not isinstance(mobile_only, bool):
         raise InputError(where, "mobile_only", "must be true or false")
+    harden_always, harden_with = _harden(where, entry)
     return Control(
         id=cid,
         section=entry["section"],
@@ -237,6 +263,8 @@ def _control(path: str, index: int, entry: Any) -> Control:
         classes=_str_list(where, "classes", entry.get("classes", list(CLASSES)), CLASSES),
         mobile_only=mobile_only,
         manual_note=str(entry.get("manual_note", "")).strip(),
+        harden_always=harden_always,
+        harden_with=harden_with,
     )
 
 
@@ -316,4 +344,10 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
         if control.id in controls:
             raise InputError(f"{path}: control {control.id}", "id", "duplicate id")
         controls[control.id] = control
+    for control in controls.values():
+        bad = [cid for cid in control.harden_with if cid not in controls or cid == control.id]
+        if bad:
+            raise InputError(
+                f"{path}: control {control.id}", "harden.with", f"not another control's id: {', '.join(bad)}"
+            )
     return Catalog(path=str(path), controls=load_explanations(path, controls))

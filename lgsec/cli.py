@@ -414,16 +414,12 @@ def offline_extras(args: argparse.Namespace, catalog, groups: dict[str, list[str
 def cmd_harden(args: argparse.Namespace) -> int:
     """`lgsec harden`: playbooks/harden.yml by two people (第8条, 第77条): --operator runs it,
     --confirmed-by checks it; refused when they are the same person. Every run, also a failed
-    or check-mode one, appends a hash-chained work record (lgsec/worklog.py)."""
-    from lgsec import worklog
+    or check-mode one, appends a hash-chained work record (lgsec/worklog.py) with, per host, the
+    controls that ran and why each other one was skipped (lgsec/harden.py: passing, waived).
+    Audit-driven unless --full: the controls that pass on a host are skipped there."""
+    from lgsec import harden, textsafe, worklog
 
-    operator, confirmer = args.operator.strip(), args.confirmed_by.strip()
-    if not exceptions.person(operator) or not exceptions.person(confirmer):
-        raise InputError("--operator/--confirmed-by", "-", "both people must be named")
-    if exceptions.same_person(operator, confirmer):
-        raise InputError(
-            "--confirmed-by", "-", f"{confirmer} is the operator: another person must confirm (第8条, 第77条)"
-        )
+    operator, confirmer = harden.two_persons(args.operator, args.confirmed_by)
     catalog = load_catalog(args.catalog)
     groups: dict[str, list[str]] = {}
     hosts = load_inventory(args.inventory, args.limit, args.vault_password_file, groups)
@@ -441,16 +437,18 @@ def cmd_harden(args: argparse.Namespace) -> int:
         "inventory": str(Path(args.inventory).resolve()),
         "limit": args.limit,
         "check_mode": args.check,
+        "full": args.full,
         "hosts": sorted(hosts),
         "controls": tags or ["all"],
         "exceptions": exceptions_file,
     }
     # the start is on record before any host is touched: a run the controller never finished shows
-    try:
-        opened = worklog.append(args.log, {"event": "started", "started": report.now_iso(), **run})
-    except OSError as exc:  # nothing has run: the record must be writable first
-        raise InputError(args.log, "--log", f"cannot write the work record: {exc.strerror or exc}") from exc
-    collector = worklog.Collector()
+    opened = harden.record_started(args.log, run)
+    # the playbook checks the two people again and finds this open entry, so it writes none itself
+    log = str(Path(args.log).resolve())
+    extravars |= {"lgsec_operator": operator, "lgsec_confirmed_by": confirmer}
+    extravars |= {"lgsec_work_record_run": {"log": log, "seq": opened["seq"]}, "lgsec_harden_full": args.full}
+    collector, planned = worklog.Collector(), harden.PlanCatcher()
     rc, stdout = run_playbook(
         "harden.yml",
         args.inventory,
@@ -460,33 +458,28 @@ def cmd_harden(args: argparse.Namespace) -> int:
         vault_file=args.vault_password_file,
         extra_args=("--check", "--diff") if args.check else (),
         tags=",".join(tags) or None,
-        event_handler=progress.chain(collector, None if args.verbose else progress.for_terminal(len(hosts))),
+        event_handler=progress.chain(collector, planned, None if args.verbose else progress.for_terminal(len(hosts))),
     )
     unreachable = sorted(h for h, c in collector.hosts.items() if c["unreachable"])
-    outcome = (
-        "ok" if rc == 0 else "interrupted" if rc == EXIT_INTERRUPTED else "unreachable" if unreachable else "failed"
-    )
-    entry = worklog.append(
-        args.log,
-        {
-            "event": "finished",
-            "run": opened["seq"],
-            "started": opened["started"],
-            "finished": report.now_iso(),
-            **run,
-            "changes": collector.hosts,
-            "stats": collector.stats,
-            "outcome": outcome,
-            "rc": rc,
-        },
-    )
-    for host, seen in sorted(collector.hosts.items()):
+    outcome = harden.outcome(rc, bool(unreachable), interrupted=rc == EXIT_INTERRUPTED)
+    changes = harden.with_plans(collector.hosts, planned.plans)
+    entry = harden.record_finished(args.log, opened, run, changes, collector.stats, outcome, rc)
+    for host, seen in sorted(changes.items()):
         state = (
-            "unreachable" if seen["unreachable"] else f"{len(seen['changed'])} changed, {len(seen['failed'])} failed"
+            "unreachable"
+            if seen.get("unreachable")
+            else f"{len(seen.get('changed', []))} changed, {len(seen.get('failed', []))} failed"
         )
-        print(f"{for_terminal(host)}: {state}")
-        for item in seen["changed"] + seen["failed"]:
-            print(f"  {for_terminal(item['task'])}")
+        plan = seen.get("plan")
+        if plan:
+            why = list(plan["skipped"].values())
+            state += (
+                f"; {len(plan['run'])} control(s) run, {why.count(harden.PASSING)} skipped as passing,"
+                f" {why.count(harden.WAIVED)} waived"
+            )
+        print(textsafe.for_terminal(f"{host}: {state}"))
+        for item in seen.get("changed", []) + seen.get("failed", []):
+            print(textsafe.for_terminal(f"  {item['task']}"))
     if rc not in (0, EXIT_INTERRUPTED) and not args.verbose:
         print(terminal_lines(stdout[-4000:]), file=sys.stderr)
     mode = ", check mode" if args.check else ""
@@ -643,6 +636,11 @@ def parser() -> argparse.ArgumentParser:
     harden.add_argument("--confirmed-by", required=True, help="the other person who confirms it (第8条)")
     harden.add_argument("--check", action="store_true", help="check mode with diffs: change nothing")
     harden.add_argument("--tags", help="only these control ids, comma separated")
+    harden.add_argument(
+        "--full",
+        action="store_true",
+        help="run every control, also those whose audit passes (default: only the failing)",
+    )
     harden.add_argument("--exceptions", metavar="FILE", help="approved exceptions (default: exceptions.yml beside it)")
     harden.add_argument("--log", default=WORK_LOG, help=f"work record (default {WORK_LOG})")
     harden.add_argument("--vault-password-file", help="ansible-vault password file for the inventory")

@@ -159,9 +159,17 @@ def test_audit_before_hardening_fails(lab):
     assert all(r["source"] == "live" and r["platform"] == "network" for r in rows.values())
 
 
+def harden(lab) -> tuple[str, ...]:
+    """playbooks/harden.yml run directly, as an AWX job would: two people named (第8条), the work
+    record in the lab's folder."""
+    people = ("-e", "lgsec_operator=lab-operator", "-e", "lgsec_confirmed_by=lab-confirmer")
+    record = ("-e", f"lgsec_work_log={lab['work'] / 'work-record.jsonl'}")
+    return (str(BIN / "ansible-playbook"), "-i", lab["inventory"], "playbooks/harden.yml", *people, *record)
+
+
 def test_check_mode_shows_the_lines_and_changes_nothing(lab):
     before = running()
-    done = run(str(BIN / "ansible-playbook"), "-i", lab["inventory"], "playbooks/harden.yml", "--check", "--diff")
+    done = run(*harden(lab), "--check", "--diff")
     for line in ("service password-encryption", "exec-timeout 5 0", "access-class MGMT", "log syslog informational"):
         assert line in done.stdout
     assert "interface swp9\nshutdown" in done.stdout
@@ -171,17 +179,17 @@ def test_check_mode_shows_the_lines_and_changes_nothing(lab):
 
 def test_an_undefined_vty_acl_stops_the_role_before_any_change(lab):
     before = running()
-    harden = (str(BIN / "ansible-playbook"), "-i", lab["inventory"], "playbooks/harden.yml")
-    done = run(*harden, "-e", "lgsec_remote_minimal_vty_acl=NOT-DEFINED", rc=2)
+    playbook = harden(lab)
+    done = run(*playbook, "-e", "lgsec_remote_minimal_vty_acl=NOT-DEFINED", rc=2)
     assert "access list NOT-DEFINED (lgsec_remote_minimal_vty_acl) is not defined on the device" in done.stdout
     assert running() == before
     # a run limited to another control is not stopped by it
-    only = run(*harden, "-e", "lgsec_remote_minimal_vty_acl=NOT-DEFINED", "--tags", "SESSION-LIMIT", "--check")
+    only = run(*playbook, "-e", "lgsec_remote_minimal_vty_acl=NOT-DEFINED", "--tags", "SESSION-LIMIT", "--check")
     assert recap_changed(only.stdout) == 1
 
 
 def test_harden_then_a_second_run_changes_nothing(lab):
-    first = run(str(BIN / "ansible-playbook"), "-i", lab["inventory"], "playbooks/harden.yml")
+    first = run(*harden(lab))
     assert recap_changed(first.stdout) >= 5
     config = running()
     for line in ("service password-encryption", " exec-timeout 5 0", " access-class MGMT", "log syslog informational"):
@@ -189,8 +197,11 @@ def test_harden_then_a_second_run_changes_nothing(lab):
     assert "password 8 " in config and "lab-clear-text" not in config
     saved = podman("exec", NAME, "cat", "/etc/frr/frr.conf")
     assert " exec-timeout 5 0" in saved  # written to the startup configuration (write memory)
-    second = run(str(BIN / "ansible-playbook"), "-i", lab["inventory"], "playbooks/harden.yml")
+    second = run(*harden(lab))
     assert recap_changed(second.stdout) == 0
+    verified = run(str(BIN / "lgsec"), "log", "verify", "--log", str(lab["work"] / "work-record.jsonl"))
+    # the playbook's own record of its runs (each started and finished, none torn or edited)
+    assert "chain intact" in verified.stdout and "has no finished entry" not in verified.stdout
 
 
 def test_audit_after_hardening_passes(lab):

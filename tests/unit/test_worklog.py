@@ -241,8 +241,10 @@ def test_real_harden_in_check_mode_records_the_run_and_skips_a_waived_control(tm
     assert (entry["outcome"], entry["check_mode"], entry["hosts"]) == ("ok", True, ["localhost"])
     assert entry["exceptions"] == str(tmp_path / "exceptions.yml")
     seen = entry["changes"]["localhost"]
-    assert "WEB-TAMPER" in seen["controls_skipped"] and "WEB-TAMPER" not in seen["controls_run"]
-    assert "SESSION-LIMIT" in seen["controls_run"]
+    # the plan says why: WEB-TAMPER waived (its role is not even entered), SESSION-LIMIT fails here
+    assert seen["plan"]["skipped"]["WEB-TAMPER"] == "waived" and "WEB-TAMPER" not in seen["plan"]["run"]
+    assert "WEB-TAMPER" not in seen["controls_run"]
+    assert seen["plan"]["run"]["SESSION-LIMIT"] == "audit: fail" and "SESSION-LIMIT" in seen["controls_run"]
     assert not [c for c in seen["changed"] if c["control"] == "WEB-TAMPER"]
     assert main(["log", "verify", "--log", str(log)]) == 0
 

@@ -1,0 +1,91 @@
+"""lgsec_harden_plan: on the controller, judge the hardening's gathered facts like the audit and
+say per host which controls its roles enforce in this run, and why each other one is skipped."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: lgsec_harden_plan
+short_description: Plan an audit-driven hardening run (lgsec) from the facts of the audit's gather
+description:
+  - Runs on the controller. For each host, evaluates the registered result of the gather step
+    (the audit's module, one run) with lgsec.evaluate and plans the run with lgsec.harden.plan_host:
+    the controls whose audit passes are skipped, unless the catalog marks them C(harden.always) or
+    they follow a control being repaired (C(harden.with)); waived controls are skipped; a host
+    whose gather gave no facts, and C(full), run every control.
+  - Returns C(plans) (host → run, skipped, audit), C(skip) (host → ids for lgsec_waived_controls)
+    and C(roles) (host → the roles with a control to run).
+options:
+  hosts: {description: Hosts of the play, type: list, elements: str, required: true}
+  roles: {description: The roles the play runs, in order, type: list, elements: str, required: true}
+  waived:
+    description: Host → control ids its approved exceptions waive (lgsec_validate's C(waived))
+    type: dict
+    default: {}
+  full: {description: Run every control (no audit-driven skipping), type: bool, default: false}
+  gathered:
+    description: Names of the registered gather results (the first that ran on a host is used)
+    type: list
+    elements: str
+    default: [lgsec_gather]
+  catalog: {description: Catalog path (default catalog/controls.yml), type: str}
+"""
+
+import sys
+from pathlib import Path
+
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+
+try:
+    import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
+except ImportError:  # a plain checkout: the package stands beside the playbooks
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lgsec import harden
+from lgsec.catalog import load_catalog
+from lgsec.errors import InputError
+from lgsec.evaluate import evaluate_host, host_platform
+from lgsec.gathered import gather_problem, pick_gathered
+from lgsec.hostvars import pick
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = self._task.args
+        full = boolean(args.get("full", False), strict=False)
+        waived = args.get("waived") or {}
+        try:
+            catalog = load_catalog(args.get("catalog"))
+            roles = {role: harden.role_controls(role) for role in args["roles"]}
+        except InputError as exc:
+            return {**result, "failed": True, "msg": f"lgsec input error: {exc}"}
+        plans, skip, to_run = {}, {}, {}
+        for host in args["hosts"]:
+            hostvars = task_vars["hostvars"][host]
+            hvars = pick(hostvars)
+            platforms = {host_platform(hvars), *hvars.get("lgsec_platforms", [])}
+            # the controls the roles enforce on a host of its platforms (a mail server's too)
+            enforced = [
+                c
+                for ids in roles.values()
+                for c in ids
+                if c not in catalog.controls or platforms & set(catalog[c].platforms)
+            ]
+            rows, problem = None, None
+            if not full:
+                gathered = pick_gathered(hostvars, args.get("gathered") or ["lgsec_gather"])
+                found = gather_problem(gathered)
+                if found:
+                    problem = found[1]
+                else:
+                    rows = evaluate_host(catalog, host, gathered["lgsec_facts"], hvars)
+            plan = harden.plan_host(catalog, enforced, rows, waived.get(host, []), full=full, problem=problem)
+            plans[host], skip[host], to_run[host] = plan, harden.skip_list(plan), harden.roles_to_run(plan, roles)
+        ran = sum(len(p["run"]) for p in plans.values())
+        passing = sum(list(p["skipped"].values()).count(harden.PASSING) for p in plans.values())
+        msg = f"{len(plans)} host(s): {ran} control run(s) to do, {passing} skipped as passing"
+        return {**result, "changed": False, "msg": msg, "plans": plans, "skip": skip, "roles": to_run}
