@@ -290,11 +290,11 @@ def module_name(name: str) -> str:
     return name.replace("-", "_")
 
 
-def modprobe_blocks(ctx: Ctx, problems: list[str], evidence: list[str]) -> list[str]:
-    """Each USB storage module's first install command (kmod runs the first it finds)."""
+def modprobe_blocks(ctx: Ctx, problems: list[str], evidence: list[str], modules=USB_MODULES) -> list[str]:
+    """Each module's first install command (kmod runs the first it finds): the modules blocked."""
     lines = modprobe_config(ctx)
     blocked = []
-    for module in USB_MODULES:
+    for module in map(module_name, modules):
         installs = [(p, n, w) for p, n, w in lines if w[0] == "install" and len(w) > 2 and module_name(w[1]) == module]
         blacklist = [(p, n) for p, n, w in lines if w[0] == "blacklist" and len(w) > 1 and module_name(w[1]) == module]
         evidence += [f"{p}:{n}: blacklist {module}" for p, n in blacklist]
