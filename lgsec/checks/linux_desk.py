@@ -437,7 +437,8 @@ def usb_storage(ctx: Ctx) -> Verdict:
         state = usbguard(ctx, allowed, problems, evidence)
         ok = f"{state}; storage allowed only for {', '.join(allowed) or 'no device'}" + other_ok
         return verdict(problems, expected, ok, evidence)
-    expected = "usb-storage and uas never load: `install <module> /bin/false` (or /bin/true) in modprobe.d" + other_expected
+    expected = "usb-storage and uas never load: `install <module> /bin/false` (or /bin/true) in modprobe.d"
+    expected += other_expected
     blocked = modprobe_blocks(ctx, problems, evidence)
     ok = f"{' and '.join(blocked)} blocked (modprobe.d install /bin/false)" + other_ok
     if allowed:
