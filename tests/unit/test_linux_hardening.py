@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import FIXTURES, load_fixture, status_of
+from conftest import FIXTURES, load_base, load_fixture, status_of
 
 
 def fixture(cid: str, kind: str) -> tuple[dict, dict]:
@@ -135,3 +135,20 @@ def test_stricter_numbers_pass(catalog):
     facts, hostvars = fixture("REMOTE-MINIMAL", "pass")
     sshd_t(facts, logingracetime="30", maxsessions="2")
     assert status_of(catalog, facts, "REMOTE-MINIMAL", hostvars)["status"] == "pass"
+
+
+# ---- the recorded stock images fail each addition --------------------------------------------
+
+STOCK_FAILS = {
+    "WEB-TAMPER": "no distribution AIDE configuration /etc/aide/aide.conf",
+    "KERNEL-NET": "dccp can load",
+    "REMOTE-MINIMAL": "LogLevel INFO (wants VERBOSE)",
+    "USB-STORAGE": "firewire_sbp2 can load",
+}
+
+
+@pytest.mark.parametrize("base", ["base-debian12.json", "base-debian13.json"])
+@pytest.mark.parametrize("cid", sorted(STOCK_FAILS))
+def test_stock_debian_fails_what_issue_17_added(catalog, base, cid):
+    row = status_of(catalog, load_base(base), cid)
+    assert row["status"] == "fail" and STOCK_FAILS[cid] in row["actual"], row["actual"]
