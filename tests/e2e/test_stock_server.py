@@ -2,8 +2,10 @@
 catalog defaults, then audited. No control may fail afterwards except those a container cannot
 show, each named below with its reason and recognised by what its row says; SW-PATCHED (the
 security updates) must pass. One container from the lab image, reached over the podman
-connection; about 6–10 min on 2 busy cores (the first hardening run installs ClamAV, AIDE,
-auditd, nftables, chrony and the pending security updates from Debian's mirror).
+connection. Its time is printed. Not part of `make test`: the first hardening run installs ClamAV,
+AIDE, auditd, nftables, chrony and the pending security updates from Debian's mirror, and on
+2 cores shared with seven other engineers' runs (load average ~20, 2026-12-02) it did not finish
+within 30 min; run it on a quiet machine.
 
     .venv/bin/pytest tests/e2e -q -s     # -s: the figures (controls failing before/after, time)
 
@@ -120,7 +122,7 @@ def stock_server(tmp_path_factory):
         start = time.monotonic()
         harden = subprocess.run(
             [LGSEC, "harden", "-i", str(inventory), *PEOPLE, "--log", str(work / "work-record.jsonl"), "-v"],
-            capture_output=True, text=True, cwd=ROOT, check=False, timeout=1800,
+            capture_output=True, text=True, cwd=ROOT, check=False, timeout=3600,
         )  # fmt: skip
         seconds = time.monotonic() - start
         after = audit(inventory, work / "after") if harden.returncode == 0 else {}
