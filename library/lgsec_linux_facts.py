@@ -147,6 +147,8 @@ FILES = (
     "/etc/nftables.conf",
     "/etc/snmp/snmpd.conf",  # NET-SNMP (secrets redacted, see redact_snmpd)
     "/etc/sysctl.conf",
+    "/etc/issue",  # REMOTE-MINIMAL: the warning before login (console)
+    "/etc/issue.net",  # and over the network (sshd Banner)
     "/etc/aide/lgsec-web.conf",
     "/etc/aide/aide.conf",  # WEB-TAMPER: the distribution's AIDE configuration (Debian aide-common)
     "/etc/aide/aide.conf.d/99_lgsec_web",  # roles/web_integrity's web roots in it

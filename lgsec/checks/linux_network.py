@@ -19,6 +19,8 @@ RPM = "rpm -qa"
 PROC_SYS_MOUNT = "findmnt /proc/sys/net"
 AIDE_FILES = "find lgsec-web aide files"
 SSHD = "sshd -T"
+BANNER_FILE = "/etc/issue.net"  # roles/network_access writes the banner here and names it in sshd's Banner
+ISSUE = "/etc/issue"
 
 # What roles/web_integrity installs (its vars/main.yml names the same paths).
 AIDE_CONF = "/etc/aide/lgsec-web.conf"
@@ -355,6 +357,7 @@ def remote_minimal(ctx: Ctx) -> Verdict:
         + "; PermitRootLogin no; X11Forwarding no; "
         + options_text(ctx.params["sshd_options"])
     )
+    expected += "; the union's warning in sshd Banner and /etc/issue" if ctx.params["banner"].strip() else ""
     conf = sshd_config(ctx)
     if conf is None:
         return Verdict("not_applicable", expected, "no SSH server installed", [f"{SSHD}: sshd not installed"])
@@ -378,6 +381,7 @@ def remote_minimal(ctx: Ctx) -> Verdict:
     if x11 != "no":
         problems.append(f"X11Forwarding {x11}")
     options = sshd_options(conf, ctx.params["sshd_options"], problems, evidence)
+    banner(ctx, conf, ctx.params["banner"], problems, evidence)
     ok = f"AllowGroups {' '.join(groups)}; PermitRootLogin no; X11Forwarding no; {options}"
     return verdict(problems, expected, ok, evidence)
 
@@ -394,6 +398,25 @@ def sshd_options(conf: dict[str, str], wanted: dict, problems: list[str], eviden
         elif got is None or got.lower() != str(want).lower():
             problems.append(f"{key} {got if got is not None else 'unset'} (wants {want})")
     return options_text(wanted)
+
+
+def banner(ctx: Ctx, conf: dict[str, str], text: str, problems: list[str], evidence: list[str]) -> None:
+    """The union's warning (第71条) in sshd's Banner file and the console's /etc/issue, compared with
+    runs of white space as one; a Banner file lgsec does not read is an error, never a pass."""
+    want = " ".join(text.split())
+    if not want:
+        evidence.append("no login banner required (lgsec_remote_minimal_banner is empty)")
+        return
+    path = conf.get("banner", "none")
+    evidence.append(f"{SSHD}: banner {path}")
+    if path == "none":
+        problems.append("sshd Banner none (no warning before login)")
+    for name in dict.fromkeys([p for p in (path, ISSUE, BANNER_FILE) if p != "none"]):
+        body = ctx.file(name, required=False)
+        if body is None or want not in " ".join(body.split()):
+            problems.append(f"{name} does not carry the union's warning" + (" (absent)" if body is None else ""))
+        else:
+            evidence.append(f"{name}: the union's warning")
 
 
 def options_text(wanted: dict) -> str:

@@ -152,3 +152,37 @@ STOCK_FAILS = {
 def test_stock_debian_fails_what_issue_17_added(catalog, base, cid):
     row = status_of(catalog, load_base(base), cid)
     assert row["status"] == "fail" and STOCK_FAILS[cid] in row["actual"], row["actual"]
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"/etc/issue.net": "Debian GNU/Linux 12\n"}, "/etc/issue.net does not carry the union's warning"),
+        ({"/etc/issue": "Debian GNU/Linux 12 \\n \\l\n"}, "/etc/issue does not carry the union's warning"),
+        ({"/etc/issue.net": None}, "/etc/issue.net does not carry the union's warning (absent)"),
+    ],
+)
+def test_login_banner_without_the_warning_fails(catalog, change, named):
+    facts, hostvars = fixture("REMOTE-MINIMAL", "pass")
+    for path, text in change.items():
+        if text is None:
+            del facts["files"][path]
+            facts["missing"].append(path)
+        else:
+            facts["files"][path] = text
+    row = status_of(catalog, facts, "REMOTE-MINIMAL", hostvars)
+    assert row["status"] == "fail" and named in row["actual"], row["actual"]
+
+
+def test_a_banner_file_lgsec_does_not_read_is_an_error(catalog):
+    facts, hostvars = fixture("REMOTE-MINIMAL", "pass")
+    sshd_t(facts, banner="/etc/ssh/site-banner")
+    assert status_of(catalog, facts, "REMOTE-MINIMAL", hostvars)["status"] == "error"
+
+
+def test_no_banner_required_when_the_site_sets_none(catalog):
+    facts, hostvars = fixture("REMOTE-MINIMAL", "pass")
+    sshd_t(facts, banner="none")
+    assert status_of(catalog, facts, "REMOTE-MINIMAL", hostvars)["status"] == "fail"
+    hostvars = {**hostvars, "lgsec_remote_minimal_banner": ""}
+    assert status_of(catalog, facts, "REMOTE-MINIMAL", hostvars)["status"] == "pass"
