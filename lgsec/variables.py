@@ -19,8 +19,10 @@ OWN = frozenset(
         # a run (extra variables of lgsec audit/harden and of the AWX job templates)
         "lgsec_hosts", "lgsec_only_controls", "lgsec_report_dir", "lgsec_inventory_label", "lgsec_started",
         "lgsec_exceptions_file", "lgsec_history_db", "lgsec_waived_controls",
+        # playbooks/harden.yml run directly or by lgsec harden (two people, the work record, --full)
+        "lgsec_operator", "lgsec_confirmed_by", "lgsec_work_log", "lgsec_work_record_run", "lgsec_harden_full",
         # playbooks/backup_network.yml
-        "lgsec_network_backup_dir", "lgsec_network_backups",
+        "lgsec_network_backup_dir", "lgsec_network_backups", "lgsec_backup_note",
         # playbooks/decommission.yml (roles/decommission/defaults)
         "lgsec_decommission_devices", "lgsec_decommission_operator", "lgsec_decommission_approver",
         "lgsec_decommission_reference", "lgsec_decommission_confirm", "lgsec_decommission_allow_system_disk",

@@ -147,7 +147,11 @@ FILES = (
     "/etc/nftables.conf",
     "/etc/snmp/snmpd.conf",  # NET-SNMP (secrets redacted, see redact_snmpd)
     "/etc/sysctl.conf",
+    "/etc/issue",  # REMOTE-MINIMAL: the warning before login (console)
+    "/etc/issue.net",  # and over the network (sshd Banner)
     "/etc/aide/lgsec-web.conf",
+    "/etc/aide/aide.conf",  # WEB-TAMPER: the distribution's AIDE configuration (Debian aide-common)
+    "/etc/aide/aide.conf.d/99_lgsec_web",  # roles/web_integrity's web roots in it
     "/etc/default/lgsec-web-aide",
     "/etc/systemd/system/lgsec-web-aide.timer",
     # KERNEL-NET: running values of this network namespace, for a fixed set of net sysctls
@@ -302,9 +306,17 @@ COMMANDS = {
         "/etc",
         "/var/lib",
         "-maxdepth",
-        "2",
+        "3",
+        "(",
         "-path",
         "*/aide/lgsec-web*",
+        "-o",
+        "-path",
+        "/var/lib/aide/aide.db",
+        "-o",
+        "-path",
+        "/etc/aide/aide.conf.d/99_lgsec_web",
+        ")",
         "-printf",
         "%p\t%T@\n",
     ],

@@ -290,11 +290,11 @@ def module_name(name: str) -> str:
     return name.replace("-", "_")
 
 
-def modprobe_blocks(ctx: Ctx, problems: list[str], evidence: list[str]) -> list[str]:
-    """Each USB storage module's first install command (kmod runs the first it finds)."""
+def modprobe_blocks(ctx: Ctx, problems: list[str], evidence: list[str], modules=USB_MODULES) -> list[str]:
+    """Each module's first install command (kmod runs the first it finds): the modules blocked."""
     lines = modprobe_config(ctx)
     blocked = []
-    for module in USB_MODULES:
+    for module in map(module_name, modules):
         installs = [(p, n, w) for p, n, w in lines if w[0] == "install" and len(w) > 2 and module_name(w[1]) == module]
         blacklist = [(p, n) for p, n, w in lines if w[0] == "blacklist" and len(w) > 1 and module_name(w[1]) == module]
         evidence += [f"{p}:{n}: blacklist {module}" for p, n in blacklist]
@@ -426,18 +426,23 @@ def usbguard(ctx: Ctx, allowed: list[str], problems: list[str], evidence: list[s
 @check("USB-STORAGE", "linux")
 def usb_storage(ctx: Ctx) -> Verdict:
     allowed, use_usbguard = ctx.params["allowed_devices"], ctx.params["use_usbguard"]
+    others = ctx.params["other_media_modules"]
     problems, evidence = [], []
+    other_expected = f"; never loaded either: {', '.join(others)}" if others else ""
+    other_blocked = modprobe_blocks(ctx, problems, evidence, others) if others else []
+    other_ok = f"; {len(other_blocked)} FireWire, Thunderbolt and media file system modules blocked" if others else ""
     if use_usbguard:
         expected = (
             "USBGuard enabled and running, ImplicitPolicyTarget block; devices with a mass-storage interface "
             f"allowed only by id: {', '.join(allowed) or 'none'}"
-        )
+        ) + other_expected
         state = usbguard(ctx, allowed, problems, evidence)
-        ok = f"{state}; storage allowed only for {', '.join(allowed) or 'no device'}"
+        ok = f"{state}; storage allowed only for {', '.join(allowed) or 'no device'}" + other_ok
         return verdict(problems, expected, ok, evidence)
     expected = "usb-storage and uas never load: `install <module> /bin/false` (or /bin/true) in modprobe.d"
+    expected += other_expected
     blocked = modprobe_blocks(ctx, problems, evidence)
-    ok = f"{' and '.join(blocked)} blocked (modprobe.d install /bin/false)"
+    ok = f"{' and '.join(blocked)} blocked (modprobe.d install /bin/false)" + other_ok
     if allowed:
         ok += f"; allowed_devices {', '.join(allowed)} not usable without use_usbguard (all USB storage blocked)"
     return verdict(problems, expected, ok, evidence)

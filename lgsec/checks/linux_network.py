@@ -8,7 +8,7 @@ import json
 import re
 
 from lgsec import parse
-from lgsec.checks import Ctx, Unreadable, Verdict, check, linux
+from lgsec.checks import Ctx, Unreadable, Verdict, check, linux, linux_desk, linux_software
 from lgsec.checks.linux import ENABLED_UNITS as UNITS
 from lgsec.checks.linux import verdict
 
@@ -19,6 +19,8 @@ RPM = "rpm -qa"
 PROC_SYS_MOUNT = "findmnt /proc/sys/net"
 AIDE_FILES = "find lgsec-web aide files"
 SSHD = "sshd -T"
+BANNER_FILE = "/etc/issue.net"  # roles/network_access writes the banner here and names it in sshd's Banner
+ISSUE = "/etc/issue"
 
 # What roles/web_integrity installs (its vars/main.yml names the same paths).
 AIDE_CONF = "/etc/aide/lgsec-web.conf"
@@ -26,12 +28,20 @@ AIDE_DB = "/var/lib/aide/lgsec-web.db"
 AIDE_DEFAULTS = "/etc/default/lgsec-web-aide"
 AIDE_TIMER = "/etc/systemd/system/lgsec-web-aide.timer"
 AIDE_TIMER_UNIT = "lgsec-web-aide.timer"
+# The distribution's own AIDE (Debian aide-common): its configuration, the file in which
+# roles/web_integrity adds the web roots to it, and its database.
+AIDE_DISTRO_CONF = "/etc/aide/aide.conf"
+AIDE_DISTRO_DIR = "/etc/aide/aide.conf.d"
+AIDE_DISTRO_RULES = "/etc/aide/aide.conf.d/99_lgsec_web"
+AIDE_DISTRO_DB = "/var/lib/aide/aide.db"
 
 # sysctl.d(5): files of the same name in an earlier directory replace those in later ones;
 # then all are applied in the lexicographic order of their names. procps' `sysctl --system`
 # applies /etc/sysctl.conf after them.
 SYSCTL_DIRS = ("/etc/sysctl.d/", "/run/sysctl.d/", "/usr/local/lib/sysctl.d/", "/usr/lib/sysctl.d/")
 SYSCTL_CONF = "/etc/sysctl.conf"
+# KERNEL-NET forwarding: both are 0 unless the host is a router (第89条)
+FORWARDING = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")
 
 # Algorithm names that are weak whatever the allowed lists say (第71条3-4): CBC and RC4
 # ciphers, MD5/SHA-1/64-bit MACs, SHA-1 key exchange.
@@ -340,8 +350,14 @@ def remote_encrypted(ctx: Ctx) -> Verdict:
 def remote_minimal(ctx: Ctx) -> Verdict:
     approved = list(ctx.params["allow_groups"])
     expected = (
-        "sshd AllowGroups set, only of: " + (", ".join(approved) or "(none decided: lgsec_remote_minimal_allow_groups)")
-    ) + "; PermitRootLogin no; X11Forwarding no"
+        (
+            "sshd AllowGroups set, only of: "
+            + (", ".join(approved) or "(none decided: lgsec_remote_minimal_allow_groups)")
+        )
+        + "; PermitRootLogin no; X11Forwarding no; "
+        + options_text(ctx.params["sshd_options"])
+    )
+    expected += "; the union's warning in sshd Banner and /etc/issue" if ctx.params["banner"].strip() else ""
     conf = sshd_config(ctx)
     if conf is None:
         return Verdict("not_applicable", expected, "no SSH server installed", [f"{SSHD}: sshd not installed"])
@@ -364,8 +380,47 @@ def remote_minimal(ctx: Ctx) -> Verdict:
         problems.append(f"PermitRootLogin {root}")
     if x11 != "no":
         problems.append(f"X11Forwarding {x11}")
-    ok = f"AllowGroups {' '.join(groups)}; PermitRootLogin no; X11Forwarding no"
+    options = sshd_options(conf, ctx.params["sshd_options"], problems, evidence)
+    banner(ctx, conf, ctx.params["banner"], problems, evidence)
+    ok = f"AllowGroups {' '.join(groups)}; PermitRootLogin no; X11Forwarding no; {options}"
     return verdict(problems, expected, ok, evidence)
+
+
+def sshd_options(conf: dict[str, str], wanted: dict, problems: list[str], evidence: list[str]) -> str:
+    """REMOTE-MINIMAL's further keywords on `sshd -T` (lower-case keys): a number is a maximum
+    of at least 1 (LoginGraceTime 0 = no limit), anything else is matched case-insensitively."""
+    for key, want in wanted.items():
+        got = conf.get(key.lower())
+        evidence.append(f"{SSHD}: {key.lower()} {got if got is not None else '(not printed)'}")
+        if isinstance(want, int) and not isinstance(want, bool):
+            if got is None or not got.isdigit() or not 1 <= int(got) <= want:
+                problems.append(f"{key} {got if got is not None else 'unset'} (wants 1 to {want})")
+        elif got is None or got.lower() != str(want).lower():
+            problems.append(f"{key} {got if got is not None else 'unset'} (wants {want})")
+    return options_text(wanted)
+
+
+def banner(ctx: Ctx, conf: dict[str, str], text: str, problems: list[str], evidence: list[str]) -> None:
+    """The union's warning (第71条) in sshd's Banner file and the console's /etc/issue, compared with
+    runs of white space as one; a Banner file lgsec does not read is an error, never a pass."""
+    want = " ".join(text.split())
+    if not want:
+        evidence.append("no login banner required (lgsec_remote_minimal_banner is empty)")
+        return
+    path = conf.get("banner", "none")
+    evidence.append(f"{SSHD}: banner {path}")
+    if path == "none":
+        problems.append("sshd Banner none (no warning before login)")
+    for name in dict.fromkeys([p for p in (path, ISSUE, BANNER_FILE) if p != "none"]):
+        body = ctx.file(name, required=False)
+        if body is None or want not in " ".join(body.split()):
+            problems.append(f"{name} does not carry the union's warning" + (" (absent)" if body is None else ""))
+        else:
+            evidence.append(f"{name}: the union's warning")
+
+
+def options_text(wanted: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in wanted.items())
 
 
 # ---- KERNEL-NET --------------------------------------------------------------------------------
@@ -414,8 +469,15 @@ def sysctl_effective(files: list[tuple[str, str]], keys: list[str]) -> dict[str,
 
 @check("KERNEL-NET", "linux")
 def kernel_net(ctx: Ctx) -> Verdict:
-    wanted = {k: " ".join(str(v).split()) for k, v in ctx.params["sysctls"].items()}
-    expected = "in the sysctl files and the running kernel: " + ", ".join(f"{k} = {v}" for k, v in wanted.items())
+    forward = int(ctx.params["forwarding"])  # IP forwarding only on a router (roles/network_access writes the same)
+    sysctls = {**ctx.params["sysctls"], **dict.fromkeys(FORWARDING, forward)}
+    wanted = {k: " ".join(str(v).split()) for k, v in sysctls.items()}
+    protocols = ctx.params["blocked_protocols"]
+    expected = (
+        "in the sysctl files and the running kernel: "
+        + ", ".join(f"{k} = {v}" for k, v in wanted.items())
+        + (f"; protocols never loaded (modprobe.d install /bin/false): {', '.join(protocols)}" if protocols else "")
+    )
     effective = sysctl_effective(sysctl_files(ctx), list(wanted))
     files, missing, errors = (ctx.facts.get(k, d) for k, d in (("files", {}), ("missing", []), ("errors", {})))
     problems, evidence, unread = [], [], []
@@ -446,7 +508,11 @@ def kernel_net(ctx: Ctx) -> Verdict:
             f"{PROC_SYS_MOUNT}: /proc/sys is read-only here (a container): its running net values are set "
             "by the container engine, not by this host's sysctl files"
         )
-    return verdict(problems, expected, f"{len(wanted)} settings in the files and the running kernel", evidence)
+    blocked = linux_desk.modprobe_blocks(ctx, problems, evidence, protocols)
+    ok = f"{len(wanted)} settings in the files and the running kernel"
+    if protocols:
+        ok += f"; {', '.join(blocked)} blocked (modprobe.d)"
+    return verdict(problems, expected, ok, evidence)
 
 
 # ---- WEB-TAMPER --------------------------------------------------------------------------------
@@ -475,12 +541,52 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+def aide_distribution(ctx: Ctx, paths: list[str], mtimes: dict[str, float]) -> tuple[list[str], list[str]]:
+    """Debian's own AIDE: its configuration includes aide.conf.d, where lgsec's rules watch the
+    web roots, and its database was initialised after them. (problems, evidence)"""
+    if linux_software.family(ctx) != "debian":
+        return [], ["the distribution's AIDE configuration is judged on Debian only (RHEL family: code only)"]
+    problems, evidence = [], []
+    conf = ctx.file(AIDE_DISTRO_CONF, required=False)
+    if conf is None:
+        problems.append(f"no distribution AIDE configuration {AIDE_DISTRO_CONF} (aide-common not installed)")
+        evidence.append(f"{AIDE_DISTRO_CONF}: not present")
+        return problems, evidence
+    include = re.compile(rf"^\s*@@(?:x_)?include\s+{re.escape(AIDE_DISTRO_DIR)}/?(\s|$)")
+    lines = [n for n, line in enumerate(conf.splitlines(), 1) if include.match(line)]
+    if lines:
+        evidence.append(f"{AIDE_DISTRO_CONF}:{lines[-1]}: includes {AIDE_DISTRO_DIR}")
+    else:
+        problems.append(f"{AIDE_DISTRO_CONF} does not include {AIDE_DISTRO_DIR}")
+    rules = ctx.file(AIDE_DISTRO_RULES, required=False)
+    watched, excluded, _ = aide_selections(rules or "")
+    for path in paths:
+        cover = [(w, n) for w, n in watched if _under(path, w)]
+        cut = [(x, n) for x, n in excluded if _under(path, x)]
+        if rules is None or not cover or cut:
+            problems.append(f"{path} not in the distribution's AIDE configuration ({AIDE_DISTRO_RULES})")
+        else:
+            evidence.append(f"{AIDE_DISTRO_RULES}:{cover[0][1]}: watches {cover[0][0]} (covers {path})")
+    evidence.append(f"{AIDE_DISTRO_DIR}: only {AIDE_DISTRO_RULES} read (the other rule files are the package's)")
+    if AIDE_DISTRO_DB not in mtimes:
+        problems.append(f"no distribution AIDE database {AIDE_DISTRO_DB} (never initialised)")
+        evidence.append(f"{AIDE_FILES}: {AIDE_DISTRO_DB} absent")
+    elif AIDE_DISTRO_RULES in mtimes and mtimes[AIDE_DISTRO_DB] < mtimes[AIDE_DISTRO_RULES]:
+        db, rules_at = mtimes[AIDE_DISTRO_DB], mtimes[AIDE_DISTRO_RULES]
+        problems.append(f"database {AIDE_DISTRO_DB} older than {AIDE_DISTRO_RULES} (web roots added, not renewed)")
+        evidence.append(f"{AIDE_FILES}: {AIDE_DISTRO_DB} mtime {db:.0f} < {rules_at:.0f}")
+    else:
+        evidence.append(f"{AIDE_FILES}: {AIDE_DISTRO_DB} mtime {mtimes[AIDE_DISTRO_DB]:.0f}")
+    return problems, evidence
+
+
 @check("WEB-TAMPER", "linux")
 def web_tamper(ctx: Ctx) -> Verdict:
     paths, schedule, mail_to = (ctx.params[k] for k in ("paths", "schedule", "mail_to"))
     expected = (
         f"AIDE baseline of {', '.join(paths) or '(no web root)'} ({AIDE_CONF}), database newer than its "
-        f"configuration, {AIDE_TIMER_UNIT} enabled ({schedule}), reports to {', '.join(mail_to) or 'the journal'}"
+        f"configuration, {AIDE_TIMER_UNIT} enabled ({schedule}), reports to {', '.join(mail_to) or 'the journal'}; "
+        f"the distribution's AIDE ({AIDE_DISTRO_CONF}) watches them too, its database {AIDE_DISTRO_DB} initialised"
     )
     if not paths:
         return Verdict("not_applicable", expected, "no web root declared for this host", ["lgsec_web_tamper_paths: []"])
@@ -521,6 +627,9 @@ def web_tamper(ctx: Ctx) -> Verdict:
         evidence.append(f"{AIDE_FILES}: {db_path} mtime {mtimes[db_path]:.0f} < {AIDE_CONF} {mtimes[AIDE_CONF]:.0f}")
     else:
         evidence.append(f"{AIDE_FILES}: {db_path} mtime {mtimes[db_path]:.0f}, newer than its configuration")
+    distro_problems, distro_evidence = aide_distribution(ctx, paths, mtimes)
+    problems += distro_problems
+    evidence += distro_evidence
     if AIDE_TIMER_UNIT not in enabled_units(ctx):
         problems.append(f"{AIDE_TIMER_UNIT} not enabled (no scheduled check)")
         evidence.append(f"{UNITS}: {AIDE_TIMER_UNIT} not enabled")

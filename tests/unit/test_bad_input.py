@@ -255,3 +255,28 @@ def test_every_variable_the_repository_sets_is_known():
     assert (
         variables.unknown(catalog, "lgsec_pw_lenght_min") == "unknown lgsec variable: did you mean lgsec_pw_length_min?"
     )
+
+
+def test_every_variable_a_playbook_or_the_cli_passes_is_known():
+    """What a user or lgsec itself passes as an extra variable reaches the validation of every
+    host: each `lgsec_x | default(…)` a playbook reads and each variable the CLI passes is known
+    (lgsec/variables.py), unless the repository sets it itself (register, set_fact)."""
+    import re
+
+    from lgsec import variables
+    from lgsec.catalog import load_catalog
+
+    catalog = load_catalog()
+    yaml_files = [*ROOT.glob("playbooks/*.yml"), *ROOT.glob("roles/*/tasks/*.yml")]
+    own_facts = set()
+    for path in yaml_files:
+        text = path.read_text(encoding="utf-8")
+        own_facts |= set(re.findall(r"register:\s*(lgsec_\w+)", text))
+        own_facts |= set(re.findall(r"^\s+(lgsec_\w+):", text, re.M))  # set_fact keys and task vars
+    passed = set()
+    for path in yaml_files:
+        passed |= set(re.findall(r"\b(lgsec_\w+)\s*\|\s*default", path.read_text(encoding="utf-8")))
+    passed |= set(re.findall(r'"(lgsec_\w+)":', (ROOT / "lgsec" / "cli.py").read_text(encoding="utf-8")))
+    assert {"lgsec_operator", "lgsec_confirmed_by", "lgsec_report_dir"} <= passed
+    refused = {name for name in passed - (own_facts - variables.OWN) if variables.unknown(catalog, name)}
+    assert not refused

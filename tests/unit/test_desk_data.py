@@ -88,12 +88,16 @@ allow id 0781:5581
 block with-interface one-of { 08:*:* }
 allow
 """
+MEDIA_CONF = "/etc/modprobe.d/lgsec-media.conf"
 USBGUARD_ON = "Id=usbguard.service\nLoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\n"
 
 
 @pytest.fixture
 def usbguard_host() -> tuple[dict, dict]:
-    facts, _ = fixture("USB-STORAGE", "fail")  # modprobe does not block: USBGuard must
+    facts, _ = fixture("USB-STORAGE", "fail")  # modprobe does not block USB storage: USBGuard must
+    # FireWire, Thunderbolt and the media file systems stay blocked with USBGuard too (roles/desktop)
+    facts["files"]["/etc/modprobe.d/lgsec-media.conf"] = fixture("USB-STORAGE", "pass")[0]["files"][MEDIA_CONF]
+    facts["files"]["/etc/modprobe.d/00-site.conf"] = "install usb-storage /sbin/modprobe --ignore-install usb-storage\n"
     facts["files"]["/etc/usbguard/rules.conf"] = USBGUARD_RULES
     facts["files"]["/etc/usbguard/usbguard-daemon.conf"] = (
         "RuleFile=/etc/usbguard/rules.conf\nImplicitPolicyTarget=block\n"
@@ -109,6 +113,20 @@ def test_usbguard_allow_list(catalog, usbguard_host):
     row = status_of(catalog, facts, "USB-STORAGE", hostvars)
     assert row["status"] == "pass", row["actual"]
     assert "/etc/usbguard/rules.conf:2: allow id 0781:5581" in row["evidence"]
+    assert f"{MEDIA_CONF}:3: install firewire-core /bin/false" in row["evidence"]
+
+
+def test_usbguard_does_not_cover_firewire_thunderbolt_or_media_file_systems(catalog, usbguard_host):
+    """第64条: USBGuard sees USB devices only; FireWire storage, Thunderbolt and an HFS+ stick's file
+    system are blocked by modprobe.d in either mode."""
+    facts, hostvars = usbguard_host
+    del facts["files"][MEDIA_CONF]
+    row = status_of(catalog, facts, "USB-STORAGE", hostvars)
+    assert row["status"] == "fail"
+    assert "firewire_sbp2 can load" in row["actual"] and "thunderbolt can load" in row["actual"]
+    assert "usb_storage" not in row["actual"]  # USBGuard decides for USB storage
+    row = status_of(catalog, facts, "USB-STORAGE", {**hostvars, "lgsec_usb_storage_other_media_modules": []})
+    assert row["status"] == "pass", row["actual"]
 
 
 @pytest.mark.parametrize(

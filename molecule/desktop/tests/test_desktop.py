@@ -173,6 +173,16 @@ def test_modprobe_resolves_usb_storage_to_false(host, v):
     pytest.skip(NO_KERNEL + "; kmod's resolution (install /bin/false) is what was checked")
 
 
+def test_modprobe_resolves_firewire_thunderbolt_and_media_file_systems_to_false(host, v):
+    """第64条, with or without USBGuard (it sees USB only): kmod's own resolution, nothing loaded."""
+    modules = v["lgsec_usb_storage_other_media_modules"]
+    assert modules
+    for module in modules:
+        out = host.run(f"modprobe --dry-run --verbose {module}")
+        assert out.stdout.strip() == "install /bin/false", (module, out.stdout + out.stderr)
+    pytest.skip(NO_KERNEL + "; kmod's resolution (install /bin/false) is what was checked")
+
+
 def test_usbguard_policy(host, v):
     if not v["lgsec_usb_storage_use_usbguard"]:
         assert not host.package("usbguard").is_installed

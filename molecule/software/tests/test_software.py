@@ -120,6 +120,30 @@ def test_unattended_upgrades_runs_daily_for_security(host):
     assert f"codename={codename}-security,label=Debian-Security" in dry, dry
 
 
+def test_security_archive_is_written_in_the_release_format(host):
+    """Debian 12's installer writes one-line sources.list(5) files, Debian 13's deb822 .sources."""
+    codename = host.system_info.codename
+    one_line, deb822 = (host.file(f"/etc/apt/sources.list.d/lgsec-security.{ext}") for ext in ("list", "sources"))
+    if host.system_info.release.split(".")[0] == "12":
+        assert not deb822.exists
+        lines = [x for x in one_line.content_string.splitlines() if x and not x.startswith("#")]
+        assert lines == [
+            f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+            f"{defaults()['lgsec_sw_patched_security_mirror']} {codename}-security main"
+        ]
+    else:
+        assert not one_line.exists
+        assert f"Suites: {codename}-security" in deb822.content_string
+        assert deb822.content_string.count("Types: deb") == 1
+
+
+def test_unattended_upgrade_ran_once_and_left_its_stamp(host):
+    """The role ran apt.systemd.daily install (what apt-daily-upgrade.service runs) once."""
+    assert host.file("/var/lib/apt/periodic/upgrade-stamp").is_file
+    log = host.file("/var/log/unattended-upgrades/unattended-upgrades.log")
+    assert log.exists and "Allowed origins are:" in log.content_string
+
+
 def test_no_security_update_is_pending(host):
     sim = host.check_output("LC_ALL=C apt-get -s dist-upgrade")
     pending = [line for line in sim.splitlines() if line.startswith("Inst ") and "ecurity" in line]

@@ -97,3 +97,35 @@ def test_removal_that_would_take_another_package_is_refused(host, refused_remova
     out = proc.stdout + proc.stderr
     assert f"Refusing to remove inetutils-telnet from {host.backend.name}: apt would also remove telnet" in out
     assert telnet_kept[host.backend.name], "telnet was removed although the deny-list does not name it"
+
+
+@pytest.fixture(scope="session")
+def checked_with_reboot_flag(hosts):
+    """A reboot asked for by a package (as its postinst does: /run/reboot-required and .pkgs),
+    then `--check --tags SW-PATCHED` of the hardened hosts; the flag is removed after."""
+    for node in hosts.values():
+        node.check_output("echo '*** System restart required ***' > /run/reboot-required")
+        node.check_output("echo libc6 > /run/reboot-required.pkgs")
+    playbook = str(Path(sys.executable).parent / "ansible-playbook")
+    try:
+        return subprocess.run(
+            [playbook, "-i", INVENTORY, str(SCENARIO / "converge.yml"), "--check", "--tags", "SW-PATCHED"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
+            cwd=ROOT,
+        )
+    finally:
+        for node in hosts.values():
+            node.check_output("rm -f /run/reboot-required /run/reboot-required.pkgs")
+
+
+def test_check_mode_lists_what_it_would_install_and_reports_the_reboot(host, checked_with_reboot_flag):
+    proc = checked_with_reboot_flag
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    name, out = host.backend.name, " ".join(proc.stdout.split())  # the callback wraps long messages
+    assert f"{name}: would install 0 security updates (lgsec_sw_patched_apply: security)" in out
+    reboot = f"REBOOT REQUIRED on {name} (/run/reboot-required): the updates of libc6 take effect after a reboot"
+    assert reboot in out

@@ -1,0 +1,149 @@
+"""End to end (issue 17): one stock Debian 12 server, hardened ONCE by `lgsec harden` with the
+catalog defaults, then audited. No control may fail afterwards except those a container cannot
+show, each named below with its reason and recognised by what its row says; SW-PATCHED (the
+security updates) must pass. One container from the lab image, reached over the podman
+connection. Its time is printed. Not part of `make test`: the first hardening run installs ClamAV,
+AIDE, auditd, nftables, chrony and the pending security updates from Debian's mirror, and on
+2 cores shared with seven other engineers' runs (load average ~20, 2026-12-02) it did not finish
+within 30 min; run it on a quiet machine.
+
+    .venv/bin/pytest tests/e2e -q -s     # -s: the figures (controls failing before/after, time)
+
+The figures in docs/linux-hardening.md come from this test's output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LGSEC = str(Path(sys.executable).parent / "lgsec")
+IMAGE = "localhost/lgsec-debian:12"
+NAME = f"lgsec-e2e-{os.getpid()}"
+PEOPLE = ["--operator", "tanaka", "--confirmed-by", "suzuki"]
+SIGDB = ROOT / "molecule" / "antivirus" / "files"
+
+# What a container cannot show, and how its row says so (a fail for another reason is a defect).
+CONTAINER_ONLY = {
+    "KERNEL-NET": (
+        "the running net values: a container's /proc/sys is read-only and podman sets ip_forward 1 "
+        "(the sysctl files are judged and pass)",
+        lambda row: all("running value" in p for p in row["actual"].split("; ")),
+    ),
+    "LOG-AUDIT": (
+        "auditd cannot run in an unprivileged container (the kernel's audit is the host's): its rules are "
+        "written, the daemon and the loaded rules cannot be shown",
+        lambda row: "auditd" in row["actual"],
+    ),
+    "TIME-SYNC": (
+        "no NTP server is reachable from the lab (only Debian's mirror is): chrony is configured, the clock "
+        "cannot be shown synchronised",
+        lambda row: "synchron" in row["actual"] or "source" in row["actual"],
+    ),
+    "BACKUP-RECENT": (
+        "the site declares its backup job (lgsec_backup_recent_job or stamp_file): a stock server has none",
+        lambda row: "declared" in row["actual"] or "no backup" in row["actual"].lower(),
+    ),
+}
+
+if not shutil.which("podman") or subprocess.run(["podman", "image", "exists", IMAGE], check=False).returncode:
+    pytest.skip(f"needs podman and the lab image {IMAGE} (make lab)", allow_module_level=True)
+
+
+def podman(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {"CONTAINERS_CONF": str(ROOT / "lab" / "containers.conf"), **os.environ}
+    return subprocess.run(["podman", *argv], capture_output=True, text=True, check=check, env=env)
+
+
+def rows(outdir: Path) -> dict[str, dict]:
+    return {r["control"]: r for r in json.loads((outdir / "report.json").read_text(encoding="utf-8"))["results"]}
+
+
+def audit(inventory: Path, outdir: Path) -> dict[str, dict]:
+    proc = subprocess.run(
+        [LGSEC, "audit", "-i", str(inventory), "-o", str(outdir)], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]  # judged, not an error
+    return rows(outdir)
+
+
+@pytest.fixture(scope="module")
+def stock_server(tmp_path_factory):
+    """The stock lab image booted; the union's signature mirror stood in for by a fresh lab
+    database (as molecule/antivirus does: no ClamAV mirror is reachable here)."""
+    work = tmp_path_factory.mktemp("e2e")
+    podman("rm", "-f", NAME, check=False)
+    podman("run", "-d", "--name", NAME, "--cap-add", "NET_ADMIN", "--systemd=always", IMAGE, "/sbin/init")
+    try:
+        for _ in range(100):
+            if podman("exec", NAME, "systemctl", "is-system-running", check=False).stdout.strip() in (
+                "running",
+                "degraded",
+            ):
+                break
+            time.sleep(0.2)
+        for db in ("main", "daily"):
+            subprocess.run(
+                [sys.executable, str(SIGDB / "lab_sigdb.py"), str(work / f"{db}.cud"), str(SIGDB / "lab-sample.txt"),
+                 "--age-days=0"],
+                check=True, capture_output=True,
+            )  # fmt: skip
+        podman("exec", NAME, "mkdir", "-p", "/var/lib/clamav", "/etc/systemd/system/clamav-daemon.service.d",
+               "/etc/systemd/system/clamav-daemon.socket.d")  # fmt: skip
+        for db in ("main", "daily"):
+            podman("cp", str(work / f"{db}.cud"), f"{NAME}:/var/lib/clamav/{db}.cud")
+        dropin = (
+            "[Unit]\nConditionPathExistsGlob=\nConditionPathExistsGlob=/var/lib/clamav/main.{c[vl]d,cud}\n"
+            "ConditionPathExistsGlob=/var/lib/clamav/daily.{c[vl]d,cud}\n"
+        )
+        for unit in ("service", "socket"):
+            (work / f"lab-{unit}.conf").write_text("# lgsec lab: unsigned lab database (tests/e2e)\n" + dropin)
+            podman("cp", str(work / f"lab-{unit}.conf"), f"{NAME}:/etc/systemd/system/clamav-daemon.{unit}.d/lab.conf")
+        inventory = work / "hosts.yml"
+        site = {
+            "lgsec_importance": "II",
+            "ansible_connection": "containers.podman.podman",
+            "ansible_python_interpreter": "/usr/bin/python3",
+            # the site's decisions a stock server cannot make for it
+            "lgsec_remote_minimal_allow_groups": ["sudo"],
+            "lgsec_av_current_mirror": "http://127.0.0.1:9",
+            "lgsec_av_current_private_mirror": True,
+        }
+        inventory.write_text(json.dumps({"all": {"vars": site, "hosts": {NAME: {}}}}), encoding="utf-8")
+        before = audit(inventory, work / "before")
+        start = time.monotonic()
+        harden = subprocess.run(
+            [LGSEC, "harden", "-i", str(inventory), *PEOPLE, "--log", str(work / "work-record.jsonl"), "-v"],
+            capture_output=True, text=True, cwd=ROOT, check=False, timeout=3600,
+        )  # fmt: skip
+        seconds = time.monotonic() - start
+        after = audit(inventory, work / "after") if harden.returncode == 0 else {}
+        yield before, harden, seconds, after
+    finally:
+        podman("rm", "-f", NAME, check=False)
+
+
+def test_stock_server_hardened_once_passes_its_audit(stock_server):
+    before, harden, seconds, after = stock_server
+    assert harden.returncode == 0, harden.stdout[-5000:] + harden.stderr[-2000:]
+    failing = lambda rows: sorted(c for c, r in rows.items() if r["status"] in ("fail", "error"))  # noqa: E731
+    print(f"\n[e2e] stock Debian 12: {len(failing(before))} of {len(before)} controls fail or error before hardening:")
+    print("[e2e]   " + ", ".join(failing(before)))
+    print(f"[e2e] first hardening run: {seconds:.0f} s")
+    print(f"[e2e] after: {len(failing(after))} fail or error: " + ", ".join(failing(after)))
+    for cid in failing(after):
+        print(f"[e2e]   {cid}: {after[cid]['status']}: {after[cid]['actual'][:300]}")
+    assert "SW-PATCHED" in failing(before)
+    assert after["SW-PATCHED"]["status"] == "pass", after["SW-PATCHED"]["actual"]
+    unexplained = [c for c in failing(after) if c not in CONTAINER_ONLY or not CONTAINER_ONLY[c][1](after[c])]
+    assert not unexplained, {c: after[c]["actual"] for c in unexplained}
+    for cid in failing(after):
+        print(f"[e2e]   {cid} is container-only: {CONTAINER_ONLY[cid][0]}")
