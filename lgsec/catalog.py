@@ -317,3 +317,12 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
             raise InputError(f"{path}: control {control.id}", "id", "duplicate id")
         controls[control.id] = control
     return Catalog(path=str(path), controls=load_explanations(path, controls))
+
+
+ARTICLE = re.compile(r"第(\d+)条")
+
+
+def article_key(article: str) -> str:
+    """第50条(3) → 第50条: the summary counts by article."""
+    match = ARTICLE.search(article)
+    return match.group(0) if match else article
