@@ -49,7 +49,7 @@ def host_file(host: str, taken: set[str]) -> str:
 
 
 def run_folder(outdir: Path, report: dict) -> Path:
-    from lgsec.report import run_day
+    from lgsec.report_data import run_day
 
     run = report["run"]
     return outdir / "runs" / str(run_day(report)) / str(run["id"])
@@ -67,7 +67,7 @@ def archived(facts: dict) -> dict:
 
 def keep(report: dict, outdir: Path, outputs: dict[str, bytes], facts: dict[str, dict] | None) -> Path:
     """Write the run's folder: its reports, the facts per host and the manifest; returns it."""
-    from lgsec.report import atomic_write
+    from lgsec.report_data import atomic_write
 
     folder = run_folder(outdir, report)
     (folder / "facts").mkdir(parents=True, exist_ok=True)

@@ -351,3 +351,12 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
                 f"{path}: control {control.id}", "harden.with", f"not another control's id: {', '.join(bad)}"
             )
     return Catalog(path=str(path), controls=load_explanations(path, controls))
+
+
+ARTICLE = re.compile(r"第(\d+)条")
+
+
+def article_key(article: str) -> str:
+    """第50条(3) → 第50条: the summary counts by article."""
+    match = ARTICLE.search(article)
+    return match.group(0) if match else article

@@ -26,6 +26,7 @@ from lgsec.errors import (
     log_unexpected,
 )
 from lgsec.evaluate import validate_hostvars
+from lgsec.report import check_outdir, history_failed
 from lgsec.textsafe import for_terminal
 
 LOCAL_INVENTORY = ROOT / "inventories" / "localhost.yml"
@@ -325,29 +326,6 @@ def terminal_lines(text: str) -> str:
     return "\n".join(for_terminal(line) for line in text.splitlines())
 
 
-def history_failed(data: dict) -> int:
-    """The reports are written, the history database could not store the audit: exit 4."""
-    print(f"lgsec: history not recorded: {for_terminal(data['history_error'])}", file=sys.stderr)
-    return EXIT_RUN_FAILED
-
-
-def check_outdir(outdir: str | os.PathLike) -> Path:
-    """The report directory must be (or become) a writable directory: a file, a dangling
-    symbolic link or a directory lgsec cannot write is bad input (exit 2), before anything runs."""
-    path = Path(outdir)
-    if path.is_symlink() and not path.exists():
-        raise InputError(str(path), "-o/--outdir", f"is a symbolic link to {os.readlink(path)}, which does not exist")
-    if path.exists() and not path.is_dir():
-        raise InputError(str(path), "-o/--outdir", "is a file, not a directory")
-    existing = next(p for p in [path.absolute(), *path.absolute().parents] if p.exists() or p.is_symlink())
-    if not existing.is_dir():
-        raise InputError(str(path), "-o/--outdir", f"cannot be created: {existing} is not a directory")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        what = "the report directory" if existing == path.absolute() else f"{existing}, where it would be created,"
-        raise InputError(str(path), "-o/--outdir", f"{what} is not writable")
-    return path.resolve()
-
-
 def exceptions_path(args: argparse.Namespace, inventory: str) -> str | None:
     """The exceptions file's absolute path: --exceptions, else exceptions.yml beside the inventory."""
     path = Path(args.exceptions) if args.exceptions else exceptions.default_file(inventory)
@@ -386,11 +364,11 @@ def audit_evidence(args: argparse.Namespace, catalog, only: list[str] | None) ->
     """`lgsec audit --evidence DIR`: judge Windows evidence folders written by
     tools/windows/lgsec-collect.ps1 (DIR is one host's folder or holds one per host); no host
     is touched. -i gives the hosts' variables (matched on the folder name, case-insensitive)."""
-    from lgsec import offline, windows
+    from lgsec import offline
 
     groups: dict[str, list[str]] = {}
     inventory = load_inventory(args.inventory, args.limit, args.vault_password_file, groups) if args.inventory else None
-    hosts = windows.evidence_triples(catalog, args.evidence, inventory, limited=bool(args.limit))
+    hosts = offline.evidence_triples(catalog, args.evidence, inventory, limited=bool(args.limit))
     label = f"{args.inventory or 'no inventory'}; evidence {args.evidence}"
     extras = offline_extras(args, catalog, groups)
     return offline.report_offline(

@@ -154,7 +154,7 @@ def load(
 def today() -> date:
     """The date exceptions are judged on: today in JST (Asia/Tokyo), so that an exception is live
     through its expires_on day until 24:00 JST, as the union counts it."""
-    from lgsec.report import now
+    from lgsec.report_data import now
 
     return now().date()
 

@@ -199,7 +199,7 @@ def _record(report: dict, path: str | Path) -> int:
 
 def over_time(path: str | Path, by: str, inventory: str | None = None, limit: int = 10) -> tuple[list[str], dict]:
     """(run start times, {host or article: [compliance of each run or None]}) for `lgsec history`."""
-    from lgsec.report_html import article_key
+    from lgsec.catalog import article_key
 
     if not Path(path).exists():
         raise InputError(str(path), "--history", "no history database (run an audit first)")

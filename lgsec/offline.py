@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import stat
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from lgsec import netconfig, network, report, textsafe
+from lgsec import netconfig, network, report, textsafe, windows
 from lgsec.catalog import Catalog
 from lgsec.errors import InputError
 from lgsec.evaluate import evaluate_host, evidence_hostvars, host_platform
@@ -35,9 +36,7 @@ def report_offline(
     summary; returns lgsec's exit code. waivers: the validated exceptions (lgsec/exceptions.py)
     with groups, host → its inventory groups; history: the history database (default OUTDIR's);
     output: text (the summary) or json (the report on stdout)."""
-    from lgsec.cli import check_outdir, history_failed
-
-    check_outdir(outdir)
+    report.check_outdir(outdir)
     started = report.now_iso()
     rows: list[dict] = []
     seen: dict[str, dict] = {}
@@ -53,7 +52,7 @@ def report_offline(
         data = exceptions.attach(data, waivers, {r["host"]: (groups or {}).get(r["host"], []) for r in rows})
     path = report.write(data, outdir, history=history, facts=seen)
     report.show(data, path, output)
-    return report.exit_code(data["results"]) if not data.get("history_error") else history_failed(data)
+    return report.exit_code(data["results"]) if not data.get("history_error") else report.history_failed(data)
 
 
 def judge_host(
@@ -77,6 +76,42 @@ def judge_host(
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024  # a device's configuration is well under a few MB
 HOST_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,253}")
+
+
+def evidence_triples(
+    catalog, directory: str | Path, inventory: dict[str, dict] | None = None, *, limited: bool = False
+) -> list[tuple[str, dict, dict]]:
+    """(host, facts, host variables) of every evidence folder under directory. The host is the
+    computer the manifest names ($env:COMPUTERNAME when collected), matched case-insensitively to
+    an inventory host; a folder named otherwise (renamed, copied) is judged under the manifest's
+    name with a warning, and two folders of one computer are an InputError (which one is
+    current cannot be told). Variables come from the inventory (catalog defaults otherwise) and
+    are validated like a live run's. With --limit, only inventory hosts."""
+    known = {name.casefold(): name for name in inventory or {}}
+    seen: dict[str, Path] = {}
+    out = []
+    for folder_name, folder in windows.evidence_hosts(directory).items():
+        facts = windows.read_evidence_dir(folder)
+        computer = str(facts["computer"])
+        if computer.casefold() in seen:
+            raise InputError(
+                str(folder),
+                f"{windows.MANIFEST} computer",
+                f"{computer!r} also collected in {seen[computer.casefold()]}: keep one evidence folder per computer",
+            )
+        seen[computer.casefold()] = folder
+        if computer.casefold() != folder_name.casefold():
+            print(
+                f"lgsec: warning: {textsafe.for_terminal(folder)} holds the evidence of "
+                f"{textsafe.for_terminal(computer)} (its manifest's computer name): judged as that computer",
+                file=sys.stderr,
+            )
+        host = known.get(computer.casefold(), computer)
+        if limited and host not in (inventory or {}):
+            continue
+        hostvars = evidence_hostvars(catalog, inventory, host, str(folder))
+        out.append((host, facts, hostvars))
+    return out
 
 
 def _safe(name: str) -> str:

@@ -5,90 +5,34 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import sys
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from lgsec import __version__
 from lgsec.checks import PROBLEMS, STATUSES
-from lgsec.errors import EXIT_COMPLIANT, EXIT_NONCOMPLIANT, EXIT_UNREACHABLE
-
-# Status labels, Japanese and English: the one source for the summary and every report format.
-STATUS_LABELS = {
-    "pass": ("適合", "pass"),
-    "fail": ("不適合", "fail"),
-    "waived": ("例外承認", "waived"),
-    "not_applicable": ("対象外", "n/a"),
-    "error": ("判定不能", "error"),
-    "manual": ("要手動確認", "manual"),
-    "unreachable": ("接続不可", "unreachable"),
-}
-LABELS = {status: f"{ja} {en}" for status, (ja, en) in STATUS_LABELS.items()}
-
-
-# Japan Standard Time: Asia/Tokyo has kept UTC+9 without daylight saving since 1951, so a fixed
-# offset is exact and needs no time zone database on the controller.
-JST = timezone(timedelta(hours=9), "JST")
-TIMEZONE = "Asia/Tokyo"
-EXPIRY_WARNING_DAYS = 30  # exceptions this close to their end are warned about
-
-
-def now() -> datetime:
-    return datetime.now(JST)
-
-
-def now_iso() -> str:
-    """The time now in JST, ISO 8601 with its offset (2026-12-02T10:15:00+09:00)."""
-    return now().isoformat(timespec="seconds")
-
-
-def jst(stamp: str) -> str:
-    """An ISO time (any offset) as JST "2026-12-02 10:15:00 JST"; the text itself when not a time."""
-    try:
-        moment = datetime.fromisoformat(str(stamp))
-    except ValueError:
-        return str(stamp)
-    if moment.tzinfo is None:  # lgsec writes offsets; a naive time is taken as UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
-
-
-def fiscal_year(day: date) -> int:
-    """The Japanese fiscal year (年度, April to March) a day belongs to: 2027-03-31 → 2026."""
-    return day.year if day.month >= 4 else day.year - 1
-
-
-def fiscal_label(day: date) -> str:
-    """令和8年度 (2026年度) for a day of April 2026 to March 2027."""
-    year = fiscal_year(day)
-    era = f"令和{year - 2018}年度" if year >= 2019 else f"{year}年度"
-    return f"{era} ({year}年度)" if year >= 2019 else era
-
-
-def fiscal_year_end(day: date) -> date:
-    return date(fiscal_year(day) + 1, 3, 31)
-
-
-def run_day(report: dict) -> date:
-    """The JST day of the run (today when the start time cannot be read)."""
-    try:
-        return datetime.fromisoformat(str(report["run"]["started"])).astimezone(JST).date()
-    except (KeyError, ValueError):
-        return now().date()
-
-
-def expiry_notes(report: dict) -> dict:
-    """The exceptions that end within EXPIRY_WARNING_DAYS, and those that end by the end of this
-    fiscal year (both: live ones only; an exception is live through its expires_on day in JST)."""
-    items = [e for e in report.get("exceptions") or [] if e.get("state") == "live"]
-    end = fiscal_year_end(run_day(report))
-    return {
-        "soon": [e for e in items if int(e.get("days_to_expiry", 10**6)) <= EXPIRY_WARNING_DAYS],
-        "fiscal_year_end": str(end),
-        "by_fiscal_year_end": [e for e in items if str(e.get("expires_on", "9999")) <= str(end)],
-    }
+from lgsec.errors import EXIT_COMPLIANT, EXIT_NONCOMPLIANT, EXIT_RUN_FAILED, EXIT_UNREACHABLE, InputError
+from lgsec.report_data import (  # noqa: F401  (report.X is the public name of each)
+    EXPIRY_WARNING_DAYS,
+    JST,
+    TIMEZONE,
+    atomic_write,
+    expiry_notes,
+    fiscal_label,
+    fiscal_year,
+    fiscal_year_end,
+    fixable,
+    harden_command,
+    inventory_of,
+    jst,
+    now,
+    now_iso,
+    run_day,
+)
+from lgsec.statuses import LABELS, STATUS_LABELS  # noqa: F401
+from lgsec.textsafe import for_terminal
 
 
 def catalog_hash(path: str | os.PathLike) -> str:
@@ -119,27 +63,6 @@ def explain(results: list[dict], catalog) -> list[dict]:
     return results
 
 
-def inventory_of(report: dict) -> str:
-    """The inventory the run read, for a command to run again: the inventory path of the run
-    (an offline run's label is "INVENTORY; evidence DIR"); INVENTORY when it had none."""
-    label = str(report.get("run", {}).get("inventory") or "").split(";")[0].strip()
-    return label if label and label != "no inventory" else "INVENTORY"
-
-
-def harden_command(inventory: str, host: str, control: str) -> str | None:
-    """The command that fixes one finding, runnable as printed in a POSIX shell (host and
-    inventory shell-quoted: they come from the inventory; the two people are the shell's
-    variables, refused by lgsec when empty)."""
-    import shlex
-
-    base = shlex.join(["lgsec", "harden", "-i", inventory, "-l", host, "--tags", control])
-    return f'{base} --operator "$LGSEC_OPERATOR" --confirmed-by "$LGSEC_CONFIRMED_BY"'
-
-
-def fixable(row: dict) -> bool:
-    return row.get("automation") == "automated" and row.get("status") in ("fail", "error")
-
-
 def build(results: list[dict], *, started: str, inventory: str, mode: str, catalog=None) -> dict:
     """The report of one run. catalog: the one the run judged with (default: lgsec's own, or
     LGSEC_CATALOG); its explanations go into the rows, its hash into the run."""
@@ -161,18 +84,6 @@ def build(results: list[dict], *, started: str, inventory: str, mode: str, catal
         },
         "results": explain(results, catalog),
     }
-
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Replace target with data in one step (a half-written file never replaces a good one)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write(
@@ -325,3 +236,26 @@ def expiry_lines(report: dict) -> list[str]:
             f"exceptions ending by the fiscal year end ({notes['fiscal_year_end']}, 年度末): {', '.join(ending)}"
         )
     return lines
+
+
+def history_failed(data: dict) -> int:
+    """The reports are written, the history database could not store the audit: exit 4."""
+    print(f"lgsec: history not recorded: {for_terminal(data['history_error'])}", file=sys.stderr)
+    return EXIT_RUN_FAILED
+
+
+def check_outdir(outdir: str | os.PathLike) -> Path:
+    """The report directory must be (or become) a writable directory: a file, a dangling
+    symbolic link or a directory lgsec cannot write is bad input (exit 2), before anything runs."""
+    path = Path(outdir)
+    if path.is_symlink() and not path.exists():
+        raise InputError(str(path), "-o/--outdir", f"is a symbolic link to {os.readlink(path)}, which does not exist")
+    if path.exists() and not path.is_dir():
+        raise InputError(str(path), "-o/--outdir", "is a file, not a directory")
+    existing = next(p for p in [path.absolute(), *path.absolute().parents] if p.exists() or p.is_symlink())
+    if not existing.is_dir():
+        raise InputError(str(path), "-o/--outdir", f"cannot be created: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "the report directory" if existing == path.absolute() else f"{existing}, where it would be created,"
+        raise InputError(str(path), "-o/--outdir", f"{what} is not writable")
+    return path.resolve()

@@ -44,7 +44,7 @@ ERRORS = ("error", "unreachable")
 
 
 def cell(row: dict, field: str) -> str:
-    from lgsec.report import LABELS
+    from lgsec.statuses import LABELS
 
     value = row.get(field)
     if field == "status":
@@ -64,7 +64,7 @@ def cell(row: dict, field: str) -> str:
 def to_csv(rows: list[dict], run: dict | None = None) -> bytes:
     """UTF-8 with BOM and CRLF line ends: Japanese Excel opens it without an import dialog.
     Every row starts with the run's time (JST) and id."""
-    from lgsec.report import jst
+    from lgsec.report_data import jst
 
     run = run or {}
     values = {"audited_at": jst(run.get("started", "")), "run_id": str(run.get("id", ""))}

@@ -15,14 +15,24 @@ Every value read from a host is escaped.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from html import escape
 
-from lgsec.catalog import CLASSES
-from lgsec.checks import PROBLEMS, STATUSES
+from lgsec.catalog import ARTICLE, CLASSES, article_key
+from lgsec.history import compliance
+from lgsec.report_data import (
+    EXPIRY_WARNING_DAYS,
+    expiry_notes,
+    fiscal_label,
+    fixable,
+    harden_command,
+    inventory_of,
+    jst,
+    run_day,
+)
+from lgsec.selfinspect import load_sections, section_of
+from lgsec.statuses import PROBLEMS, STATUS_LABELS, STATUSES
 
-ARTICLE = re.compile(r"第(\d+)条")
 CSS = """
 body{font-family:"Yu Gothic UI","Yu Gothic","YuGothic","Meiryo","Hiragino Sans","IPAGothic","Noto Sans CJK JP",
 sans-serif;margin:1.5em;color:#222}
@@ -70,16 +80,9 @@ def t(ja: str, en: str) -> str:
 
 
 def label(status: str) -> str:
-    from lgsec.report import STATUS_LABELS
 
     ja, en = STATUS_LABELS[status]
     return f'<span class="{status}">{t(ja, en)}</span>'
-
-
-def article_key(article: str) -> str:
-    """第50条(3) → 第50条: the summary counts by article."""
-    match = ARTICLE.search(article)
-    return match.group(0) if match else article
 
 
 def counts_table(first: tuple[str, str], groups: dict[str, list[dict]], key: str, extra=None) -> str:
@@ -149,7 +152,6 @@ def failures(rows: list[dict], inventory: str = "INVENTORY") -> str:
 
 
 def exceptions_section(report: dict) -> str:
-    from lgsec.report import EXPIRY_WARNING_DAYS
 
     items = report.get("exceptions")
     if items is None:
@@ -184,7 +186,6 @@ def exceptions_section(report: dict) -> str:
 
 
 def changes_section(report: dict) -> str:
-    from lgsec.report import jst
 
     changes = report.get("changes")
     if not changes:
@@ -210,7 +211,6 @@ def changes_section(report: dict) -> str:
 
 def trend_svg(report: dict) -> str:
     """Compliance (pass / judged rows) of each stored audit, as an inline SVG line chart."""
-    from lgsec.report import jst
 
     points = report.get("trend") or []
     if len(points) < 2:
@@ -242,7 +242,6 @@ def trend_svg(report: dict) -> str:
 def why_and_fix(row: dict, inventory: str) -> str:
     """Why the control matters (rationale) and how it is fixed (remediation, and the command
     for this host when lgsec harden can fix it), both languages."""
-    from lgsec.report import fixable, harden_command
 
     parts = []
     for key, ja, en in (("rationale", "なぜ必要か", "Why it matters"), ("remediation", "是正方法", "How to fix")):
@@ -299,8 +298,6 @@ def top_risks(rows: list[dict], inventory: str, limit: int = 5) -> str:
 
 def chapter_chart(rows: list[dict]) -> str:
     """Compliance (pass and waived among judged rows) by chapter of the policy, as SVG bars."""
-    from lgsec.history import compliance
-    from lgsec.selfinspect import load_sections, section_of
 
     sections = load_sections()
     chapters = dict.fromkeys((s.chapter, s.chapter_title) for s in sections)
@@ -333,7 +330,6 @@ def days_left(item: dict) -> str:
 
 
 def expiring(report: dict) -> str:
-    from lgsec.report import EXPIRY_WARNING_DAYS, expiry_notes
 
     if report.get("exceptions") is None:
         return f'<p class="muted">{t("例外ファイルなし。", "No exceptions file for this run.")}</p>'
@@ -385,7 +381,6 @@ ROW_COLUMNS = (
 
 
 def filters(rows: list[dict]) -> str:
-    from lgsec.report import STATUS_LABELS
 
     options = {
         "status": [
@@ -430,8 +425,6 @@ def all_rows(rows: list[dict], inventory: str) -> str:
 
 def committee(report: dict, inventory: str) -> str:
     """The first page: overall compliance, by chapter, the top risks, exceptions near expiry, 決裁欄."""
-    from lgsec.history import compliance
-    from lgsec.report import fiscal_label, jst, run_day
 
     rows = report["results"]
     share = compliance(r["status"] for r in rows)
@@ -460,7 +453,6 @@ def render(report: dict) -> str:
     hosts = grouped(rows, "host")
     classes = dict(sorted(grouped(rows, "importance").items(), key=class_order))
     platform_of = ("種別", "Platform"), lambda rs: ", ".join(sorted({str(r.get("platform", "")) for r in rs}))
-    from lgsec.report import inventory_of, jst
 
     inventory = inventory_of(report)
     sections = [

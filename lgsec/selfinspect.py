@@ -154,7 +154,7 @@ def why(catalog: Catalog, control: str) -> str:
 def build(report: dict, catalog: Catalog, items: list[dict], sections: list[Section]) -> str:
     """The self-inspection document (Markdown), chapter by chapter; each open finding says why
     its control matters (the catalog's rationale)."""
-    from lgsec.report import jst
+    from lgsec.report_data import jst
 
     rows = report["results"]
     run = report.get("run", {})

@@ -28,7 +28,6 @@ import csv
 import io
 import json
 import re
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -466,45 +465,6 @@ def evidence_hosts(path: str | Path) -> dict[str, Path]:
     if not hosts:
         raise InputError(str(folder), MANIFEST, "no host evidence folder (a folder holding lgsec-evidence.json) in it")
     return hosts
-
-
-def evidence_triples(
-    catalog, directory: str | Path, inventory: dict[str, dict] | None = None, *, limited: bool = False
-) -> list[tuple[str, dict, dict]]:
-    """(host, facts, host variables) of every evidence folder under directory. The host is the
-    computer the manifest names ($env:COMPUTERNAME when collected), matched case-insensitively to
-    an inventory host; a folder named otherwise (renamed, copied) is judged under the manifest's
-    name with a warning, and two folders of one computer are an InputError (which one is
-    current cannot be told). Variables come from the inventory (catalog defaults otherwise) and
-    are validated like a live run's. With --limit, only inventory hosts."""
-    from lgsec.evaluate import evidence_hostvars
-    from lgsec.textsafe import for_terminal
-
-    known = {name.casefold(): name for name in inventory or {}}
-    seen: dict[str, Path] = {}
-    out = []
-    for folder_name, folder in evidence_hosts(directory).items():
-        facts = read_evidence_dir(folder)
-        computer = str(facts["computer"])
-        if computer.casefold() in seen:
-            raise InputError(
-                str(folder),
-                f"{MANIFEST} computer",
-                f"{computer!r} also collected in {seen[computer.casefold()]}: keep one evidence folder per computer",
-            )
-        seen[computer.casefold()] = folder
-        if computer.casefold() != folder_name.casefold():
-            print(
-                f"lgsec: warning: {for_terminal(folder)} holds the evidence of {for_terminal(computer)} "
-                "(its manifest's computer name): judged as that computer",
-                file=sys.stderr,
-            )
-        host = known.get(computer.casefold(), computer)
-        if limited and host not in (inventory or {}):
-            continue
-        hostvars = evidence_hostvars(catalog, inventory, host, str(folder))
-        out.append((host, facts, hostvars))
-    return out
 
 
 # ---- access from checks ---------------------------------------------------------------------

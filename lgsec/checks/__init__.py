@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-STATUSES = ("pass", "fail", "waived", "not_applicable", "error", "manual", "unreachable")
-PROBLEMS = ("fail", "error", "unreachable")  # the statuses that are findings (open, reported, counted)
+from lgsec.statuses import PROBLEMS, STATUSES  # noqa: F401  (lgsec.checks.STATUSES is a public name)
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import FIXTURES, evaluate, load_fixture
 
-from lgsec import archive, exceptions, history, report
+from lgsec import archive, exceptions, history, report, report_data
 from lgsec.catalog import DEFAULT_CATALOG
 from lgsec.errors import InputError
 
@@ -170,7 +170,7 @@ def test_times_are_shown_in_jst():
     ],
 )
 def test_an_exception_lives_through_its_last_day_in_jst(monkeypatch, catalog, tmp_path, moment, state):
-    monkeypatch.setattr(report, "now", lambda: datetime.fromisoformat(moment))
+    monkeypatch.setattr(report_data, "now", lambda: datetime.fromisoformat(moment))
     entry = {
         "reference": "情シ第2026-014号",
         "control": "USB-STORAGE",

@@ -22,6 +22,7 @@ from windows_fixtures import (
     read_evidence,
 )
 
+from lgsec import offline
 from lgsec import windows as win
 from lgsec.checks import load_all
 from lgsec.errors import InputError
@@ -491,12 +492,12 @@ def test_host_is_the_manifests_computer(catalog, tmp_path, capsys):
     evidence = tmp_path / "evidence"
     target = folder(evidence, "PC-SOMU-014")
     target.rename(evidence / "copy of stick")
-    ((host, facts, _vars),) = win.evidence_triples(catalog, evidence)
+    ((host, facts, _vars),) = offline.evidence_triples(catalog, evidence)
     assert host == "PC-SOMU-014" and facts["computer"] == "PC-SOMU-014"
     assert "holds the evidence of PC-SOMU-014" in capsys.readouterr().err
     folder(evidence, "PC-SOMU-014")
     with pytest.raises(InputError, match="also collected in"):
-        win.evidence_triples(catalog, evidence)
+        offline.evidence_triples(catalog, evidence)
 
 
 def judged(catalog, tmp_path, overlay: dict, control: str, hostvars: dict | None = None, **kw) -> dict:
