@@ -33,13 +33,13 @@ def person(name: object) -> str:
 
 
 def two_persons(operator: object, confirmer: object, fields: str = "--operator/--confirmed-by") -> tuple[str, str]:
-    """(operator, confirmer) as given (whitespace collapsed); InputError when either is missing or
+    """(operator, confirmer) as given (outer white space off); InputError when either is missing or
     both name the same person."""
     if not isinstance(operator, str) or not isinstance(confirmer, str) or not person(operator) or not person(confirmer):
         raise InputError(
             fields, "-", "both people must be named: the operator and the one who confirms (第8条, 第77条)"
         )
-    operator, confirmer = " ".join(operator.split()), " ".join(confirmer.split())
+    operator, confirmer = operator.strip(), confirmer.strip()  # recorded as given (lgsec/worklog.py keeps any text)
     if person(operator) == person(confirmer):
         raise InputError(fields, "-", f"{confirmer} is the operator: another person must confirm (第8条, 第77条)")
     return operator, confirmer

@@ -58,7 +58,8 @@ def test_both_people_must_be_named(operator, confirmer):
 
 
 def test_two_people_pass_as_given():
-    assert harden.two_persons(" 田中  太郎 ", "鈴木 花子") == ("田中 太郎", "鈴木 花子")
+    # recorded as given, outer white space off: the work record keeps any text losslessly (issue 16)
+    assert harden.two_persons(" 田中  太郎 ", "鈴木 花子") == ("田中  太郎", "鈴木 花子")
 
 
 # ---- the plan --------------------------------------------------------------------------------------
@@ -171,7 +172,21 @@ def catalog_with(tmp_path, harden_field, automation="automated"):
     del other["harden"]
     path = tmp_path / "controls.yml"
     path.write_text(yaml.safe_dump({"controls": [entry, other]}, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "explanations.yml").write_text(  # every control of a catalog is explained (catalog/README.md)
+        yaml.safe_dump({"explanations": {cid: explained(cid) for cid in ("X-ONE", "X-TWO")}}, allow_unicode=True),
+        encoding="utf-8",
+    )
     return path
+
+
+def explained(cid: str) -> dict:
+    both = {"ja": "x", "en": "x"}
+    return {
+        "description": both,
+        "rationale": {"ja": "第1条による。", "en": "Article 1."},
+        "remediation": {"ja": f"lgsec harden --tags {cid} が設定する。", "en": f"lgsec harden --tags {cid} sets it."},
+        "references": ["総務省ガイドライン 1.1"],
+    }
 
 
 @pytest.mark.parametrize(
