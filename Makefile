@@ -17,7 +17,7 @@ LAB_PACKAGES := podman runc debootstrap pamtester openssh-client
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[collections,test]'
 	touch $@
 
 venv: $(BIN)/.installed
@@ -83,3 +83,15 @@ bench: venv lab
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache
+
+# The wheel (lgsec-VERSION-py3-none-any.whl: the package, with the catalog, playbooks, roles and
+# plugins as package data) and the Ansible collection lgsec-policy-VERSION.tar.gz, into dist/.
+# dist-test: both installed in fresh environments outside the checkout, auditing this machine.
+.PHONY: dist dist-test
+dist: venv
+	rm -rf dist build/lib
+	$(BIN)/pip wheel -q --no-deps -w dist .
+	$(BIN)/python tools/build_collection.py dist
+
+dist-test: dist
+	$(BIN)/pytest tests/unit/test_dist.py -q
