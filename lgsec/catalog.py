@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-from importlib import resources
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

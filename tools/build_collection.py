@@ -36,7 +36,9 @@ DOC_NAMES = ("DOCUMENTATION", "EXAMPLES", "RETURN")
 # collection name in the collection (PowerShell module_utils of a collection: plugins/module_utils)
 PS_UTIL = "Ansible.ModuleUtils.LgsecCollect"
 PS_REQUIRES = f"#Requires -Module {PS_UTIL}"
-PS_COLLECTION_REQUIRES = "#AnsibleRequires -PowerShell ansible_collections.lgsec.policy.plugins.module_utils.LgsecCollect"
+PS_COLLECTION_REQUIRES = (
+    "#AnsibleRequires -PowerShell ansible_collections.lgsec.policy.plugins.module_utils.LgsecCollect"
+)
 
 
 def doc_strings(path: Path) -> dict[str, str]:
