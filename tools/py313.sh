@@ -27,16 +27,18 @@ if ! cmp -s "$HOUSE/requirements.txt" "$HOUSE/.downloaded" 2>/dev/null; then
   cp "$HOUSE/requirements.txt" "$HOUSE/.downloaded"
 fi
 trap 'podman rm -f "$NAME" >/dev/null 2>&1 || true' EXIT
+# A booted container (systemd, as the lab runs them): the unit tests include real runs on
+# localhost (lgsec harden of test_worklog) that restart services. No network: --no-index.
+podman run -d --name "$NAME" --network none --systemd=always -v "$PWD/$HOUSE:/wheels:ro" "$IMAGE" /sbin/init >/dev/null
 # the checkout without its venv and git store, copied in (the container writes caches, reports)
 tar -c --exclude=./.venv --exclude=./.git --exclude=./build --exclude=./dist --exclude=./collections . |
-  podman run -i --rm --name "$NAME" --network none -v "$PWD/$HOUSE:/wheels:ro" "$IMAGE" bash -euo pipefail -c '
-    mkdir /src && tar -x -C /src && cd /src
-    python3 --version
-    python3 -m venv --without-pip /venv
-    pip=(/venv/bin/python "$(ls /wheels/pip-*.whl)/pip" install -q --no-index --find-links /wheels)
-    "${pip[@]}" -r /wheels/requirements.txt
-    "${pip[@]}" --no-deps --no-build-isolation -e .
-    /venv/bin/python -m pip --version >/dev/null
-    export PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheels PATH=/venv/bin:$PATH
-    /venv/bin/python -m pytest tests/unit -q -p no:cacheprovider
-  '
+  podman exec -i "$NAME" bash -euo pipefail -c 'mkdir /src && tar -x -C /src'
+podman exec -w /src "$NAME" bash -euo pipefail -c '
+  python3 --version
+  python3 -m venv --without-pip /venv
+  pip=(/venv/bin/python "$(ls /wheels/pip-*.whl)/pip" install -q --no-index --find-links /wheels)
+  "${pip[@]}" -r /wheels/requirements.txt
+  "${pip[@]}" --no-deps --no-build-isolation -e .
+  export PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheels PATH=/venv/bin:$PATH
+  /venv/bin/python -m pytest tests/unit -q -p no:cacheprovider -rfs --durations=10
+'
