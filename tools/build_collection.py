@@ -12,7 +12,7 @@ directory:
                                     the way collections document action-only modules for ansible-doc)
     filter_plugins/*.py, *.yml   -> plugins/filter/ (the .yml: one filter's documentation each)
     tools/windows/Ansible.ModuleUtils.LgsecCollect.psm1 -> plugins/module_utils/LgsecCollect.psm1
-    roles/, playbooks/, galaxy.yml, meta/, README.md, docs/install.md
+    roles/, playbooks/, galaxy.yml, meta/, README.md, CHANGELOG.md, docs/install.md
 
 The plugins import the Python package lgsec (the wheel): a controller or execution environment
 using the collection installs both (docs/install.md).
@@ -66,7 +66,7 @@ def assemble(dest: Path) -> Path:
     modules, action, filters, utils = (coll / "plugins" / d for d in ("modules", "action", "filter", "module_utils"))
     for d in (modules, action, filters, utils, coll / "docs"):
         d.mkdir(parents=True)
-    for name in ("galaxy.yml", "README.md"):
+    for name in ("galaxy.yml", "README.md", "CHANGELOG.md"):
         shutil.copy2(ROOT / name, coll / name)
     shutil.copy2(ROOT / "docs" / "install.md", coll / "docs" / "install.md")
     shutil.copytree(ROOT / "meta", coll / "meta")
