@@ -30,8 +30,10 @@ trap 'podman rm -f "$NAME" >/dev/null 2>&1 || true' EXIT
 # A booted container (systemd, as the lab runs them): the unit tests include real runs on
 # localhost (lgsec harden of test_worklog) that restart services. No network: --no-index.
 podman run -d --name "$NAME" --network none --systemd=always -v "$PWD/$HOUSE:/wheels:ro" "$IMAGE" /sbin/init >/dev/null
-# the checkout without its venv and git store, copied in (the container writes caches, reports)
-tar -c --exclude=./.venv --exclude=./.git --exclude=./build --exclude=./dist --exclude=./collections . |
+# the checkout's files (tracked, and new ones not ignored: no .venv, build/, reports/), copied in;
+# tar's status 1 (a file changed while read, e.g. by a test run in the checkout) is no failure
+git ls-files -z -co --exclude-standard |
+  { tar -c --null -T - --ignore-failed-read --warning=no-file-changed || [ $? -eq 1 ]; } |
   podman exec -i "$NAME" bash -euo pipefail -c 'mkdir /src && tar -x -C /src'
 podman exec -w /src "$NAME" bash -euo pipefail -c '
   python3 --version
