@@ -80,7 +80,16 @@ def test_execution_environment_definition_is_valid_for_ansible_builder(tmp_path)
     )
     assert wheel.returncode == 0, wheel.stderr[-3000:]
     proc = subprocess.run(
-        [builder, "create", "-f", str(project / "execution-environment.yml"), "-c", str(tmp_path / "ctx")],
+        [
+            builder,
+            "create",
+            "-f",
+            project / "execution-environment.yml",
+            "-c",
+            tmp_path / "ctx",
+            "--output-filename",
+            "Containerfile",
+        ],
         capture_output=True,
         text=True,
         check=False,
