@@ -18,7 +18,7 @@ OWN = frozenset(
         "lgsec_winrm_cert_validation", "lgsec_backup_recent_job", "lgsec_backup_recent_stamp_file",
         # a run (extra variables of lgsec audit/harden and of the AWX job templates)
         "lgsec_hosts", "lgsec_only_controls", "lgsec_report_dir", "lgsec_inventory_label", "lgsec_started",
-        "lgsec_exceptions_file", "lgsec_history_db", "lgsec_waived_controls",
+        "lgsec_exceptions_file", "lgsec_history_db", "lgsec_waived_controls", "lgsec_fail_on_findings",
         # playbooks/harden.yml run directly or by lgsec harden (two people, the work record, --full)
         "lgsec_operator", "lgsec_confirmed_by", "lgsec_work_log", "lgsec_work_record_run", "lgsec_harden_full",
         # playbooks/backup_network.yml
