@@ -13,9 +13,18 @@ from lgsec.catalog import DEFAULT_CATALOG, load_catalog
 from lgsec.errors import InputError
 from lgsec.evaluate import validate_hostvars
 
-CONTROLS_MD = ROOT.parent / "shared" / "CONTROLS.md"
+CONTROLS_MD = ROOT / "docs" / "CONTROLS.md"  # the specification, copied into the repository
+SHARED_MD = ROOT.parent / "shared" / "CONTROLS.md"  # where the union keeps it, beside a checkout
 ROW = re.compile(r"^\| ([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*) \|")
 SECTION = re.compile(r"^## ([A-Z])\. ")
+
+
+def test_the_repository_copy_of_the_specification_is_current():
+    """docs/CONTROLS.md is the specification the catalog is written from; where the union's own
+    copy is beside the checkout, the two are the same text."""
+    if not SHARED_MD.is_file():
+        pytest.skip(f"{SHARED_MD} is not on this machine: only the repository's copy is checked")
+    assert CONTROLS_MD.read_text(encoding="utf-8") == SHARED_MD.read_text(encoding="utf-8")
 
 
 def spec_ids() -> dict[str, str]:
