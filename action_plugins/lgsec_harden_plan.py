@@ -9,7 +9,7 @@ module: lgsec_harden_plan
 short_description: Plan an audit-driven hardening run (lgsec) from the facts of the audit's gather
 description:
   - Runs on the controller. For each host, evaluates the registered result of the gather step
-    (the audit's module, one run) with lgsec.evaluate and plans the run with lgsec.harden.plan_host:
+    (the audit's module, one run) with lgsec.evaluate and plans the run with lgsec.harden.plan_host, in which
     the controls whose audit passes are skipped, unless the catalog marks them C(harden.always) or
     they follow a control being repaired (C(harden.with)); waived controls are skipped; a host
     whose gather gave no facts, and C(full), run every control.
@@ -29,6 +29,33 @@ options:
     elements: str
     default: [lgsec_gather]
   catalog: {description: Catalog path (default catalog/controls.yml), type: str}
+"""
+
+EXAMPLES = r"""
+- name: Plan each host's controls from the audit's gather (passing skipped, waived separately)
+  lgsec_harden_plan:
+    hosts: "{{ ansible_play_hosts_all }}"
+    roles: [accounts, software, desktop, network_access, web_integrity, antivirus, logging, mail_server]
+    waived: "{{ lgsec_validated.waived }}"
+    full: false
+  register: lgsec_harden_plan
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+plans:
+  description: "Host → {run: control → why it runs, skipped: control → passing or waived, audit: control → status}"
+  returned: always
+  type: dict
+skip:
+  description: Host → the control ids its roles skip (set as lgsec_waived_controls)
+  returned: always
+  type: dict
+roles:
+  description: Host → the roles with at least one control to run there, in order
+  returned: always
+  type: dict
 """
 
 import sys

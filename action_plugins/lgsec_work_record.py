@@ -29,6 +29,33 @@ options:
   cli_run: {description: "lgsec harden's open entry: {log, seq}", type: dict}
 """
 
+EXAMPLES = r"""
+- name: Two people and the started entry of the work record, before any host is touched
+  lgsec_work_record:
+    operator: "{{ lgsec_operator }}"
+    confirmed_by: "{{ lgsec_confirmed_by }}"
+    log: /srv/lgsec/reports/work-record.jsonl
+    hosts: "{{ ansible_play_hosts_all }}"
+    check_mode: "{{ ansible_check_mode }}"
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+written:
+  description: Whether this task appended the started entry (false when lgsec harden had written it)
+  returned: success
+  type: bool
+opened:
+  description: "The started entry this run appended (seq, hash …)"
+  returned: when written
+  type: dict
+log:
+  description: The work record's path
+  returned: when written
+  type: str
+"""
+
 import sys
 from pathlib import Path
 

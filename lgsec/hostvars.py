@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-KEEP = ("group_names", "ansible_connection", "inventory_file")
+KEEP = ("group_names", "ansible_connection", "ansible_network_os", "inventory_file")  # what validate_hostvars reads
 
 
 def pick(hostvars) -> dict:

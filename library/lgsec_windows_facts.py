@@ -15,7 +15,7 @@ description:
     local users (with Win32_UserAccount's password expiry flag) and of the Administrators
     (S-1-5-32-544), Remote Desktop Users (S-1-5-32-555) and Remote Management Users (S-1-5-32-580)
     groups by SID, Get-MpComputerStatus, Get-MpPreference, Security Center products (none on
-    Windows Server: recorded as missing), Get-NetFirewallProfile, listening sockets with their
+    Windows Server, recorded as missing), Get-NetFirewallProfile, listening sockets with their
     process, Get-HotFix, Get-BitLockerVolume with each volume's drive type, services, optional
     features, scheduled tasks, Get-AppxPackage -AllUsers, user profiles, the WinRM listeners and
     RootSDDL, C(w32tm /query /configuration) and C(/query /source), and one C(w32tm /stripchart)
