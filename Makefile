@@ -17,7 +17,7 @@ LAB_PACKAGES := podman runc debootstrap pamtester openssh-client
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[collections,test]'
 	touch $@
 
 venv: $(BIN)/.installed
@@ -28,7 +28,7 @@ audit: venv
 	  3) echo "some hosts unreachable (exit 3)";; esac; \
 	[ $$rc -le 1 ] || exit $$rc
 
-test: venv unit machine lint lab molecule network browser
+test: venv unit py313 machine lint lab molecule network browser
 
 unit: venv
 	$(BIN)/pytest tests/unit tests/windows_live -q  # windows_live: collected, skipped without a Windows host
@@ -83,3 +83,21 @@ bench: venv lab
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache
+
+# The wheel (lgsec-VERSION-py3-none-any.whl: the package, with the catalog, playbooks, roles and
+# plugins as package data) and the Ansible collection lgsec-policy-VERSION.tar.gz, into dist/.
+# dist-test: both installed in fresh environments outside the checkout, auditing this machine.
+.PHONY: dist dist-test
+dist: venv
+	rm -rf dist build/lib
+	$(BIN)/pip wheel -q --no-deps -w dist .
+	$(BIN)/python tools/build_collection.py dist
+
+dist-test: dist
+	$(BIN)/pytest tests/unit/test_dist.py -q
+
+# The unit tests once on Python 3.13 (ansible-core 2.19 supports 3.11–3.13): inside the Debian 13
+# lab image, wheels for cp313 fetched here first (tools/py313.sh).
+.PHONY: py313
+py313: venv lab
+	bash tools/py313.sh

@@ -20,6 +20,26 @@ options:
   note: {description: Text added to the commit message (operator, ticket), type: str, default: ""}
 """
 
+EXAMPLES = r"""
+- name: Read each device's running configuration
+  ansible.netcommon.cli_command:
+    command: show running-config
+  register: lgsec_backup_running
+
+- name: Record them in the store, one commit for the run
+  lgsec_network_backup:
+    hosts: "{{ ansible_play_hosts_all }}"
+    store: /srv/lgsec/backups/network
+    note: "change 2026-041, operator yamada"
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+changed: {description: A device's configuration was new or changed (a commit was made), returned: always, type: bool}
+msg: {description: Summary (devices recorded, changed, the commit), returned: always, type: str}
+"""
+
 import sys
 from pathlib import Path
 

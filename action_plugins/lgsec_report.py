@@ -35,6 +35,29 @@ options:
     type: str
 """
 
+EXAMPLES = r"""
+- name: Evaluate on the controller and write the report
+  lgsec_report:
+    hosts: "{{ ansible_play_hosts_all }}"
+    outdir: /srv/lgsec/reports
+    history: /srv/lgsec/history.sqlite
+  register: lgsec_result
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+report: {description: Path of report.json, returned: success, type: str}
+exit_code:
+  description: "lgsec's exit code for the run: 0 compliant, 1 findings, 3 unreachable"
+  returned: success
+  type: int
+counts: {description: Rows by status, returned: success, type: dict}
+host_counts: {description: Host to its rows by status, returned: success, type: dict}
+findings: {description: C(host/CONTROL) of every fail, error or unreachable row, returned: success, type: list}
+msg: {description: The summary, one line per finding, returned: always, type: str}
+"""
+
 import sys
 from pathlib import Path
 

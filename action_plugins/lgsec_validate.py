@@ -21,6 +21,24 @@ options:
     type: str
 """
 
+EXAMPLES = r"""
+- name: Validate the catalog and the hosts' lgsec variables
+  lgsec_validate:
+    hosts: "{{ ansible_play_hosts_all }}"
+    exceptions: /srv/lgsec/exceptions.yml
+  register: lgsec_validated
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+platforms:
+  description: "Host to its platforms (linux, windows or network first; then mail …)"
+  returned: success
+  type: dict
+waived: {description: Host to the control ids its live exceptions cover, returned: success, type: dict}
+"""
+
 import sys
 from pathlib import Path
 

@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-DOCUMENTATION = r"""
----
-name: lgsec_network_plan_without
-short_description: A network device's plan (lgsec_network_plan) without the controls an approved exception waives
-description:
-  - Drops the waived controls' configuration text, commands and blockers; a waived PRIV-DEFAULT-ID
-    also drops the enable secret and the removal of default user names.
-options:
-  _input: {description: the plan of lgsec_network_plan, type: dict, required: true}
-  waived: {description: control ids waived here (lgsec_waived_controls), type: list, elements: str, required: true}
-"""
+# Documentation for ansible-doc: lgsec_network_plan_without.yml beside this file.
 
 
 def lgsec_network_plan_without(plan: dict, waived: list[str]) -> dict:

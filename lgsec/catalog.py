@@ -9,6 +9,7 @@ import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,17 @@ from lgsec.errors import InputError
 
 # libyaml's parser when PyYAML has it (ten times faster: the catalog is read by every run's steps)
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_root() -> Path:
+    """Where the catalog, playbooks, roles and plugins are: lgsec/share in an installed wheel
+    (package data, setup.py), the checkout itself in an editable install (make venv)."""
+    package = Path(str(resources.files("lgsec")))
+    share = package / "share"
+    return share if (share / "catalog" / "controls.yml").is_file() else package.parent
+
+
+ROOT = project_root()
 DEFAULT_CATALOG = ROOT / "catalog" / "controls.yml"
 # Why each control matters and how it is fixed: explanations.yml beside the catalog (the shipped
 # one for a catalog copied elsewhere without it)

@@ -42,7 +42,7 @@ options:
     default: []
   mail:
     description:
-      - The host is a mail server (C(lgsec_platforms) names C(mail)): also read section G and
+      - The host is a mail server (C(lgsec_platforms) names C(mail)); then it also reads section G and
         AV-GATEWAY's facts (area M below), Postfix's effective configuration through C(postconf),
         its alias maps as Postfix sees them (C(postalias -s)/C(postmap -s)) and users' C(.forward)
         files, returned under C(mail), C(commands) and C(files).

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: lgsec_postconf
 short_description: Set Postfix main.cf parameters, master.cf services and their -o overrides with postconf
 description:
-  - Compares each wanted value with what Postfix applies now (C(postconf -h NAME): main.cf's value or
+  - Compares each wanted value with what Postfix applies now (C(postconf -h NAME), main.cf's value or
     the default; C(postconf -M SERVICE/TYPE); C(postconf -P -h SERVICE/TYPE/NAME)) and writes only the
     differing ones with C(postconf -e), C(postconf -M -e), C(postconf -P -e). Postfix's own tool edits
     main.cf and master.cf, continuation lines included; nothing else is touched.

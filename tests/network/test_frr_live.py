@@ -124,6 +124,7 @@ def lab(tmp_path_factory):
             "ansible_user": "netadmin",
             "ansible_password": "lgsec-lab-only",
             "ansible_connection": "ansible.netcommon.network_cli",
+            "ansible_host_key_checking": False,  # a lab container made fresh each run (ansible.cfg checks keys)
             "ansible_network_os": "frr.frr.frr",
             "lgsec_importance": "II",
             "lgsec_remote_minimal_vty_acl": "MGMT",
