@@ -178,6 +178,6 @@ def verify(archive: Path, allowed_signers: Path, identity: str) -> list[str]:
                     problems.append(f"{name}: content differs from the manifest's SHA-256")
             for name in sorted(set(members) - set(manifest["files"]) - {MANIFEST}):
                 problems.append(f"{name}: in the archive, not in the manifest")
-    except (tarfile.TarError, KeyError, ValueError, OSError) as exc:
+    except (tarfile.TarError, KeyError, ValueError, OSError, EOFError) as exc:  # EOFError: a cut gzip stream
         problems.append(f"{archive}: not a readable lgsec archive ({type(exc).__name__}: {exc})")
     return problems
