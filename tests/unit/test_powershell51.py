@@ -178,7 +178,8 @@ def test_blanking_keeps_line_numbers():
 
 # ---- the repository ------------------------------------------------------------------------------
 
-SKIP = {".venv", ".git", ".cache", "node_modules", "collections"}
+# build/, dist/: generated (make py313, make dist), not the repository's PowerShell
+SKIP = {".venv", ".git", ".cache", "node_modules", "collections", "build", "dist"}
 
 
 def repo_files(*suffixes: str) -> list[Path]:
