@@ -28,7 +28,7 @@ audit: venv
 	  3) echo "some hosts unreachable (exit 3)";; esac; \
 	[ $$rc -le 1 ] || exit $$rc
 
-test: venv unit machine lint lab molecule network browser
+test: venv unit py313 machine lint lab molecule network browser
 
 unit: venv
 	$(BIN)/pytest tests/unit tests/windows_live -q  # windows_live: collected, skipped without a Windows host
