@@ -27,20 +27,16 @@ PASSING, WAIVED = "passing", "waived"  # why a control was skipped
 GUARDED = re.compile(r"^'([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)' not in \(lgsec_waived_controls \| default\(\[\]\)\)$")
 
 
-def person(name: object) -> str:
-    """A person's name as 第8条 compares them (lgsec/exceptions.py `person`, the one rule)."""
-    return exceptions.person(str(name))
-
-
 def two_persons(operator: object, confirmer: object, fields: str = "--operator/--confirmed-by") -> tuple[str, str]:
     """(operator, confirmer) as given (outer white space off); InputError when either is missing or
     both name the same person."""
-    if not isinstance(operator, str) or not isinstance(confirmer, str) or not person(operator) or not person(confirmer):
+    named = isinstance(operator, str) and isinstance(confirmer, str)
+    if not named or not exceptions.person(operator) or not exceptions.person(confirmer):
         raise InputError(
             fields, "-", "both people must be named: the operator and the one who confirms (第8条, 第77条)"
         )
     operator, confirmer = operator.strip(), confirmer.strip()  # recorded as given (lgsec/worklog.py keeps any text)
-    if person(operator) == person(confirmer):
+    if exceptions.same_person(operator, confirmer):
         raise InputError(fields, "-", f"{confirmer} is the operator: another person must confirm (第8条, 第77条)")
     return operator, confirmer
 
@@ -175,7 +171,7 @@ def open_run(log: str | Path, seq: object, operator: str, confirmer: str) -> boo
     if not isinstance(seq, int) or not Path(log).is_file():
         return False
     return any(
-        e["seq"] == seq and person(e.get("operator", "")) == person(operator)
-        and person(e.get("confirmed_by", "")) == person(confirmer)
+        e["seq"] == seq and exceptions.same_person(str(e.get("operator", "")), operator)
+        and exceptions.same_person(str(e.get("confirmed_by", "")), confirmer)
         for e in worklog.unfinished(log)
     )  # fmt: skip
