@@ -62,34 +62,25 @@ import sys
 from pathlib import Path
 
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.action import ActionBase
 
 try:
     import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lgsec import harden
+from lgsec.action import ControllerAction
 from lgsec.catalog import load_catalog
-from lgsec.errors import InputError
 from lgsec.evaluate import evaluate_host, host_platform
 from lgsec.gathered import gather_problem, pick_gathered
 from lgsec.hostvars import pick
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = self._task.args
+class ActionModule(ControllerAction):
+    def act(self, args, task_vars):
         full = boolean(args.get("full", False), strict=False)
         waived = args.get("waived") or {}
-        try:
-            catalog = load_catalog(args.get("catalog"))
-            roles = {role: harden.role_controls(role) for role in args["roles"]}
-        except InputError as exc:
-            return {**result, "failed": True, "msg": f"lgsec input error: {exc}"}
+        catalog = load_catalog(args.get("catalog"))
+        roles = {role: harden.role_controls(role) for role in args["roles"]}
         plans, skip, to_run = {}, {}, {}
         for host in args["hosts"]:
             hostvars = task_vars["hostvars"][host]
@@ -115,4 +106,4 @@ class ActionModule(ActionBase):
         ran = sum(len(p["run"]) for p in plans.values())
         passing = sum(list(p["skipped"].values()).count(harden.PASSING) for p in plans.values())
         msg = f"{len(plans)} host(s): {ran} control run(s) to do, {passing} skipped as passing"
-        return {**result, "changed": False, "msg": msg, "plans": plans, "skip": skip, "roles": to_run}
+        return {"changed": False, "msg": msg, "plans": plans, "skip": skip, "roles": to_run}

@@ -43,23 +43,16 @@ msg: {description: Summary (devices recorded, changed, the commit), returned: al
 import sys
 from pathlib import Path
 
-from ansible.plugins.action import ActionBase
-
 try:
     import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lgsec import network
-from lgsec.errors import InputError
+from lgsec.action import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = self._task.args
+class ActionModule(ControllerAction):
+    def act(self, args, task_vars):
         configs, missing = {}, {}
         for host in args["hosts"]:
             hvars = task_vars["hostvars"][host]
@@ -69,22 +62,18 @@ class ActionModule(ActionBase):
             if got.get("failed") or got.get("unreachable") or "stdout" not in got:
                 missing[host] = got.get("msg", "not read")
                 continue
-            try:
-                vendor = network.vendor_of(dict(hvars), where=f"host {host}")
-            except InputError as exc:
-                return {**result, "failed": True, "msg": f"lgsec input error: {exc}"}
+            vendor = network.vendor_of(dict(hvars), where=f"host {host}")
             configs[host] = network.backup_text(got["stdout"], vendor, host)
         try:
             done = network.store_backups(args["store"], configs, args.get("note", ""), dry_run=self._task.check_mode)
         except RuntimeError as exc:
-            return {**result, "failed": True, "msg": str(exc)}
+            return {"failed": True, "msg": str(exc)}
         msg = f"{len(configs)} device(s) read; changed: {', '.join(done['changed']) or 'none'}; "
         msg += f"new: {', '.join(done['new']) or 'none'}"
         msg += f"; commit {done['commit'][:12]}" if done["commit"] else "; nothing to commit"
         if missing:
             msg += f"; NOT backed up: {', '.join(f'{h} ({r})' for h, r in missing.items())}"
         return {
-            **result,
             **done,
             "changed": bool(done["changed"] or done["new"]),
             "failed": bool(missing),

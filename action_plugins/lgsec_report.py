@@ -61,36 +61,26 @@ msg: {description: The summary, one line per finding, returned: always, type: st
 import sys
 from pathlib import Path
 
-from ansible.plugins.action import ActionBase
-
 try:
     import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lgsec import exceptions, report, textsafe
+from lgsec.action import ControllerAction
 from lgsec.catalog import load_catalog
-from lgsec.errors import InputError
 from lgsec.evaluate import failed_host
 from lgsec.gathered import GATHERED, gather_problem, pick_gathered
 from lgsec.hostvars import pick
 from lgsec.offline import judge_host
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = self._task.args
+class ActionModule(ControllerAction):
+    def act(self, args, task_vars):
         started = args.get("started") or report.now_iso()
         only = args.get("controls") or None
         inventory = exceptions.inventory_groups(task_vars["groups"])
-        try:
-            catalog = load_catalog(args.get("catalog"))
-            waivers = exceptions.load(args["exceptions"], catalog, inventory) if args.get("exceptions") else None
-        except InputError as exc:
-            return {**result, "failed": True, "msg": f"lgsec input error: {exc}"}
+        catalog = load_catalog(args.get("catalog"))
+        waivers = exceptions.load(args["exceptions"], catalog, inventory) if args.get("exceptions") else None
         rows, gathered_facts = [], {}
         for host in args["hosts"]:
             hvars = pick(task_vars["hostvars"][host])
@@ -109,7 +99,6 @@ class ActionModule(ActionBase):
             data = exceptions.attach(data, waivers, {h: inventory.get(h, []) for h in args["hosts"]})
         path = report.write(data, args["outdir"], history=args.get("history"), facts=gathered_facts)
         return {
-            **result,
             "changed": False,
             "report": str(path),
             "exit_code": report.exit_code(rows),

@@ -42,26 +42,20 @@ waived: {description: Host to the control ids its live exceptions cover, returne
 import sys
 from pathlib import Path
 
-from ansible.plugins.action import ActionBase
-
 try:
     import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lgsec import exceptions
+from lgsec.action import ControllerAction, input_failure
 from lgsec.catalog import load_catalog
 from lgsec.errors import InputError
 from lgsec.evaluate import host_platform, validate_hostvars
 from lgsec.hostvars import pick
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = self._task.args
+class ActionModule(ControllerAction):
+    def act(self, args, task_vars):
         try:
             catalog = load_catalog(args.get("catalog"))
             platforms = {}
@@ -77,10 +71,9 @@ class ActionModule(ActionBase):
                 for host in args["hosts"]:
                     waived[host] = exceptions.waived_controls(found, host, inventory.get(host, []), today)
         except InputError as exc:
-            return {**result, "failed": True, "msg": f"lgsec input error: {exc}", "lgsec_input_error": str(exc)}
+            return input_failure(exc)
         except Exception as exc:  # a bug: named in one line (the run stops: nothing is applied)
             return {
-                **result,
                 "failed": True,
                 "msg": f"lgsec unexpected error in validation: {type(exc).__name__}: {exc}",
             }
@@ -89,4 +82,4 @@ class ActionModule(ActionBase):
         # the playbooks group hosts by them so each platform's play gets only its own hosts.
         # waived: host → control ids its live exceptions cover (harden.yml sets lgsec_waived_controls)
         waived = {host: waived.get(host, []) for host in args["hosts"]}
-        return {**result, "changed": False, "msg": msg, "platforms": platforms, "waived": waived}
+        return {"changed": False, "msg": msg, "platforms": platforms, "waived": waived}

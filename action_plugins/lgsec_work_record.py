@@ -60,36 +60,27 @@ import sys
 from pathlib import Path
 
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.action import ActionBase
 
 try:
     import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lgsec import harden
-from lgsec.errors import InputError
+from lgsec.action import ControllerAction, input_failure
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = self._task.args
-        try:
-            operator, confirmer = harden.two_persons(
-                args.get("operator"), args.get("confirmed_by"), "lgsec_operator/lgsec_confirmed_by"
-            )
-        except InputError as exc:
-            return {**result, "failed": True, "msg": f"lgsec input error: {exc}"}
+class ActionModule(ControllerAction):
+    def act(self, args, task_vars):
+        operator, confirmer = harden.two_persons(
+            args.get("operator"), args.get("confirmed_by"), "lgsec_operator/lgsec_confirmed_by"
+        )
         cli_run = args.get("cli_run")
         if cli_run:
             log, seq = (str(cli_run.get("log", "")), cli_run.get("seq")) if isinstance(cli_run, dict) else ("", None)
             if not harden.open_run(log, seq, operator, confirmer):
                 msg = f"lgsec_work_record_run names no open started entry of {operator} and {confirmer}"
-                return {**result, "failed": True, "msg": f"lgsec input error: {msg} ({log} seq {seq!r})"}
-            return {**result, "changed": False, "written": False, "msg": f"recorded by lgsec harden: {log} seq {seq}"}
+                return input_failure(f"{msg} ({log} seq {seq!r})")
+            return {"changed": False, "written": False, "msg": f"recorded by lgsec harden: {log} seq {seq}"}
         log = str(Path(args["log"]).expanduser().resolve())
         run = {
             "operator": operator,
@@ -106,6 +97,6 @@ class ActionModule(ActionBase):
         try:
             opened = harden.record_started(log, run)
         except OSError as exc:
-            return {**result, "failed": True, "msg": f"lgsec: cannot write the work record {log}: {exc.strerror}"}
+            return {"failed": True, "msg": f"lgsec: cannot write the work record {log}: {exc.strerror}"}
         msg = f"work record: {log} entry {opened['seq']} (started)"
-        return {**result, "changed": False, "written": True, "log": log, "opened": opened, "run": run, "msg": msg}
+        return {"changed": False, "written": True, "log": log, "opened": opened, "run": run, "msg": msg}
