@@ -63,10 +63,8 @@ from pathlib import Path
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-try:
-    import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
-except ImportError:  # a plain checkout: the package stands beside the playbooks
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# an installed lgsec (pip, an execution environment) is found first; a plain checkout's stands beside
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 from lgsec import harden
 from lgsec.action import ControllerAction
 from lgsec.catalog import load_catalog

@@ -9,10 +9,8 @@ from pathlib import Path
 
 from ansible.plugins.action import ActionBase
 
-try:
-    import lgsec  # noqa: F401
-except ImportError:  # a plain checkout: the package stands beside the playbooks
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# an installed lgsec (pip, an execution environment) is found first; a plain checkout's stands beside
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 from lgsec.windows import facts_from_files
 
 

@@ -10,10 +10,8 @@ from pathlib import Path
 
 from ansible.plugins.callback import CallbackBase
 
-try:
-    import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
-except ImportError:  # a plain checkout: the package stands beside the playbooks
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# an installed lgsec (pip, an execution environment) is found first; a plain checkout's stands beside
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 DOCUMENTATION = r"""
 ---

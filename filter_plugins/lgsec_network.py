@@ -7,10 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-try:
-    import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
-except ImportError:  # a plain checkout: the package stands beside the playbooks
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# an installed lgsec (pip, an execution environment) is found first; a plain checkout's stands beside
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 from lgsec import network
 from lgsec.catalog import load_catalog

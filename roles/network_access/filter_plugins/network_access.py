@@ -8,10 +8,8 @@ import re
 import sys
 from pathlib import Path
 
-try:
-    import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
-except ImportError:  # a plain checkout: the package stands beside the playbooks
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+# an installed lgsec (pip, an execution environment) is found first; a plain checkout's stands beside
+sys.path.append(str(Path(__file__).resolve().parents[3]))
 
 from lgsec.checks import Ctx
 from lgsec.checks.linux_network import sysctl_effective, sysctl_files
