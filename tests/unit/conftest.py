@@ -113,6 +113,17 @@ def status_of(catalog, facts: dict, control_id: str, hostvars: dict | None = Non
     return row_for(evaluate(catalog, facts, hostvars, only=[control_id]), control_id)
 
 
+def assert_fixture_verdict(row: dict, path: Path, overlay: dict, where: str = "") -> None:
+    """A fixture's row has the verdict its file name says (pass.yml / fail.yml), cites where it read its
+    value, and a fail row names what its overlay's expect_actual lists (a fail fixture must list it)."""
+    at = f"{path}{' on ' + where if where else ''}"
+    assert row["status"] == path.stem, f"{at}: {row['actual']}"
+    assert row["evidence"], "a verdict cites where it read its value"
+    assert path.stem == "pass" or overlay.get("expect_actual"), f"{path}: list what the fail row names"
+    for offending in overlay.get("expect_actual") or []:
+        assert offending in row["actual"], f"{at}: {offending!r} not in {row['actual']!r}"
+
+
 def import_path(name: str, path: Path):
     """Import a file that is not in a package (Ansible plugins and modules)."""
     spec = importlib.util.spec_from_file_location(name, path)

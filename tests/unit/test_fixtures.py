@@ -7,6 +7,7 @@ import yaml
 from conftest import (
     FIXTURES,
     SECTION_A_CHECKED,
+    assert_fixture_verdict,
     evaluate,
     fixture_files,
     load_base,
@@ -23,13 +24,7 @@ BASES = ("base-debian12.json", "base-debian13.json")
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_fixture_gives_its_verdict(catalog, path):
     facts, hostvars, overlay = load_fixture(path)
-    row = status_of(catalog, facts, path.parent.name, hostvars)
-    assert row["status"] == path.stem, f"{path}: {row['actual']}"
-    assert row["evidence"], "a verdict cites where it read its value"
-    if path.stem == "fail":
-        assert overlay.get("expect_actual"), f"{path}: say what the fail row must name (expect_actual)"
-        for offending in overlay["expect_actual"]:
-            assert offending in row["actual"]
+    assert_fixture_verdict(status_of(catalog, facts, path.parent.name, hostvars), path, overlay)
 
 
 def test_every_linux_check_has_a_fixture_pair():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, evaluate, import_path, load_base, load_fixture, row_for, status_of
+from conftest import ROOT, assert_fixture_verdict, evaluate, import_path, load_base, load_fixture, row_for, status_of
 
 from lgsec import report
 from lgsec.checks import load_all
@@ -39,12 +39,7 @@ def mail_fixtures() -> list[Path]:
 def test_mail_fixture_gives_its_verdict(catalog, path):
     facts, hostvars, overlay = load_fixture(path)
     assert overlay["_fixture"].startswith(("recorded", "constructed")) and overlay["base"] == BASE
-    row = status_of(catalog, facts, path.parent.name, {**MAIL_SERVER, **hostvars})
-    assert row["status"] == path.stem, f"{path}: {row['actual']}"
-    assert row["evidence"], "a verdict cites where it read its value"
-    for offending in overlay.get("expect_actual") or []:
-        assert offending in row["actual"]
-    assert path.stem == "pass" or overlay.get("expect_actual"), f"{path}: say what the fail row must name"
+    assert_fixture_verdict(status_of(catalog, facts, path.parent.name, {**MAIL_SERVER, **hostvars}), path, overlay)
 
 
 def test_every_mail_check_has_a_fixture_pair():
