@@ -208,7 +208,7 @@ def test_bad_host_variable_names_host_and_variable(catalog, variable, value, why
 
 def test_catalog_variables_follow_the_naming_rule(catalog):
     variables = catalog.variables()
-    # The README's examples
+    # The examples of docs/usage.md (Variables)
     for name, (cid, param) in {
         "lgsec_pw_length_min": ("PW-LENGTH", "min"),
         "lgsec_lockout_deny": ("LOCKOUT", "deny"),
