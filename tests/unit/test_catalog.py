@@ -208,7 +208,8 @@ def test_bad_host_variable_names_host_and_variable(catalog, variable, value, why
 
 def test_catalog_variables_follow_the_naming_rule(catalog):
     variables = catalog.variables()
-    # The README's examples
+    usage = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
+    # The examples of docs/usage.md (Variables): each a real variable of the control it names
     for name, (cid, param) in {
         "lgsec_pw_length_min": ("PW-LENGTH", "min"),
         "lgsec_lockout_deny": ("LOCKOUT", "deny"),
@@ -216,4 +217,5 @@ def test_catalog_variables_follow_the_naming_rule(catalog):
     }.items():
         control, spec = variables[name]
         assert (control.id, spec.name) == (cid, param)
+        assert f"`{name}: " in usage, name
     assert len(variables) == sum(len(c.params) for c in catalog)  # no two parameters share a variable
