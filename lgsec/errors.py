@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Exit codes of every lgsec command (documented in README.md).
+# Exit codes of every lgsec command (the table in README.md).
 EXIT_COMPLIANT = 0  # every result pass / waived / not_applicable / manual
 EXIT_NONCOMPLIANT = 1  # at least one fail or error
 EXIT_INPUT = 2  # bad input: catalog, inventory, variables, exceptions; nothing was run

@@ -1,5 +1,5 @@
 """The `lgsec_*` variables lgsec knows: every catalog parameter's variable (catalog/controls.yml)
-and lgsec's own (OWN, below: documented in README.md, the playbooks and the roles' defaults).
+and lgsec's own (OWN, below: documented in docs/usage.md, the playbooks and the roles' defaults).
 A host variable lgsec_* that is neither is a mistake (a misspelt parameter would silently keep
 the catalog's default): `unknown` names it with the closest known name."""
 

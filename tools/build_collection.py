@@ -12,7 +12,7 @@ directory:
                                     the way collections document action-only modules for ansible-doc)
     filter_plugins/*.py, *.yml   -> plugins/filter/ (the .yml: one filter's documentation each)
     tools/windows/Ansible.ModuleUtils.LgsecCollect.psm1 -> plugins/module_utils/LgsecCollect.psm1
-    roles/, playbooks/, galaxy.yml, meta/, README.md, CHANGELOG.md, docs/install.md
+    roles/, playbooks/, galaxy.yml, meta/, README.md, CHANGELOG.md, docs/ (the README's links resolve)
 
 The plugins import the Python package lgsec (the wheel): a controller or execution environment
 using the collection installs both (docs/install.md).
@@ -64,11 +64,11 @@ def assemble(dest: Path) -> Path:
     galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
     coll = dest / galaxy["namespace"] / galaxy["name"]
     modules, action, filters, utils = (coll / "plugins" / d for d in ("modules", "action", "filter", "module_utils"))
-    for d in (modules, action, filters, utils, coll / "docs"):
+    for d in (modules, action, filters, utils):
         d.mkdir(parents=True)
     for name in ("galaxy.yml", "README.md", "CHANGELOG.md"):
         shutil.copy2(ROOT / name, coll / name)
-    shutil.copy2(ROOT / "docs" / "install.md", coll / "docs" / "install.md")
+    shutil.copytree(ROOT / "docs", coll / "docs")
     shutil.copytree(ROOT / "meta", coll / "meta")
     shutil.copytree(ROOT / "roles", coll / "roles", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copytree(ROOT / "playbooks", coll / "playbooks")
