@@ -74,6 +74,11 @@ function(s){if(q.get(s.name))s.value=q.get(s.name);});lgsecFilter();})();
 TITLE = ("情報セキュリティ対策要綱 監査報告", "Information security audit report")
 
 
+def header(*columns: tuple[str, str]) -> str:
+    """A table's header cells, each column named in both languages."""
+    return "".join(f"<th>{t(ja, en)}</th>" for ja, en in columns)
+
+
 def t(ja: str, en: str) -> str:
     """Both languages; the stylesheet shows one."""
     return f'<span class="ja">{escape(ja)}</span><span class="en">{escape(en)}</span>'
@@ -128,17 +133,14 @@ def failures(rows: list[dict], inventory: str = "INVENTORY") -> str:
     problems = [r for r in rows if r["status"] in PROBLEMS]
     if not problems:
         return f'<p class="none">{t("不適合・判定不能はありません。", "No failures or errors.")}</p>'
-    head = "".join(
-        f"<th>{t(*h)}</th>"
-        for h in (
-            ("ホスト", "Host"),
-            ("管理策", "Control"),
-            ("条項", "Articles"),
-            ("判定", "Status"),
-            ("期待値", "Expected"),
-            ("実際値", "Actual"),
-            ("根拠", "Evidence"),
-        )
+    head = header(
+        ("ホスト", "Host"),
+        ("管理策", "Control"),
+        ("条項", "Articles"),
+        ("判定", "Status"),
+        ("期待値", "Expected"),
+        ("実際値", "Actual"),
+        ("根拠", "Evidence"),
     )
     body = "".join(
         f'<tr class="finding" data-status="{r["status"]}"><td>{escape(r["host"])}</td>'
@@ -277,15 +279,12 @@ def top_risks(rows: list[dict], inventory: str, limit: int = 5) -> str:
         f"</td><td>{label(r['status'])}</td><td>{why_and_fix(r, inventory)}</td></tr>"
         for r in problems[:limit]
     )
-    head = "".join(
-        f"<th>{t(*h)}</th>"
-        for h in (
-            ("重要性", "Class"),
-            ("ホスト", "Host"),
-            ("管理策", "Control"),
-            ("判定", "Status"),
-            ("理由と是正", "Why and fix"),
-        )
+    head = header(
+        ("重要性", "Class"),
+        ("ホスト", "Host"),
+        ("管理策", "Control"),
+        ("判定", "Status"),
+        ("理由と是正", "Why and fix"),
     )
     more = len(problems) - limit
     tail = (
@@ -361,7 +360,7 @@ APPROVAL = (("作成", "Prepared"), ("確認", "Checked"), ("承認", "Approved"
 
 
 def approval_boxes() -> str:
-    head = "".join(f"<th>{t(ja, en)}</th>" for ja, en in APPROVAL)
+    head = header(*APPROVAL)
     cells = "".join("<td></td>" for _ in APPROVAL)
     return (
         f'<table class="approval"><caption>{t("決裁欄", "Approval")}</caption><tr>{head}</tr><tr>{cells}</tr></table>'
@@ -406,7 +405,7 @@ def filters(rows: list[dict]) -> str:
 
 def all_rows(rows: list[dict], inventory: str) -> str:
     """Every row of the run, passes too, each with its evidence; filtered in the browser."""
-    head = "".join(f"<th>{t(*h)}</th>" for h in ROW_COLUMNS)
+    head = header(*ROW_COLUMNS)
     body = []
     for r in rows:
         articles = " ".join(dict.fromkeys(article_key(a) for a in r.get("articles", [])))
