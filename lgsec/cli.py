@@ -330,7 +330,21 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
+    """`lgsec catalog`: validate and list; `catalog list`: the controls with their titles;
+    `catalog show ID`: one control and every file it lives in (lgsec/trace.py)."""
+    from lgsec import trace
+
     catalog = load_catalog(args.catalog)
+    if args.action == "show":
+        if not args.id:
+            raise InputError("catalog show", "-", "give a control id: lgsec catalog show ID")
+        print("\n".join(trace.show(catalog, args.id)))
+        return 0
+    if args.id:
+        raise InputError(f"catalog {args.action or ''}".strip(), args.id, "takes no control id (catalog show ID does)")
+    if args.action == "list":
+        print("\n".join(trace.listing(catalog)))
+        return 0
     for c in catalog:
         line = f"{c.id:<20} {c.automation:<11} {','.join(c.platforms):<28} {' '.join(c.articles)}  {c.title_ja}"
         print(for_terminal(line))
@@ -418,7 +432,14 @@ def parser() -> argparse.ArgumentParser:
         "-o", "--outdir", default="reports", help="where self-inspection.md is written; bundle: the reports of the runs"
     )
     rep.set_defaults(func=cmd_report)
-    cat = sub.add_parser("catalog", help="validate and list the control catalog")
+    cat = sub.add_parser("catalog", help="validate and list the control catalog; show one control's files")
+    cat.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "show"),
+        help="list: id, section, articles, title, platforms; show ID: the control and where it lives",
+    )
+    cat.add_argument("id", nargs="?", metavar="ID", help="show: the control id (docs/usage-catalog.md)")
     cat.set_defaults(func=cmd_catalog)
     return p
 
