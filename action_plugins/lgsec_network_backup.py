@@ -49,7 +49,7 @@ try:
     import lgsec  # noqa: F401  installed (pip install -e ., or an execution environment)
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lgsec import network
+from lgsec import network, network_store
 from lgsec.errors import InputError
 
 
@@ -73,9 +73,11 @@ class ActionModule(ActionBase):
                 vendor = network.vendor_of(dict(hvars), where=f"host {host}")
             except InputError as exc:
                 return {**result, "failed": True, "msg": f"lgsec input error: {exc}"}
-            configs[host] = network.backup_text(got["stdout"], vendor, host)
+            configs[host] = network_store.backup_text(got["stdout"], vendor, host)
         try:
-            done = network.store_backups(args["store"], configs, args.get("note", ""), dry_run=self._task.check_mode)
+            done = network_store.store_backups(
+                args["store"], configs, args.get("note", ""), dry_run=self._task.check_mode
+            )
         except RuntimeError as exc:
             return {**result, "failed": True, "msg": str(exc)}
         msg = f"{len(configs)} device(s) read; changed: {', '.join(done['changed']) or 'none'}; "
