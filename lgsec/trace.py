@@ -62,12 +62,17 @@ def check_places(control: Control) -> list[tuple[str, str, str]]:
             continue
         source = Path(inspect.getsourcefile(fn) or "?").resolve()
         place = f"{rel(source)}:{fn.__code__.co_firstlineno}"
-        out.append((platform, place, reads(declared(control.id, platform)) if declared else "not declared"))
+        out.append((platform, place, reads(declared, control.id, platform)))
     return out
 
 
-def reads(declaration) -> str:
-    """A check's declaration as one line: files …; commands …."""
+def reads(declared, control_id: str, platform: str) -> str:
+    """What a check declares it reads, as one line (files …; commands …); "not declared" where
+    the checks declare nothing yet (no accessor) or this one declares nothing."""
+    try:
+        declaration = declared(control_id, platform) if declared else None
+    except LookupError:
+        declaration = None
     if declaration is None:
         return "not declared"
     if isinstance(declaration, dict):

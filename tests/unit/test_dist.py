@@ -112,7 +112,7 @@ def test_catalog_show_in_a_wheel_names_its_installed_files(installed, workdir):
     linux = next(line.split()[1] for line in lines if line.startswith("  linux "))
     path, number = linux.rsplit(":", 1)
     assert not path.startswith(str(ROOT)) and Path(path).is_file(), linux
-    assert Path(path).read_text(encoding="utf-8").splitlines()[int(number) - 1].startswith('@check("LOCKOUT", "linux"')
+    assert Path(path).read_text(encoding="utf-8").splitlines()[int(number) - 1].startswith("@check(")
     assert any(line.startswith("  roles/accounts/tasks/lockout.yml:") for line in lines)
     assert (share / "roles" / "accounts" / "tasks" / "lockout.yml").is_file()
 

@@ -41,8 +41,21 @@ def test_lockout_leads_to_its_checks_on_each_platform(capsys):
     assert set(checks) == {"linux", "windows", "network"}
     for platform, place in checks.items():
         path, line = place.rsplit(":", 1)
-        source = (ROOT / path).read_text(encoding="utf-8").splitlines()
-        assert source[int(line) - 1].startswith(f'@check("LOCKOUT", "{platform}"'), (place, source[int(line) - 1])
+        assert decorator(ROOT / path, int(line)).startswith(f'@check("LOCKOUT","{platform}"'), place
+
+
+def decorator(path: Path, line: int) -> str:
+    """The source from a line to the next `def`, without white space (a decorator ruff wrapped)."""
+    source = path.read_text(encoding="utf-8").splitlines()[line - 1 :]
+    return re.sub(r"\s+", "", "".join(source[: next(i for i, s in enumerate(source) if s.startswith("def "))]))
+
+
+def test_what_a_check_reads_is_its_declaration_or_not_declared():
+    """Before the checks declare what they read (no lgsec.checks.declared) and after."""
+    assert trace.reads(None, "LOCKOUT", "linux") == "not declared"
+    declared = {("LOCKOUT", "linux"): {"files": ("/etc/security/faillock.conf",), "commands": ()}}
+    assert trace.reads(lambda c, p: declared[(c, p)], "LOCKOUT", "linux") == "files /etc/security/faillock.conf"
+    assert trace.reads(lambda c, p: declared[(c, p)], "LOCKOUT", "windows") == "not declared"  # KeyError
 
 
 def test_lockout_leads_to_its_role_tasks_fixtures_and_molecule_test(capsys):
