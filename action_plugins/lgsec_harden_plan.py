@@ -83,7 +83,7 @@ class ActionModule(ControllerAction):
         for host in args["hosts"]:
             hostvars = task_vars["hostvars"][host]
             hvars = pick(hostvars)
-            platforms = {host_platform(hvars), *hvars.get("lgsec_platforms", [])}
+            platforms = {host_platform(hvars), *hvars.get("lgsec_extra_platforms", [])}
             # the controls the roles enforce on a host of its platforms (a mail server's too)
             enforced = [
                 c

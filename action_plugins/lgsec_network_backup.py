@@ -45,7 +45,7 @@ from pathlib import Path
 
 # an installed lgsec (pip, an execution environment) is found first; a plain checkout's stands beside
 sys.path.append(str(Path(__file__).resolve().parent.parent))
-from lgsec import network
+from lgsec import network, network_store
 from lgsec.action import ControllerAction
 
 
@@ -61,9 +61,11 @@ class ActionModule(ControllerAction):
                 missing[host] = got.get("msg", "not read")
                 continue
             vendor = network.vendor_of(dict(hvars), where=f"host {host}")
-            configs[host] = network.backup_text(got["stdout"], vendor, host)
+            configs[host] = network_store.backup_text(got["stdout"], vendor, host)
         try:
-            done = network.store_backups(args["store"], configs, args.get("note", ""), dry_run=self._task.check_mode)
+            done = network_store.store_backups(
+                args["store"], configs, args.get("note", ""), dry_run=self._task.check_mode
+            )
         except RuntimeError as exc:
             return {"failed": True, "msg": str(exc)}
         msg = f"{len(configs)} device(s) read; changed: {', '.join(done['changed']) or 'none'}; "

@@ -60,7 +60,7 @@ class ActionModule(ControllerAction):
             for host in args["hosts"]:
                 hvars = pick(task_vars["hostvars"][host])
                 validate_hostvars(catalog, host, hvars, source=str(hvars.get("inventory_file") or "inventory"))
-                platforms[host] = [host_platform(hvars), *hvars.get("lgsec_platforms", [])]
+                platforms[host] = [host_platform(hvars), *hvars.get("lgsec_extra_platforms", [])]
             waived = {}
             if args.get("exceptions"):
                 inventory = exceptions.inventory_groups(task_vars["groups"])
@@ -76,7 +76,7 @@ class ActionModule(ControllerAction):
                 "msg": f"lgsec unexpected error in validation: {type(exc).__name__}: {exc}",
             }
         msg = f"catalog {len(catalog)} controls; {len(args['hosts'])} host(s) valid"
-        # host → its platforms (linux, windows, network, and mail where lgsec_platforms adds it):
+        # host → its platforms (linux, windows, network, and mail where lgsec_extra_platforms adds it):
         # the playbooks group hosts by them so each platform's play gets only its own hosts.
         # waived: host → control ids its live exceptions cover (harden.yml sets lgsec_waived_controls)
         waived = {host: waived.get(host, []) for host in args["hosts"]}

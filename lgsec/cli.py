@@ -1,21 +1,16 @@
-"""lgsec command line: `lgsec audit`, `lgsec catalog`."""
+"""lgsec command line: argument parsing and the commands (`lgsec audit`, `harden`, `catalog` …).
+The inventory is read by lgsec/inventory.py, the playbooks run by lgsec/runner.py."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import json
 import os
-import shlex
-import signal
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-from lgsec import __version__, exceptions, progress, report, safeyaml
-from lgsec.catalog import ROOT, load_catalog
+from lgsec import __version__, exceptions, progress, report
+from lgsec.catalog import load_catalog
 from lgsec.errors import (
     EXIT_INPUT,
     EXIT_INTERRUPTED,
@@ -26,235 +21,12 @@ from lgsec.errors import (
     log_unexpected,
 )
 from lgsec.evaluate import validate_hostvars
+from lgsec.inventory import LOCAL_INVENTORY, load_inventory
 from lgsec.report import check_outdir, history_failed
+from lgsec.runner import run_playbook
 from lgsec.textsafe import for_terminal
 
-LOCAL_INVENTORY = ROOT / "inventories" / "localhost.yml"
-# Ansible variables lgsec reads besides its own (ansible_network_os: a saved configuration's vendor)
 WORK_LOG = "reports/work-record.jsonl"  # lgsec harden's hash-chained record (lgsec/worklog.py)
-INVENTORY_KEEP = ("group_names", "ansible_connection", "ansible_network_os")
-PEXPECT_TIMEOUT = 0.5  # seconds
-
-
-def load_inventory(
-    path: str, limit: str | None, vault_password_file: str | None = None, all_groups: dict | None = None
-) -> dict[str, dict]:
-    """Hosts (after --limit) → their variables, read with Ansible's own inventory code so the
-    CLI validates exactly what the playbook will see. Errors name the inventory file."""
-    from ansible.inventory.manager import InventoryManager
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.vars.manager import VariableManager
-
-    if not Path(path).exists():
-        raise InputError(path, "-", "inventory not found")
-    check_yaml(path)
-    loader = DataLoader()
-    if vault_password_file:
-        from ansible.cli import CLI
-
-        files = [vault_password_file]
-        secrets = CLI.setup_vault_secrets(loader, [], vault_password_files=files, initialize_context=False)
-        loader.set_vault_secrets(secrets)  # no process-wide context: lgsec may load inventories twice
-    try:
-        inventory = InventoryManager(loader=loader, sources=[path])
-    except Exception as exc:  # Ansible raises several error types for a broken source
-        raise InputError(path, "-", f"cannot parse inventory: {exc}") from exc
-    if all_groups is not None:  # every host's groups, before --limit (the exceptions file names any host)
-        all_groups.update({h.name: [g.name for g in h.get_groups() if g.name != "all"] for h in inventory.get_hosts()})
-    if limit:
-        inventory.subset(limit)
-    hosts = inventory.get_hosts()
-    if not hosts:
-        raise InputError(path, "hosts", "no host in the inventory" + (f" matches --limit {limit}" if limit else ""))
-    variables = VariableManager(loader=loader, inventory=inventory)
-    out = {}
-    for host in hosts:
-        hvars = variables.get_vars(host=host, include_hostvars=False)
-        check_vaulted(path, host.name, hvars, loader)
-        out[host.name] = {k: hvars[k] for k in hvars if k.startswith("lgsec_") or k in INVENTORY_KEEP}
-    return out
-
-
-def check_yaml(path: str) -> None:
-    """A YAML inventory must parse: Ansible would only warn and go on with no host at all. Read
-    with lgsec's limits (size, alias expansion) before Ansible reads it."""
-    if Path(path).is_dir() or Path(path).suffix not in (".yml", ".yaml"):
-        return
-    safeyaml.load(path, "inventory", any_tags=True)
-
-
-def check_vaulted(path: str, host: str, hvars: dict, loader) -> None:
-    """Every vault-encrypted variable of the host must decrypt with the vault password given:
-    a missing or wrong password is an input error naming the variable, before anything runs."""
-    from ansible.parsing.vault import AnsibleVaultError, EncryptedString, VaultLib
-
-    for name, value in hvars.items():
-        if not isinstance(value, EncryptedString):
-            continue
-        secrets = loader._vault.secrets if loader._vault else []
-        if not secrets:
-            raise InputError(path, f"host {host}: {name}", "is vault-encrypted: give --vault-password-file")
-        try:
-            VaultLib(secrets).decrypt(value._ciphertext)
-        except AnsibleVaultError as exc:
-            raise InputError(
-                path, f"host {host}: {name}", f"cannot be decrypted with the vault password given ({exc})"
-            ) from exc
-
-
-class Interrupt:
-    """Ctrl-C (SIGINT) or SIGTERM while a playbook runs. ansible-runner starts ansible-playbook
-    in a session of its own (a pty), so a terminal's Ctrl-C reaches lgsec only: the first signal
-    is passed on to ansible-playbook as SIGINT (Ansible stops its workers and ends the run, and
-    lgsec still writes its records). A run still going GRACE seconds later gets SIGINT once more
-    (Ansible's own handler is gone by then: it ends at once), and GRACE seconds after that it is
-    cancelled, as at a second Ctrl-C: ansible-runner kills the process group."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-    GRACE = 3.0  # seconds
-
-    def __init__(self):
-        self.count = 0
-        self.sent: list[float] = []  # when SIGINT was passed on
-
-    def __enter__(self) -> Interrupt:
-        self.previous = {sig: signal.signal(sig, self.handle) for sig in self.SIGNALS}
-        subreaper(True)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        subreaper(False)
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler)
-
-    def end_leftovers(self) -> None:
-        """After a stopped run: end what is left of it. Ansible's workers run in sessions of their
-        own and outlive an ansible-playbook that was killed; as a subreaper lgsec has adopted them."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            deadline = time.monotonic() + self.GRACE
-            while time.monotonic() < deadline:
-                with contextlib.suppress(ChildProcessError):
-                    while os.waitpid(-1, os.WNOHANG)[0]:  # reap what has ended
-                        pass
-                left = child_pids()
-                if not left:
-                    return
-                for pid in left:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, sig)
-                time.sleep(0.1)
-
-    def handle(self, signum, frame) -> None:
-        self.count += 1
-        if self.count == 1:
-            print("\nlgsec: interrupted: stopping the run (again to kill it)", file=sys.stderr)
-            self.forward()
-
-    def forward(self) -> bool:
-        """SIGINT to ansible-playbook; False when it has not been started yet."""
-        pids = child_pids()
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
-                os.kill(pid, signal.SIGINT)
-        if pids:
-            self.sent.append(time.monotonic())
-        return bool(pids)
-
-    def stop(self) -> None:
-        """End the run because lgsec found bad input meanwhile: as a first Ctrl-C does, or by
-        cancelling it when ansible-playbook has not been started yet."""
-        self.count = 1 if self.forward() else 2
-
-    def cancel(self) -> bool:
-        """ansible-runner's cancel_callback (polled every PEXPECT_TIMEOUT seconds)."""
-        if self.count > 1:
-            return True
-        if self.sent and time.monotonic() - self.sent[-1] > self.GRACE:
-            if len(self.sent) > 1:
-                return True
-            print("lgsec: the run has not stopped: signalled again", file=sys.stderr)
-            self.forward()
-        return False
-
-
-def child_pids() -> list[int]:
-    """The live processes whose parent this one is (ansible-runner's ansible-playbook, and what
-    lgsec adopted as a subreaper), from /proc."""
-    me, pids = str(os.getpid()), []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state ppid …
-        except (OSError, IndexError):
-            continue
-        if fields[1] == me and fields[0] != "Z":
-            pids.append(int(stat.parent.name))
-    return pids
-
-
-def subreaper(on: bool) -> None:
-    """Linux: processes orphaned below this one become its children (PR_SET_CHILD_SUBREAPER)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(36, int(on), 0, 0, 0)
-
-
-def run_playbook(
-    playbook: str,
-    inventory: str,
-    extravars: dict,
-    limit: str | None,
-    quiet: bool,
-    vault_file: str | None = None,
-    extra_args: tuple[str, ...] = (),
-    meanwhile=None,
-    **runner_options,
-) -> tuple[int, str]:
-    """Run one of the project's playbooks with ansible-runner (as AWX would); (rc, stdout), rc
-    EXIT_INTERRUPTED when Ctrl-C or SIGTERM stopped it (see Interrupt).
-    extra_args: more ansible-playbook options (--check --diff); runner_options: tags, event_handler.
-    meanwhile: called while Ansible starts (its start-up takes most of a second); when it raises,
-    the run is stopped and the exception passed on. Only for what the playbook's own first task
-    would refuse too (lgsec_validate): the audit's input checks."""
-    import ansible_runner
-
-    env = {
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    with tempfile.TemporaryDirectory(prefix="lgsec-run-") as private, Interrupt() as interrupt:
-        # how often ansible-runner asks Interrupt.cancel (its default: every 5 s)
-        Path(private, "env").mkdir()
-        Path(private, "env", "settings").write_text(f"pexpect_timeout: {PEXPECT_TIMEOUT}\n", encoding="utf-8")
-        thread, runner = ansible_runner.run_async(
-            private_data_dir=private,
-            project_dir=str(ROOT),
-            playbook=str(ROOT / "playbooks" / playbook),
-            inventory=str(Path(inventory).resolve()),
-            extravars=extravars,
-            limit=limit,
-            envvars=env,
-            quiet=quiet,
-            suppress_env_files=True,
-            cmdline=shlex.join([*vault_args(vault_file), *extra_args]) or None,
-            cancel_callback=interrupt.cancel,
-            **runner_options,
-        )
-        try:
-            if meanwhile:
-                meanwhile()
-        except BaseException:
-            interrupt.stop()
-            raise
-        finally:
-            thread.join()
-            if interrupt.count:
-                interrupt.end_leftovers()
-        stdout = runner.stdout.read() if runner.stdout else ""
-        return (EXIT_INTERRUPTED if interrupt.count else runner.rc), stdout
-
-
-def vault_args(vault_file: str | None) -> list[str]:
-    return ["--vault-password-file", str(Path(vault_file).resolve())] if vault_file else []
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -558,7 +330,21 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
+    """`lgsec catalog`: validate and list; `catalog list`: the controls with their titles;
+    `catalog show ID`: one control and every file it lives in (lgsec/trace.py)."""
+    from lgsec import trace
+
     catalog = load_catalog(args.catalog)
+    if args.action == "show":
+        if not args.id:
+            raise InputError("catalog show", "-", "give a control id: lgsec catalog show ID")
+        print("\n".join(trace.show(catalog, args.id)))
+        return 0
+    if args.id:
+        raise InputError(f"catalog {args.action or ''}".strip(), args.id, "takes no control id (catalog show ID does)")
+    if args.action == "list":
+        print("\n".join(trace.listing(catalog)))
+        return 0
     for c in catalog:
         line = f"{c.id:<20} {c.automation:<11} {','.join(c.platforms):<28} {' '.join(c.articles)}  {c.title_ja}"
         print(for_terminal(line))
@@ -646,7 +432,14 @@ def parser() -> argparse.ArgumentParser:
         "-o", "--outdir", default="reports", help="where self-inspection.md is written; bundle: the reports of the runs"
     )
     rep.set_defaults(func=cmd_report)
-    cat = sub.add_parser("catalog", help="validate and list the control catalog")
+    cat = sub.add_parser("catalog", help="validate and list the control catalog; show one control's files")
+    cat.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "show"),
+        help="list: id, section, articles, title, platforms; show ID: the control and where it lives",
+    )
+    cat.add_argument("id", nargs="?", metavar="ID", help="show: the control id (docs/usage-catalog.md)")
     cat.set_defaults(func=cmd_catalog)
     return p
 

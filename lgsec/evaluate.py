@@ -87,9 +87,9 @@ def validate_hostvars(
     unknown = [i for i in ids if i not in catalog.controls]
     if unknown:
         raise InputError(where, "lgsec_controls", f"unknown control id(s) {', '.join(unknown)}")
-    extra = hostvars.get("lgsec_platforms", [])
+    extra = hostvars.get("lgsec_extra_platforms", [])
     if not isinstance(extra, list) or not all(isinstance(p, str) and p in PLATFORMS for p in extra):
-        raise InputError(where, "lgsec_platforms", f"must be a list of {', '.join(PLATFORMS)}")
+        raise InputError(where, "lgsec_extra_platforms", f"must be a list of {', '.join(PLATFORMS)}")
     platform = hostvars.get("lgsec_platform")
     if platform is not None and (not isinstance(platform, str) or platform not in PLATFORMS):
         raise InputError(where, "lgsec_platform", f"must be one of {', '.join(PLATFORMS)}, got {platform!r}")
@@ -150,7 +150,7 @@ def host_platform(hostvars: dict, facts: dict | None = None) -> str:
 def selected(catalog: Catalog, platform: str, hostvars: dict, only: list[str] | None = None) -> list[Control]:
     """The catalog's controls for this platform, in catalog order, narrowed by --controls and
     the host's lgsec_controls."""
-    platforms = {platform, *hostvars.get("lgsec_platforms", [])}
+    platforms = {platform, *hostvars.get("lgsec_extra_platforms", [])}
     wanted = set(only or catalog.controls) & set(hostvars.get("lgsec_controls") or catalog.controls)
     if hostvars.get("lgsec_decommissioned"):  # being disposed of: only the disposal wipe is judged
         wanted &= {DISPOSAL}
@@ -179,14 +179,14 @@ def row(host: str, control: Control, verdict: Verdict, platform: str, klass: str
 
 def judge(control: Control, ctx: Ctx, platform: str, klass: str | None, mobile: bool) -> Verdict:
     """The control's verdict, by the check of the host's platform or of one it adds
-    (lgsec_platforms: a mail server is a Linux host whose mail controls have mail checks)."""
+    (lgsec_extra_platforms: a mail server is a Linux host whose mail controls have mail checks)."""
     if klass is not None and klass not in control.classes:
         return Verdict("not_applicable", f"applies to 重要性 {', '.join(control.classes)}", f"host is 重要性{klass}")
     if control.mobile_only and not mobile:
         return Verdict("not_applicable", "applies to mobile devices", "host not marked lgsec_mobile")
     if control.automation == "manual":
         return Verdict("manual", control.manual_note or "attested by a person", "not machine-checkable")
-    platforms = [platform, *ctx.hostvars.get("lgsec_platforms", [])]
+    platforms = [platform, *ctx.hostvars.get("lgsec_extra_platforms", [])]
     fn = next((CHECKS[(control.id, p)] for p in platforms if (control.id, p) in CHECKS), None)
     if fn is None:
         return Verdict("manual", "no automated probe yet", f"lgsec does not check {control.id} on {platform} yet")

@@ -1,8 +1,11 @@
-"""Network devices: the configuration as the device executes it, and the changes that make it compliant.
+"""Network devices: the configuration model — a running configuration as the device executes it,
+and the questions the audit and the enforcement ask of it (which lines are sessions, what the
+lockout is, which SNMP lines are too old …).
 
-One model serves the audit (lgsec/checks/network.py judges it) and the enforcement (the
-network_device role pushes the lines `plan` computes from the same model), so what check mode
-shows is exactly what the audit found.
+One model serves the audit (lgsec/checks/network.py judges it) and the enforcement (the change
+plan, lgsec/network_plan.py, computes the lines the network_device role pushes from the same
+model), so what check mode shows is exactly what the audit found. The controller's store of
+configuration backups: lgsec/network_store.py.
 
 The model (lgsec/netconfig.py) reads a configuration the way IOS applies it: top to bottom, a
 later `no …` or value wins, text blocks (banners, macros) are not commands, only LF ends a line,
@@ -13,10 +16,7 @@ blanks are blanks (docs/network.md: each behaviour and its source). FRR's `show 
 from __future__ import annotations
 
 import re
-import subprocess
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from lgsec.errors import InputError
 from lgsec.netconfig import Parsed, canonical_interface
@@ -206,61 +206,8 @@ def vty_access_class(cfg: Config, block):
     return found[-1] if found else None
 
 
-# ---- enforcement: the lines that make a configuration compliant ---------------------------
-
-
-@dataclass(frozen=True)
-class Cmd:
-    """One configuration command of the plan, under its parent block (empty: global).
-    `removes` is the regex of the lines it takes away (e.g. `no ntp server X` removes
-    `ntp server X`); `shown` says whether the device then shows the command itself
-    (IOS shows `no ip http server`, not `no snmp-server community …`)."""
-
-    control: str
-    parent: str
-    line: str
-    removes: str = ""
-    shown: bool = True
-
-
+# user names devices ship with (PRIV-DEFAULT-ID: the audit finds them, the plan removes them)
 DEFAULT_USERNAMES = ("admin", "administrator", "cisco", "root", "manager", "guest", "support", "user")
-
-
-def plan(cfg: Config, params: dict[str, dict], operator: str = "") -> list[Cmd]:
-    """The commands that bring `cfg` to the controls' parameters (params: control id → params).
-    Only what differs is listed, so a compliant device gets an empty plan (idempotence).
-    `operator` (the login the role connects with) is never removed."""
-    cmds: list[Cmd] = []
-    ios = cfg.vendor == "ios"
-    vty_acl = params["REMOTE-MINIMAL"]["vty_acl"]
-    timeout = params["SESSION-LIMIT"]["exec_timeout"]
-    if ios:
-        cmds += _ios_globals(cfg, params, operator)
-    # PRIV-DEFAULT-ID (both vendors): passwords in the configuration stored encrypted
-    if not cfg.first(r"^service password-encryption$"):
-        cmds.append(Cmd("PRIV-DEFAULT-ID", "", "service password-encryption", r"^no service password-encryption$"))
-    for block in session_lines(cfg):
-        name = block.text
-        seconds = exec_timeout(cfg, block)[0]
-        if seconds is None or not 0 < seconds <= timeout * 60:
-            cmds.append(Cmd("SESSION-LIMIT", name, f"exec-timeout {timeout} 0", r"^(no )?exec-timeout\b"))
-        if block.words[1] == "vty" and vty_acl and vty_acl in access_lists(cfg):
-            want = f"access-class {vty_acl} in" if ios else f"access-class {vty_acl}"
-            current = vty_access_class(cfg, block)
-            if current is None or current.text != want:
-                cmds.append(Cmd("REMOTE-MINIMAL", name, want, r"^access-class \S+( in)?$"))
-        if ios and block.words[1] == "vty" and not cfg.children(block, r"^transport input ssh$"):
-            cmds.append(Cmd("REMOTE-ENCRYPTED", name, "transport input ssh", r"^transport input "))
-    for name in params["NET-PORTS-UNUSED"]["unused_ports"]:
-        iface = cfg.interface(name)
-        if iface is not None and not is_shut(iface):
-            cmds.append(Cmd("NET-PORTS-UNUSED", iface.text, "shutdown", r"^no shutdown$"))
-    if not ios and not (cfg.first(r"^log syslog\b") or cfg.first(r"^log file ")):
-        cmds.append(Cmd("LOG-RETENTION", "", "log syslog informational", r"^no log syslog"))
-    if not ios and params["LOG-CENTRAL"]["hosts"] and not cfg.first(r"^log syslog\b"):
-        cmds.append(Cmd("LOG-CENTRAL", "", "log syslog informational", r"^no log syslog"))
-    seen: set[tuple[str, str]] = set()
-    return [c for c in cmds if (c.parent, c.line) not in seen and not seen.add((c.parent, c.line))]
 
 
 def access_lists(cfg: Config) -> set[str]:
@@ -268,22 +215,6 @@ def access_lists(cfg: Config) -> set[str]:
     `access-list NAME …`, IOS `ip access-list standard|extended NAME`."""
     names = {o.words[1] for o in cfg.top(r"^access-list \S+")}
     return names | {o.words[-1] for o in cfg.top(r"^ip access-list (standard|extended) \S+$")}
-
-
-def blockers(cfg: Config, params: dict[str, dict]) -> list[str]:
-    """Findings the plan cannot fix by itself: the role stops and says what the site must decide."""
-    out = []
-    if cfg.problem:
-        out.append(f"ALL: the running configuration read cannot be trusted: {cfg.problem}")
-    acl = params["REMOTE-MINIMAL"]["vty_acl"]
-    if acl and acl not in access_lists(cfg):
-        out.append(
-            f"REMOTE-MINIMAL: access list {acl} (lgsec_remote_minimal_vty_acl) is not defined on the device: "
-            "create it with the management networks first (an access-class naming no list may lock everyone out)"
-        )
-    if cfg.vendor == "ios" and not enable_secret(cfg):
-        out.append("PRIV-DEFAULT-ID: no enable secret: set lgsec_network_enable_secret (vaulted) to have one set")
-    return out
 
 
 def enable_secret(cfg: Config):
@@ -311,77 +242,6 @@ def lockout_problems(values: dict | None, lock: dict) -> list[str]:
     if values["within"] < lock["network_within"]:
         problems.append(f"within {values['within']} s < {lock['network_within']} s (failures spread out never block)")
     return problems
-
-
-def _ios_globals(cfg: Config, params: dict[str, dict], operator: str) -> list[Cmd]:
-    cmds = []
-    pw, lock = params["PW-LENGTH"], params["LOCKOUT"]
-    length = cfg.first(r"^security passwords min-length \d+$")
-    if not length or num(length.words[-1]) < pw["min"]:
-        cmds.append(Cmd("PW-LENGTH", "", f"security passwords min-length {pw['min']}", r"^security passwords min"))
-    line, values = block_for(cfg)
-    if line is None or lockout_problems(values, lock):
-        within = max(lock["unlock_time"], lock["network_within"])
-        cmds.append(
-            Cmd(
-                "LOCKOUT",
-                "",
-                f"login block-for {lock['unlock_time']} attempts {lock['deny']} within {within}",
-                r"^login block-for ",
-            )
-        )
-    for name in dict.fromkeys(u.words[1] for u in cfg.top(r"^username \S+")):
-        if name.lower() in DEFAULT_USERNAMES and name != operator:
-            cmds.append(Cmd("PRIV-DEFAULT-ID", "", f"no username {name}", rf"^username {re.escape(name)}\b", False))
-    if cfg.first(r"^enable password "):
-        cmds.append(Cmd("PRIV-DEFAULT-ID", "", "no enable password", r"^enable password ", False))
-    if not cfg.first(r"^ip ssh version 2$"):
-        cmds.append(Cmd("REMOTE-ENCRYPTED", "", "ip ssh version 2", r"^ip ssh version "))
-    ports = params["NET-PORTS-UNUSED"]
-    for iface in access_ports(cfg, ports).values() if ports["port_security"] else ():
-        if iface is None or is_shut(iface):
-            continue
-        if not is_access_port(iface):  # port-security needs a static access port
-            cmds.append(Cmd("NET-PORTS-UNUSED", iface.text, "switchport mode access", r"^switchport mode "))
-        for needed, removes in port_security_needs(cfg, iface, ports):
-            cmds.append(Cmd("NET-PORTS-UNUSED", iface.text, needed, removes))
-    snmp = params["NET-SNMP"]
-    for node in snmp_offending(cfg, snmp):
-        identity = " ".join(node.key)
-        removes = rf"^{re.escape(identity)}\b"
-        cmds.append(Cmd("NET-SNMP", "", f"no {identity}", removes, False))
-    svc = params["SVC-UNNEEDED"]
-    for command in svc["network_deny"]:
-        if cfg.first(rf"^{re.escape(command)}$"):
-            cmds.append(Cmd("SVC-UNNEEDED", "", f"no {command}", rf"^{re.escape(command)}$"))
-    for name in cdp_on(cfg, svc["cdp_off_interfaces"]):
-        cmds.append(Cmd("SVC-UNNEEDED", f"interface {name}", "no cdp enable", r"^cdp enable$"))
-    if logging_off(cfg):
-        cmds.append(Cmd("LOG-RETENTION", "", "logging on", r"^no logging on$", False))
-    size = params["LOG-RETENTION"]["network_buffer_bytes"]
-    buffered = logging_buffered(cfg)
-    if buffered_problems(buffered, size):
-        cmds.append(Cmd("LOG-RETENTION", "", f"logging buffered {size} informational", r"^(no )?logging buffered"))
-    if not cfg.first(r"^service timestamps log datetime"):
-        stamp = "service timestamps log datetime msec localtime show-timezone"
-        cmds.append(Cmd("LOG-RETENTION", "", stamp, r"^(no )?service timestamps log"))
-    central = params["LOG-CENTRAL"]
-    for host in missing_log_hosts(cfg, central):
-        name, _, port = host.partition(":")
-        line = f"logging host {name} transport {central['protocol']} port {port or central['port']}"
-        cmds.append(Cmd("LOG-CENTRAL", "", line, rf"^logging host {re.escape(name)}\b"))
-    configured, wanted = ntp_servers(cfg), params["TIME-SYNC"]["servers"]
-    for server in wanted:
-        if server not in configured:
-            cmds.append(Cmd("TIME-SYNC", "", f"ntp server {server}"))
-    for server, node in configured.items() if wanted else ():
-        if server not in wanted:
-            identity = " ".join(node.key)
-            cmds.append(Cmd("TIME-SYNC", "", f"no {identity}", rf"^{re.escape(identity)}\b", False))
-    for node in other_time_sources(cfg) if wanted else ():
-        identity = " ".join(node.key)
-        cmds.append(Cmd("TIME-SYNC", "", f"no {identity}", rf"^{re.escape(identity)}\b", False))
-    return cmds
 
 
 def access_ports(cfg: Config, ports: dict) -> dict[str, object]:
@@ -520,125 +380,3 @@ def other_time_sources(cfg: Config) -> list:
     """Time sources that are not servers: `ntp peer X` (a peer can set our clock), `ntp master`
     (the device trusts its own clock)."""
     return cfg.top(r"^ntp (peer \S+|master\b)")
-
-
-def render(cmds: list[Cmd]) -> str:
-    """The plan as configuration text: global commands, then each block with its children."""
-    out = [c.line for c in cmds if not c.parent]
-    for parent in dict.fromkeys(c.parent for c in cmds if c.parent):
-        out.append(parent)
-        out += [f" {c.line}" for c in cmds if c.parent == parent]
-    return "\n".join(out) + ("\n" if out else "")
-
-
-def apply(text: str, cmds: list[Cmd]) -> str:
-    """The configuration as the device shows it after the plan: each command removes what it
-    replaces and, where the device shows it, appears in its block (a new block before `end`).
-    Used to prove offline that the plan turns a failing configuration into a passing one."""
-    lines = [ln.rstrip("\r") for ln in text.split("\n")]
-    cut = max((i for i, ln in enumerate(lines) if ln.strip() == "end"), default=len(lines))
-    lines, tail = lines[:cut], lines[cut:]
-    for cmd in cmds:
-        start, end = 0, len(lines)
-        if cmd.parent:
-            if cmd.parent not in lines:
-                lines += [cmd.parent, "!"]
-            start = lines.index(cmd.parent) + 1
-            end = next((i for i in range(start, len(lines)) if not lines[i].startswith(" ")), len(lines))
-        indent = " " if cmd.parent else ""
-        rx = re.compile(cmd.removes) if cmd.removes else None
-        kept = [ln for ln in lines[start:end] if not (rx and ln.startswith(indent) and rx.search(ln.strip()))]
-        if cmd.shown and f"{indent}{cmd.line}" not in kept:
-            kept.append(f"{indent}{cmd.line}")
-        lines[start:end] = kept
-    return "\n".join(lines + tail).rstrip("\n") + "\n"
-
-
-# ---- the controller's store of configuration backups (playbooks/backup_network.yml) --------
-
-
-def last_change(store: str | Path, host: str) -> dict | None:
-    """The last backup commit that changed a device's configuration in the store (a git
-    repository of <host>.cfg files), with the command that shows its diff; None when the store
-    has no history of that device."""
-    store = Path(store)
-    name = f"{host}.cfg"
-    if not (store / ".git").exists() or not (store / name).exists():
-        return None
-    out = _git(store, "log", "-1", "--format=%H%x09%cI%x09%s", "--", name, check=False).strip()
-    if not out:
-        return None
-    commit, date, subject = out.split("\t", 2)
-    diff = store / "changes" / f"{host}.diff"
-    recorded = diff.exists() and commit in _git(store, "log", "-1", "--format=%H", "--", f"changes/{host}.diff")
-    return {
-        "commit": commit,
-        "date": date,
-        "subject": subject,
-        "diff": str(diff) if recorded else f"git -C {store} show {commit[:12]} -- {name}",
-    }
-
-
-def with_last_change(rows: list[dict], facts: dict) -> list[dict]:
-    """A device's report rows carry its last recorded configuration change (`last_change`)."""
-    if facts.get("last_change"):
-        for r in rows:
-            r["last_change"] = facts["last_change"]
-    return rows
-
-
-# Lines a device rewrites at every `show running-config` without any change being made.
-VOLATILE = re.compile(
-    r"^(! Last configuration change at|! NVRAM config last updated|! No configuration change since"
-    r"|Current configuration\s*:|ntp clock-period )"
-)
-
-
-def backup_text(running: str, vendor: str, host: str) -> str:
-    """A running configuration as the store keeps it: lgsec's header (so `lgsec audit --configs`
-    reads the store as it is) and no line that changes without a change."""
-    lines = [ln for ln in running.split("\n") if not VOLATILE.match(ln)]  # only LF ends a line, as on IOS
-    return f"! lgsec: vendor={vendor} host={host}\n" + "\n".join(lines).strip("\n") + "\n"
-
-
-def _git(store: Path, *args: str, check: bool = True) -> str:
-    env_args = ["-c", "user.name=lgsec backup", "-c", "user.email=lgsec-backup@localhost", "-c", "core.quotepath=off"]
-    done = subprocess.run(["git", "-C", str(store), *env_args, *args], capture_output=True, text=True, check=False)
-    if check and done.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} in {store}: {done.stderr.strip()}")
-    return done.stdout
-
-
-def store_backups(store: str | Path, configs: dict[str, str], note: str = "", dry_run: bool = False) -> dict:
-    """Write each device's configuration (host → backup_text) into the store, a git repository
-    created on first use; every device whose configuration changed gets its diff in
-    changes/<host>.diff, and one commit records them all (第53条, 第77条: what changed, when).
-    Returns {changed: [hosts], new: [hosts], commit, diffs: {host: path}}."""
-    store = Path(store)
-    if not (store / ".git").exists():
-        if dry_run:
-            return {"changed": [], "new": sorted(configs), "commit": None, "diffs": {}}
-        store.mkdir(mode=0o700, parents=True, exist_ok=True)  # configurations carry hashes and keys
-        _git(store, "init", "-q")
-    changed, new, diffs = [], [], {}
-    for host, text in sorted(configs.items()):
-        path = store / f"{host}.cfg"
-        old = path.read_bytes().decode("utf-8", "surrogateescape") if path.exists() else None
-        if old == text:
-            continue
-        (new if old is None else changed).append(host)
-        if dry_run:
-            continue
-        path.write_bytes(text.encode("utf-8", "surrogateescape"))
-        if old is not None:
-            diff = _git(store, "diff", "--", path.name)
-            (store / "changes").mkdir(exist_ok=True)
-            (store / "changes" / f"{host}.diff").write_text(diff, encoding="utf-8")
-            diffs[host] = str(store / "changes" / f"{host}.diff")
-    if dry_run or not (changed or new):
-        return {"changed": changed, "new": new, "commit": None, "diffs": diffs}
-    _git(store, "add", "-A", ".")
-    subject = f"backup: changed {', '.join(changed) or 'none'}; new {', '.join(new) or 'none'}"
-    _git(store, "commit", "-q", "-m", subject, *(["-m", note] if note else []))
-    commit = _git(store, "rev-parse", "HEAD").strip()
-    return {"changed": changed, "new": new, "commit": commit, "diffs": diffs}

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from lgsec import netconfig, network, report, textsafe, windows
+from lgsec import netconfig, network, network_store, report, textsafe, windows
 from lgsec.catalog import Catalog
 from lgsec.errors import InputError
 from lgsec.evaluate import evaluate_host, evidence_hostvars, host_platform
@@ -62,7 +62,9 @@ def judge_host(
     that host alone: its rows are `error`, saying why; the other hosts are judged (live and
     offline alike: action_plugins/lgsec_report.py uses this too)."""
     try:
-        return network.with_last_change(evaluate_host(catalog, host, facts, hostvars, source=source, only=only), facts)
+        return network_store.with_last_change(
+            evaluate_host(catalog, host, facts, hostvars, source=source, only=only), facts
+        )
     except Exception as exc:  # any exception: the host's rows say it, never the run's end
         from lgsec.checks import Verdict
         from lgsec.evaluate import host_class, row, selected
@@ -162,7 +164,7 @@ def config_hosts(
         if isinstance(vendor, InputError) or wrong:
             facts = _error_facts(Path(facts["source"]), wrong or str(vendor))
         facts["vendor"] = vendor if isinstance(vendor, str) else "ios"
-        change = network.last_change(directory, host)
+        change = network_store.last_change(directory, host)
         if change:
             facts["last_change"] = change
         hosts.append((host, facts, hostvars))

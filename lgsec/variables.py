@@ -13,7 +13,7 @@ from lgsec.catalog import Catalog
 OWN = frozenset(
     {
         # the host (README: inventory)
-        "lgsec_importance", "lgsec_platform", "lgsec_platforms", "lgsec_controls", "lgsec_mobile",
+        "lgsec_importance", "lgsec_platform", "lgsec_extra_platforms", "lgsec_controls", "lgsec_mobile",
         "lgsec_decommissioned", "lgsec_network_vendor", "lgsec_network_enable_secret",
         "lgsec_winrm_cert_validation", "lgsec_backup_recent_job", "lgsec_backup_recent_stamp_file",
         # a run (extra variables of lgsec audit/harden and of the AWX job templates)
@@ -39,6 +39,13 @@ OWN = frozenset(
 )  # fmt: skip
 
 
+# lgsec's own variables that were renamed: refused under the old name with the new one (a host
+# still marked with the old name would silently lose what it set)
+RENAMED = {
+    # the platforms a host has beyond lgsec_platform (a mail server: a Linux host, [mail])
+    "lgsec_platforms": "lgsec_extra_platforms",
+}
+
 # families of variables that are not lgsec's settings: the lab's and the molecule scenarios' own
 # (lgsec_lab_admin_password, lgsec_lab_ssh_port … in molecule/*/molecule.yml)
 OWN_PREFIXES = ("lgsec_lab_",)
@@ -50,6 +57,8 @@ def known(catalog: Catalog) -> set[str]:
 
 def unknown(catalog: Catalog, name: str) -> str | None:
     """Why an lgsec_* name is not acceptable (with the closest known name), or None when known."""
+    if name in RENAMED:
+        return f"renamed: use {RENAMED[name]} (the platforms a host has beyond lgsec_platform, e.g. [mail])"
     names = known(catalog)
     if name in names or name.startswith(OWN_PREFIXES):
         return None

@@ -42,7 +42,7 @@ options:
     default: []
   mail:
     description:
-      - The host is a mail server (C(lgsec_platforms) names C(mail)); then it also reads section G and
+      - The host is a mail server (C(lgsec_extra_platforms) names C(mail)); then it also reads section G and
         AV-GATEWAY's facts (area M below), Postfix's effective configuration through C(postconf),
         its alias maps as Postfix sees them (C(postalias -s)/C(postmap -s)) and users' C(.forward)
         files, returned under C(mail), C(commands) and C(files).
@@ -672,7 +672,7 @@ def read_clamav(facts):
     facts["commands"]["clamd PING"] = clamd_ping(conf, active)
 
 
-# M. mail server (only with mail: true, hosts with lgsec_platforms [mail]). Postfix's EFFECTIVE
+# M. mail server (only with mail: true, hosts with lgsec_extra_platforms [mail]). Postfix's EFFECTIVE
 # configuration: `postconf -x` of the parameters the checks judge (defaults included, $names
 # expanded), master.cf services and their -o overrides; the alias maps as Postfix reads them
 # (their database, not the source text); users' .forward files (addresses, not secrets).

@@ -1,6 +1,6 @@
 """Mail server checks (CONTROLS.md section G, and AV-GATEWAY of section D) for Postfix.
 
-A mail server is a Linux host with `lgsec_platforms: [mail]`; its one gather run
+A mail server is a Linux host with `lgsec_extra_platforms: [mail]`; its one gather run
 (library/lgsec_linux_facts.py with mail: true, area M) adds Postfix's EFFECTIVE configuration:
 `postconf -x` of the parameters judged here (defaults included, $names expanded), `postconf -n`
 (what main.cf sets), `postconf -M` (master.cf services) and `postconf -P -x` (their -o overrides),

@@ -125,3 +125,12 @@ def test_no_import_circle_in_lgsec():
     edges = graph()
     cycle = find_cycle(edges)
     assert cycle is None, f"import circle: {describe(cycle, edges)}"
+
+
+def test_the_network_model_knows_neither_its_plan_nor_its_store():
+    """lgsec/network.py is the configuration model the checks and the plan both read; the change
+    plan (network_plan.py) builds on it; the backup store (network_store.py) needs neither."""
+    edges = graph()
+    assert "lgsec.network" in edges["lgsec.network_plan"]
+    assert not {"lgsec.network_plan", "lgsec.network_store"} & set(edges["lgsec.network"])
+    assert not {"lgsec.network", "lgsec.network_plan"} & set(edges["lgsec.network_store"])

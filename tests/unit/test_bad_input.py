@@ -189,12 +189,13 @@ def test_a_huge_file_is_refused_unread(tmp_path, monkeypatch):
         ("lgsec_importanse: II", "lgsec_importanse", "did you mean lgsec_importance?"),
         ("lgsec_mobile: 'no'", "lgsec_mobile", "must be true or false"),
         ("lgsec_controls: [[PW-LENGTH]]", "lgsec_controls", "must be a list of control ids"),
-        ("lgsec_platforms: [{mail: 1}]", "lgsec_platforms", "must be a list of"),
+        ("lgsec_extra_platforms: [{mail: 1}]", "lgsec_extra_platforms", "must be a list of"),
+        ("lgsec_platforms: [mail]", "lgsec_platforms", "renamed: use lgsec_extra_platforms (the platforms a host"),
         ("lgsec_importance: [II]", "lgsec_importance", "must be one of I, II, III, IV"),
         ("ansible_network_os: arista.eos.eos", "ansible_network_os", "lgsec reads no configuration of"),
     ],
     ids=["no-such-day", "list-element-int", "misspelt-param", "misspelt-own", "quoted-no", "nested-list",
-         "unhashable-platform", "list-class", "unknown-network-os"],
+         "unhashable-platform", "renamed-platforms", "list-class", "unknown-network-os"],
 )  # fmt: skip
 def test_bad_inventory_value_is_exit_2_naming_the_variable(tmp_path, capsys, hostvars, field, why):
     path = write_inventory(

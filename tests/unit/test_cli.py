@@ -15,7 +15,9 @@ from conftest import ROOT, SECTION_A_CHECKED
 from lgsec import __version__
 from lgsec.catalog import DEFAULT_CATALOG
 from lgsec.checks import STATUSES
-from lgsec.cli import LOCAL_INVENTORY, main
+from lgsec.cli import main
+from lgsec.hostvars import KEEP
+from lgsec.inventory import LOCAL_INVENTORY, load_inventory
 
 LGSEC = Path(sys.executable).parent / "lgsec"
 ROW_FIELDS = ("host", "control", "articles", "title_ja", "title_en", "status", "expected", "actual", "evidence")
@@ -282,3 +284,29 @@ def test_an_unwritable_output_directory_is_exit_2(tmp_path, capsys):
     out.mkdir(mode=0o500)
     assert main(["audit", "--configs", str(CONFIGS), "-o", str(out)]) == 2
     assert f"{out}: -o/--outdir: the report directory is not writable" in capsys.readouterr().err
+
+
+# ---- the Ansible variables lgsec keeps: one list for the command line and the plugins ------------
+
+
+def test_the_command_line_keeps_the_variables_the_playbook_validates_and_no_other(tmp_path):
+    """lgsec audit/harden validate the inventory before the playbook starts; the playbook's first
+    task (action_plugins/lgsec_validate.py) validates it again: both must see the same variables
+    (lgsec.hostvars.KEEP and lgsec_*), and neither a password nor any other of the host's."""
+    secrets = {"ansible_password": "hunter2", "ansible_host": "192.0.2.7", "db_password": "s3cret"}
+    path = inventory(tmp_path, {"ansible_network_os": "cisco.ios.ios", "lgsec_network_vendor": "ios", **secrets})
+    hosts = load_inventory(str(path), None)
+    kept = hosts["web01"]
+    assert set(kept) == {"lgsec_importance", "lgsec_network_vendor", *KEEP}
+    assert kept["inventory_file"] == str(path)  # what a validation error of the playbook names
+    assert kept["ansible_connection"] == "local" and kept["ansible_network_os"] == "cisco.ios.ios"
+    assert "hunter2" not in repr(hosts) and "s3cret" not in repr(hosts)
+
+
+def test_one_list_of_kept_variables():
+    """The filter lives in lgsec/hostvars.py alone: the CLI and every plugin call its pick."""
+    places = [*ROOT.glob("lgsec/**/*.py"), *ROOT.glob("action_plugins/*.py"), *ROOT.glob("filter_plugins/*.py")]
+    filtering = [p for p in places if 'startswith("lgsec_") or k in' in p.read_text(encoding="utf-8")]
+    assert filtering == [ROOT / "lgsec" / "hostvars.py"]
+    users = [p.name for p in places if "from lgsec.hostvars import pick" in p.read_text(encoding="utf-8")]
+    assert {"inventory.py", "lgsec_validate.py", "lgsec_report.py", "lgsec_harden_plan.py"} <= set(users)

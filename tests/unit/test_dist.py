@@ -100,6 +100,23 @@ def test_wheel_carries_its_data_and_the_cli_runs_from_any_directory(installed, w
     assert shipped in catalog.stdout  # the wheel's own catalog, not the checkout's
 
 
+def test_catalog_show_in_a_wheel_names_its_installed_files(installed, workdir):
+    """`lgsec catalog show` from the wheel: the check and the role task files where the wheel put
+    them; tests/ and molecule/, which a wheel does not ship, said so."""
+    site = run([installed / "python", "-c", "import lgsec; print(lgsec.__file__)"], cwd=workdir)
+    share = Path(site.stdout.strip()).parent / "share"
+    show = run([installed / "lgsec", "catalog", "show", "LOCKOUT"], cwd=workdir)
+    assert show.returncode == 0, show.stdout + show.stderr
+    lines = show.stdout.splitlines()
+    assert "fixtures: not in this installation" in lines and "molecule tests: not in this installation" in lines
+    linux = next(line.split()[1] for line in lines if line.startswith("  linux "))
+    path, number = linux.rsplit(":", 1)
+    assert not path.startswith(str(ROOT)) and Path(path).is_file(), linux
+    assert Path(path).read_text(encoding="utf-8").splitlines()[int(number) - 1].startswith("@check(")
+    assert any(line.startswith("  roles/accounts/tasks/lockout.yml:") for line in lines)
+    assert (share / "roles" / "accounts" / "tasks" / "lockout.yml").is_file()
+
+
 @pytest.fixture(scope="module")
 def wheel_audit(installed, workdir) -> dict[str, str]:
     out = workdir / "wheel-reports"

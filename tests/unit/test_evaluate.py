@@ -317,11 +317,11 @@ def test_login_defs_separated_by_a_tab(catalog, max_days, status):
     assert f"PASS_MAX_DAYS = {max_days}" in row["actual"] + " ".join(row["evidence"])
 
 
-def test_lgsec_platforms_names_known_platforms_only():
+def test_lgsec_extra_platforms_names_known_platforms_only():
     from lgsec.catalog import load_catalog
     from lgsec.errors import InputError
     from lgsec.evaluate import validate_hostvars
 
-    validate_hostvars(load_catalog(), "mx01", {"lgsec_platforms": ["mail"], "lgsec_importance": "II"})
-    with pytest.raises(InputError, match="lgsec_platforms"):
-        validate_hostvars(load_catalog(), "mx01", {"lgsec_platforms": ["postfix"]})
+    validate_hostvars(load_catalog(), "mx01", {"lgsec_extra_platforms": ["mail"], "lgsec_importance": "II"})
+    with pytest.raises(InputError, match="lgsec_extra_platforms"):
+        validate_hostvars(load_catalog(), "mx01", {"lgsec_extra_platforms": ["postfix"]})

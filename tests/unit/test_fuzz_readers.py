@@ -80,7 +80,7 @@ def test_inventory_variables_are_refused_or_judged_never_a_crash(hostvars):
 @given(st.sampled_from(sorted(CATALOG.variables())), VALUES)
 def test_inventory_files_as_ansible_reads_them_are_refused_or_valid(name, value):
     """The inventory read by Ansible's own code (its YAML, its types), then validated as lgsec does."""
-    from lgsec.cli import load_inventory
+    from lgsec.inventory import load_inventory
 
     host = {"ansible_connection": "local", "lgsec_importance": "II", name: value}
     with tempfile.TemporaryDirectory() as tmp:

@@ -145,7 +145,7 @@ def test_the_plan_action_judges_the_registered_gather_and_plans_each_host(monkey
     hostvars = {
         "stock": {**base, "lgsec_gather": {"lgsec_facts": BASE, "changed": False}},
         "gone": {**base, "lgsec_gather": {"failed": True, "msg": "Timeout"}},
-        "mail01": {**base, "lgsec_platforms": ["mail"], "lgsec_gather": {"lgsec_facts": BASE}},
+        "mail01": {**base, "lgsec_extra_platforms": ["mail"], "lgsec_gather": {"lgsec_facts": BASE}},
     }
     args = {"hosts": list(hostvars), "roles": [*LINUX_ROLES, "mail_server"], "waived": {"stock": ["TIME-SYNC"]}}
     plugin = action.ActionModule.__new__(action.ActionModule)

@@ -28,7 +28,7 @@ MAIL_CONTROLS = (
     "MAIL-TLS",
     "AV-GATEWAY",
 )
-MAIL_SERVER = {"lgsec_platforms": ["mail"]}
+MAIL_SERVER = {"lgsec_extra_platforms": ["mail"]}
 
 
 def mail_fixtures() -> list[Path]:

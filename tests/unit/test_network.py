@@ -10,7 +10,7 @@ import pytest
 import yaml
 from conftest import ROOT, import_path, row_for
 
-from lgsec import network, offline
+from lgsec import network, network_plan, network_store, offline
 from lgsec.evaluate import evaluate_host, params_for
 
 NET = ROOT / "tests" / "fixtures" / "network"
@@ -122,7 +122,7 @@ def test_the_plan_turns_the_failing_configuration_into_a_passing_one(catalog, ki
     _host, facts, hostvars = device(catalog, f"{kind}-bad")
     cfg = network.from_facts(facts)
     params = all_params(catalog, hostvars)
-    cmds = network.plan(cfg, params, operator="netadmin")
+    cmds = network_plan.plan(cfg, params, operator="netadmin")
     failing = {c for c, r in judge(catalog, f"{kind}-bad").items() if r["status"] == "fail"}
     blocked = {
         "sw": {"PRIV-DEFAULT-ID": "no enable secret"},
@@ -130,36 +130,36 @@ def test_the_plan_turns_the_failing_configuration_into_a_passing_one(catalog, ki
     }[kind]
     assert failing == set(N_CONTROLS)
     assert {c.control for c in cmds} == failing - ({"REMOTE-MINIMAL"} if kind == "rt" else set())
-    after = network.apply(facts["running_config"], cmds)
+    after = network_plan.apply(facts["running_config"], cmds)
     rows = judge(catalog, f"{kind}-bad", {**facts, "running_config": after})
     still = {c: r["actual"] for c, r in rows.items() if c in N_CONTROLS and r["status"] != "pass"}
     # what the plan cannot invent (an enable secret, the management networks of an ACL) stays a
-    # finding, and the role stops on it with that reason (network.blockers)
+    # finding, and the role stops on it with that reason (network_plan.blockers)
     assert set(still) == set(blocked), still
     for control, reason in blocked.items():
         assert reason in still[control]
-        assert any(b.startswith(control) for b in network.blockers(network.from_facts(facts), params))
+        assert any(b.startswith(control) for b in network_plan.blockers(network.from_facts(facts), params))
     # idempotence: the plan of the fixed configuration is empty
-    assert network.plan(network.parse(after, "ios", "after"), all_params(catalog, hostvars), "netadmin") == []
+    assert network_plan.plan(network.parse(after, "ios", "after"), all_params(catalog, hostvars), "netadmin") == []
 
 
 def test_the_plan_of_a_compliant_device_is_empty(catalog):
     for kind in DEVICES:
         _host, facts, hostvars = device(catalog, f"{kind}-good")
-        assert network.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin") == []
+        assert network_plan.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin") == []
 
 
 def test_the_plan_never_removes_the_operator(catalog):
     _host, facts, hostvars = device(catalog, "sw-bad")
-    lines = [c.line for c in network.plan(network.from_facts(facts), all_params(catalog, hostvars), "admin")]
+    lines = [c.line for c in network_plan.plan(network.from_facts(facts), all_params(catalog, hostvars), "admin")]
     assert "no username admin" not in lines
-    lines = [c.line for c in network.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin")]
+    lines = [c.line for c in network_plan.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin")]
     assert "no username admin" in lines
 
 
 def test_rendered_plan_is_configuration_text(catalog):
     _host, facts, hostvars = device(catalog, "rt-bad")
-    text = network.render(network.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin"))
+    text = network_plan.render(network_plan.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin"))
     assert "line vty 0 4\n exec-timeout 10 0\n transport input ssh\n" in text  # no access-class: MGMT-SSH undefined
     assert "interface GigabitEthernet0/0/0\n no cdp enable\n" in text
     assert text.startswith("security passwords min-length 12\n")
@@ -258,26 +258,33 @@ def test_cli_bad_configs_argument_is_an_input_error(tmp_path, capsys):
 def test_backup_store_records_each_change_and_the_report_links_it(tmp_path, catalog):
     store = tmp_path / "store"
     good = (CONFIGS / "rt-good.cfg").read_text(encoding="utf-8")
-    first = network.store_backups(store, {"rt-good": network.backup_text(good, "ios", "rt-good")})
+    first = network_store.store_backups(store, {"rt-good": network_store.backup_text(good, "ios", "rt-good")})
     assert first["new"] == ["rt-good"] and first["commit"]
-    assert network.last_change(store, "rt-good")["commit"] == first["commit"]
-    again = network.store_backups(store, {"rt-good": network.backup_text(good, "ios", "rt-good")})
+    assert network_store.last_change(store, "rt-good")["commit"] == first["commit"]
+    again = network_store.store_backups(store, {"rt-good": network_store.backup_text(good, "ios", "rt-good")})
     assert again == {"changed": [], "new": [], "commit": None, "diffs": {}}  # nothing changed: no commit
     # a volatile line (IOS rewrites it at every show) is not a change
     stamped = good.replace("!\nversion", "! Last configuration change at 10:01:02 JST Tue Nov 24 2026\n!\nversion", 1)
-    assert network.store_backups(store, {"rt-good": network.backup_text(stamped, "ios", "rt-good")})["commit"] is None
+    assert (
+        network_store.store_backups(store, {"rt-good": network_store.backup_text(stamped, "ios", "rt-good")})["commit"]
+        is None
+    )
     changed = good.replace("ntp server 10.10.0.12\n", "")
-    dry = network.store_backups(store, {"rt-good": network.backup_text(changed, "ios", "rt-good")}, dry_run=True)
+    dry = network_store.store_backups(
+        store, {"rt-good": network_store.backup_text(changed, "ios", "rt-good")}, dry_run=True
+    )
     assert dry["changed"] == ["rt-good"] and dry["commit"] is None and not (store / "changes").exists()
-    second = network.store_backups(store, {"rt-good": network.backup_text(changed, "ios", "rt-good")}, "ticket 42")
+    second = network_store.store_backups(
+        store, {"rt-good": network_store.backup_text(changed, "ios", "rt-good")}, "ticket 42"
+    )
     diff = (store / "changes" / "rt-good.diff").read_text(encoding="utf-8")
     assert "-ntp server 10.10.0.12" in diff
-    link = network.last_change(store, "rt-good")
+    link = network_store.last_change(store, "rt-good")
     assert link["commit"] == second["commit"] and link["diff"] == str(store / "changes" / "rt-good.diff")
     # the store is a folder of saved configurations: lgsec audit --configs reads it, rows link the change
     hosts = offline.config_hosts(catalog, store, inventory_vars())
     rows = evaluate_host(catalog, *hosts[0], source="config")
-    rows = network.with_last_change(rows, hosts[0][1])
+    rows = network_store.with_last_change(rows, hosts[0][1])
     assert row_for(rows, "TIME-SYNC")["status"] == "fail"
     assert row_for(rows, "TIME-SYNC")["last_change"]["commit"] == second["commit"]
 
@@ -307,18 +314,18 @@ def test_frr_plan_fixes_the_recorded_drift(catalog):
     hosts = {h: (f, v) for h, f, v in offline.config_hosts(catalog, NET / "frr", inventory_vars())}
     facts, hostvars = hosts["frr-bad"]
     params = all_params(catalog, hostvars)
-    cmds = network.plan(network.from_facts(facts), params, "netadmin")
-    assert network.render(cmds) == (
+    cmds = network_plan.plan(network.from_facts(facts), params, "netadmin")
+    assert network_plan.render(cmds) == (
         "service password-encryption\nlog syslog informational\n"
         "line vty\n exec-timeout 5 0\n access-class MGMT\ninterface swp9\n shutdown\n"
     )  # what the live check mode printed, and what the lab's hardening pushed
-    after = frr_rows(catalog, "frr-bad", network.apply(facts["running_config"], cmds))
+    after = frr_rows(catalog, "frr-bad", network_plan.apply(facts["running_config"], cmds))
     assert {c for c, r in after.items() if r["status"] == "pass"} == set(FRR_LIVE) - {"PRIV-DEFAULT-ID"}
     # the clear-text vty password stays a finding offline: only the device encrypts it
     # (live, service password-encryption turned it into `password 8 …`: frr-good)
     assert "clear-text password" in after["PRIV-DEFAULT-ID"]["actual"]
     good, good_vars = hosts["frr-good"]
-    assert network.plan(network.from_facts(good), all_params(catalog, good_vars), "netadmin") == []
+    assert network_plan.plan(network.from_facts(good), all_params(catalog, good_vars), "netadmin") == []
 
 
 def test_the_roles_filter_plans_what_the_audit_found(catalog):
@@ -333,7 +340,7 @@ def test_the_roles_filter_plans_what_the_audit_found(catalog):
     out = plugin.lgsec_network_plan(
         facts["running_config"], {**hostvars, "ansible_network_os": "cisco.ios.ios"}, "netadmin"
     )
-    cmds = network.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin")
+    cmds = network_plan.plan(network.from_facts(facts), all_params(catalog, hostvars), "netadmin")
     assert out["vendor"] == "ios" and out["enable_secret_missing"]
     assert set(out["text"]) == {c.control for c in cmds}
     assert out["remove_users"] == ["admin"] and "no username" not in "".join(out["text"].values())  # ios_user
@@ -354,13 +361,13 @@ def test_access_ports_named_in_the_inventory_become_static_secured_ports(catalog
     assert row["status"] == "fail"
     assert "GigabitEthernet1/0/5: access port without switchport mode access, switchport port-security" in row["actual"]
     assert "GigabitEthernet1/0/9: no such interface" in row["actual"]
-    cmds = network.plan(network.from_facts(facts), all_params(catalog, hostvars))
+    cmds = network_plan.plan(network.from_facts(facts), all_params(catalog, hostvars))
     assert [(c.parent, c.line) for c in cmds if c.control == "NET-PORTS-UNUSED"] == [
         ("interface GigabitEthernet1/0/5", "switchport mode access"),
         ("interface GigabitEthernet1/0/5", "switchport port-security"),
     ]
     hostvars["lgsec_net_ports_unused_access_ports"] = ["GigabitEthernet1/0/5"]
-    fixed = {**facts, "running_config": network.apply(text, cmds)}
+    fixed = {**facts, "running_config": network_plan.apply(text, cmds)}
     row = row_for(evaluate_host(catalog, "sw9", fixed, hostvars, only=["NET-PORTS-UNUSED"]), "NET-PORTS-UNUSED")
     assert row["status"] == "pass", row["actual"]
 

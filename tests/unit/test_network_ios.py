@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT
 from test_network import CONFIGS, NET, inventory_vars
 
-from lgsec import network, offline
+from lgsec import network, network_plan, network_store, offline
 from lgsec.evaluate import evaluate_host
 
 GOOD = (CONFIGS / "sw-good.cfg").read_text(encoding="utf-8")
@@ -139,14 +139,14 @@ def test_the_backup_store_keeps_every_character_of_a_line(tmp_path):
     running = GOOD.replace(
         " description PC 1F-general-affairs-01\n", " description PC\u2028ip http server\x0c\u0085x\n"
     )
-    saved = network.backup_text(running, "ios", "sw-good")
+    saved = network_store.backup_text(running, "ios", "sw-good")
     assert "description PC\u2028ip http server\x0c\u0085x\n" in saved
-    network.store_backups(tmp_path / "store", {"sw-good": saved})
+    network_store.store_backups(tmp_path / "store", {"sw-good": saved})
     stored = (tmp_path / "store" / "sw-good.cfg").read_bytes().decode("utf-8")
     assert stored == saved
     assert "\nip http server" not in stored.replace("\r\n", "\n")
     # and the store, read back as a folder of configurations, still passes on SVC-UNNEEDED
-    assert network.store_backups(tmp_path / "store", {"sw-good": saved})["commit"] is None  # no spurious change
+    assert network_store.store_backups(tmp_path / "store", {"sw-good": saved})["commit"] is None  # no spurious change
 
 
 # ---- 3. IOS semantics -------------------------------------------------------------------
@@ -486,11 +486,11 @@ def test_the_plan_fixes_what_the_new_semantics_find(catalog):
     )
     hostvars = inventory_vars()["sw-good"]
     cfg = network.parse(text, "ios", "x")
-    cmds = network.plan(cfg, all_params(catalog, hostvars), "netadmin")
-    after = network.apply(text, cmds)
+    cmds = network_plan.plan(cfg, all_params(catalog, hostvars), "netadmin")
+    after = network_plan.apply(text, cmds)
     fixed = rows(catalog, after)
     assert {c: r["actual"] for c, r in fixed.items() if r["status"] != "pass"} == {}
-    assert network.plan(network.parse(after, "ios", "y"), all_params(catalog, hostvars), "netadmin") == []
+    assert network_plan.plan(network.parse(after, "ios", "y"), all_params(catalog, hostvars), "netadmin") == []
 
 
 def test_the_role_stops_on_a_configuration_it_cannot_read():

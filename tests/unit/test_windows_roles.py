@@ -103,8 +103,8 @@ def test_example_inventory_windows_hosts(catalog):
     """The example Windows hosts: WinRM over HTTPS 5986 with NTLM and message encryption, the
     password vault-encrypted (the example value with the throwaway example password), variables
     valid, platform windows."""
-    from lgsec.cli import load_inventory
     from lgsec.evaluate import host_platform, validate_hostvars
+    from lgsec.inventory import load_inventory
 
     example = ROOT / "inventories" / "example"
     group = yaml.safe_load(

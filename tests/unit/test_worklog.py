@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from lgsec import cli, worklog
+from lgsec.catalog import ROOT
 from lgsec.cli import main
 from lgsec.errors import EXIT_INTERRUPTED
 
@@ -234,7 +235,7 @@ def test_real_harden_in_check_mode_records_the_run_and_skips_a_waived_control(tm
     log = tmp_path / "work.jsonl"
     command = [sys.executable, "-m", "lgsec.cli", "harden", "-i", str(inv), "--operator", "tanaka"]
     command += ["--confirmed-by", "suzuki", "--check", "--tags", "WEB-TAMPER,SESSION-LIMIT", "--log", str(log)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=cli.ROOT)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     opened, entry = [json.loads(line) for line in lines(log)]
     assert (opened["event"], entry["run"]) == ("started", opened["seq"])
