@@ -10,7 +10,7 @@ try:
 except ImportError:  # a plain checkout: the package stands beside the playbooks
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lgsec.checks.linux import idle_accounts
+from lgsec.checks.linux_accounts import idle_accounts
 from lgsec.wipe import wipe_plan
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from lgsec import wipe
 from lgsec.catalog import ROOT
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux import DAY, verdict
+from lgsec.checks.linux_accounts import DAY, verdict
 from lgsec.checks.linux_desk import utc
 
 # Mount points that cannot sit on an encrypted volume in a standard install (the firmware and

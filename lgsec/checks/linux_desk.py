@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from lgsec import parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux import verdict
+from lgsec.checks.linux_accounts import verdict
 
 PROFILE = "/etc/dconf/profile/user"
 KEYFILES = "/etc/dconf/db/local.d/"

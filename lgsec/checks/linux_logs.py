@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux import verdict
+from lgsec.checks.linux_accounts import verdict
 from lgsec.parse import Setting
 
 DAY = 86400

@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 
 from lgsec import eol, parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux import ENABLED_UNITS, enabled_units
+from lgsec.checks.linux_accounts import ENABLED_UNITS, enabled_units
 from lgsec.errors import InputError
 
 OS_RELEASE = "/etc/os-release"
