@@ -4,32 +4,16 @@ from __future__ import annotations
 
 from lgsec import parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
+from lgsec.checks.common import DAY, verdict
 
 PWQUALITY = "/etc/security/pwquality.conf"
 FAILLOCK = "/etc/security/faillock.conf"
 PWHISTORY = "/etc/security/pwhistory.conf"
 LOGIN_DEFS = "/etc/login.defs"
 USERADD = "/etc/default/useradd"
-DAY = 86400
-ENABLED_UNITS = "enabled unit files"  # lgsec_linux_facts: the units enabled in /etc/systemd/system
-
-
-def verdict(problems: list[str], expected: str, ok: str, evidence: list[str]) -> Verdict:
-    """pass when there is no problem, else fail listing the problems as the actual value."""
-    if problems:
-        return Verdict("fail", expected, "; ".join(problems), evidence)
-    return Verdict("pass", expected, ok, evidence)
 
 
 # ---- PAM -------------------------------------------------------------------------------
-
-
-def enabled_units(ctx: Ctx) -> set[str] | None:
-    """Unit files enabled to start (services, sockets, timers); None when the host has no systemctl."""
-    result = ctx.command(ENABLED_UNITS)
-    if result is None:
-        return None
-    return {line.split()[0] for line in result["stdout"].splitlines() if line.strip()}
 
 
 def pam_stack(ctx: Ctx, kind: str) -> list[parse.PamLine]:

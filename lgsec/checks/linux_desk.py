@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 
 from lgsec import parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux_accounts import verdict
+from lgsec.checks.common import utc, verdict
 
 PROFILE = "/etc/dconf/profile/user"
 KEYFILES = "/etc/dconf/db/local.d/"
@@ -39,10 +38,6 @@ AUTORUN_KEYS = {AUTOMOUNT: False, AUTOMOUNT_OPEN: False, AUTORUN_NEVER: True}
 LOCKED_KEYS = (IDLE_DELAY, LOCK_DELAY, *SCREEN_BOOLS, *AUTORUN_KEYS)
 
 SHELL_FILES = ("/etc/profile", "/etc/bash.bashrc", "/etc/bashrc")
-
-
-def utc(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def short(key: str) -> str:

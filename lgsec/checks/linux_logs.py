@@ -15,22 +15,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux_accounts import verdict
+from lgsec.checks.common import DAY, ran, verdict
 from lgsec.parse import Setting
-
-DAY = 86400
-
-
-def ran(ctx: Ctx, name: str) -> dict | None:
-    """A gathered command's result whatever its exit code (the code is part of the evidence:
-    `systemctl is-active` exits 3 for inactive, chronyc 1 when chronyd is down). None when its
-    program is not installed; Unreadable when it was not run or could not be run."""
-    if name in ctx.facts.get("errors", {}):
-        raise Unreadable(f"{name}: {ctx.facts['errors'][name]}")
-    result = ctx.facts.get("commands", {}).get(name)
-    if result is None:
-        raise Unreadable(f"{name}: not gathered")
-    return None if result["rc"] is None else result
 
 
 def first_line(result: dict) -> str:

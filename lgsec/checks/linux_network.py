@@ -8,9 +8,9 @@ import json
 import re
 
 from lgsec import parse
-from lgsec.checks import Ctx, Unreadable, Verdict, check, linux_accounts, linux_desk, linux_software
-from lgsec.checks.linux_accounts import ENABLED_UNITS as UNITS
-from lgsec.checks.linux_accounts import verdict
+from lgsec.checks import Ctx, Unreadable, Verdict, check, linux_desk, linux_software
+from lgsec.checks.common import ENABLED_UNITS as UNITS
+from lgsec.checks.common import enabled_units, verdict
 
 NFT = "nft -j list ruleset"
 SS = "ss -H -tulpn"
@@ -63,14 +63,6 @@ WEAK_SSH = (
 
 
 # ---- shared readers ------------------------------------------------------------------------
-
-
-def enabled_units(ctx: Ctx) -> set[str]:
-    """Unit files enabled to start; without systemd these controls cannot be judged."""
-    units = linux_accounts.enabled_units(ctx)
-    if units is None:
-        raise Unreadable(f"{UNITS}: systemctl is not installed (no systemd): enabled units unknown")
-    return units
 
 
 def installed_packages(ctx: Ctx) -> tuple[dict[str, str], str]:

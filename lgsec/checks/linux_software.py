@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 
 from lgsec import eol, parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux_accounts import ENABLED_UNITS, enabled_units
+from lgsec.checks.common import DAY, ENABLED_UNITS, enabled_units_if_systemd
 from lgsec.errors import InputError
 
 OS_RELEASE = "/etc/os-release"
@@ -30,7 +30,6 @@ UU_CONF = "/etc/apt/apt.conf.d/50unattended-upgrades"
 DNF_AUTOMATIC = "/etc/dnf/automatic.conf"
 UPGRADE_STAMP = "/var/lib/apt/periodic/upgrade-stamp"
 UPDATE_STAMP = "/var/lib/apt/periodic/update-stamp"
-DAY = 86400
 SHOWN = 10  # offending names spelled out in `actual`; the full list goes to the row's details
 
 
@@ -296,7 +295,7 @@ def debian_automatic(ctx: Ctx, packages: list[parse.Package], limit: int) -> tup
         evidence.append(f"{APT_CONFIG}: Unattended-Upgrade origin {security[0]}")
     else:
         problems.append("no security origin in Unattended-Upgrade::Origins-Pattern / Allowed-Origins")
-    units = enabled_units(ctx)
+    units = enabled_units_if_systemd(ctx)
     if units is None:
         evidence.append(f"{ENABLED_UNITS}: systemctl not installed, apt-daily timers not checked")
     else:
@@ -413,7 +412,7 @@ def patched_rhel(ctx: Ctx) -> Verdict:
             problems.append(f"{DNF_AUTOMATIC}: apply_updates {apply.value if apply else 'unset'} (wants yes)")
         else:
             evidence.append(f"{apply.where}: apply_updates = {apply.value}")
-        units = enabled_units(ctx) or set()
+        units = enabled_units_if_systemd(ctx) or set()
         timers = ("dnf-automatic.timer", "dnf-automatic-install.timer", "dnf5-automatic.timer")
         if not units & set(timers):
             problems.append(f"none of {', '.join(timers)} enabled")

@@ -15,7 +15,7 @@ import ipaddress
 import re
 
 from lgsec.checks import Ctx, Unreadable, Verdict, check, validator
-from lgsec.checks.linux_accounts import verdict
+from lgsec.checks.common import verdict
 from lgsec.checks.linux_malware import DAEMON_UNITS, state, units
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from lgsec import windows as win
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux_accounts import verdict
+from lgsec.checks.common import verdict
 
 SECEDIT = "secedit.inf [System Access]"
 LSA = r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa"

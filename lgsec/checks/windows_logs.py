@@ -6,7 +6,7 @@ import re
 
 from lgsec import windows as win
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux_accounts import verdict
+from lgsec.checks.common import verdict
 
 LOGS = ("Application", "Security", "System")
 EVENTLOG_POLICY = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\EventLog"

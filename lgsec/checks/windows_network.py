@@ -6,7 +6,7 @@ import re
 
 from lgsec import windows as win
 from lgsec.checks import Ctx, Unreadable, Verdict, check, validator
-from lgsec.checks.linux_accounts import verdict
+from lgsec.checks.common import verdict
 from lgsec.checks.linux_software import shown
 
 PROFILES = ("Domain", "Private", "Public")
