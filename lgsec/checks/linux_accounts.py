@@ -82,7 +82,17 @@ def setting_int(values: dict[str, parse.Setting], key: str, default: int) -> tup
         return default, f"{setting.where}: {key} = {setting.value!r} is not a number"
 
 
-@check("PW-LENGTH", "linux")
+@check(
+    "PW-LENGTH",
+    "linux",
+    files=(
+        "/etc/security/pwquality.conf",
+        "/etc/security/pwquality.conf.d/*.conf",
+        "/etc/pam.d/common-password",
+        "/etc/pam.d/system-auth",
+        "/etc/pam.d/password-auth",
+    ),
+)
 def pw_length(ctx: Ctx) -> Verdict:
     want = ctx.params["min"]
     expected = f"pam_pwquality minlen >= {want}, enforce_for_root"
@@ -98,7 +108,17 @@ def pw_length(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "", evidence)
 
 
-@check("PW-COMPLEXITY", "linux")
+@check(
+    "PW-COMPLEXITY",
+    "linux",
+    files=(
+        "/etc/security/pwquality.conf",
+        "/etc/security/pwquality.conf.d/*.conf",
+        "/etc/pam.d/common-password",
+        "/etc/pam.d/system-auth",
+        "/etc/pam.d/password-auth",
+    ),
+)
 def pw_complexity(ctx: Ctx) -> Verdict:
     want, dictcheck = ctx.params["minclass"], ctx.params["dictcheck"]
     expected = f"pam_pwquality minclass >= {want}" + (", dictcheck on" if dictcheck else "")
@@ -116,7 +136,16 @@ def pw_complexity(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"minclass = {minclass}, dictcheck = {check_dict}", evidence)
 
 
-@check("PW-HISTORY", "linux")
+@check(
+    "PW-HISTORY",
+    "linux",
+    files=(
+        "/etc/security/pwhistory.conf",
+        "/etc/pam.d/common-password",
+        "/etc/pam.d/system-auth",
+        "/etc/pam.d/password-auth",
+    ),
+)
 def pw_history(ctx: Ctx) -> Verdict:
     want = ctx.params["remember"]
     expected = f"pam_pwhistory remember >= {want} in the password stack"
@@ -162,7 +191,12 @@ def privileged_accounts(ctx: Ctx) -> dict[str, str]:
     return why
 
 
-@check("PW-MAXAGE", "linux")
+@check(
+    "PW-MAXAGE",
+    "linux",
+    files=("/etc/login.defs", "/etc/group", "/etc/passwd", "/etc/sudoers", "/etc/sudoers.d/*"),
+    facts=("shadow",),
+)
 def pw_maxage(ctx: Ctx) -> Verdict:
     limit, priv_limit = ctx.params["max_days"], ctx.params["privileged_max_days"]
     expected = f"PASS_MAX_DAYS <= {limit}; every password <= {limit} days (privileged <= {priv_limit})"
@@ -184,7 +218,18 @@ def pw_maxage(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"PASS_MAX_DAYS = {default}; all passwords within limits", evidence)
 
 
-@check("PW-EMPTY", "linux")
+@check(
+    "PW-EMPTY",
+    "linux",
+    files=(
+        "/etc/pam.d/common-auth",
+        "/etc/pam.d/common-password",
+        "/etc/pam.d/system-auth",
+        "/etc/pam.d/password-auth",
+    ),
+    commands=("sshd -T",),
+    facts=("shadow",),
+)
 def pw_empty(ctx: Ctx) -> Verdict:
     expected = "no account with an empty password; no nullok in PAM; sshd PermitEmptyPasswords no"
     problems, evidence = [], []
@@ -206,7 +251,17 @@ def pw_empty(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "none found", evidence)
 
 
-@check("LOCKOUT", "linux")
+@check(
+    "LOCKOUT",
+    "linux",
+    files=(
+        "/etc/security/faillock.conf",
+        "/etc/pam.d/common-auth",
+        "/etc/pam.d/common-account",
+        "/etc/pam.d/system-auth",
+        "/etc/pam.d/password-auth",
+    ),
+)
 def lockout(ctx: Ctx) -> Verdict:
     deny, unlock, root_unlock = (ctx.params[k] for k in ("deny", "unlock_time", "root_unlock_time"))
     expected = (
@@ -247,7 +302,7 @@ def lockout(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"deny = {got_deny}, unlock_time = {got_unlock}, even_deny_root", evidence)
 
 
-@check("PRIV-MEMBERS", "linux")
+@check("PRIV-MEMBERS", "linux", files=("/etc/group", "/etc/passwd", "/etc/sudoers", "/etc/sudoers.d/*"))
 def priv_members(ctx: Ctx) -> Verdict:
     approved = set(ctx.params["approved"]) | {"root"}
     expected = "privileged accounts only: " + ", ".join(sorted(approved))
@@ -258,7 +313,7 @@ def priv_members(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, ", ".join(sorted(privileged)) or "none", evidence)
 
 
-@check("PRIV-DEFAULT-ID", "linux")
+@check("PRIV-DEFAULT-ID", "linux", commands=("sshd -T",))
 def priv_default_id(ctx: Ctx) -> Verdict:
     expected = "sshd PermitRootLogin no (root is not used as shipped; admins log in by name)"
     sshd = ctx.command("sshd -T")
@@ -292,7 +347,7 @@ def idle_accounts(facts: dict, max_idle_days: int, exempt: list[str]) -> dict[st
     return idle
 
 
-@check("ID-UNUSED", "linux")
+@check("ID-UNUSED", "linux", files=("/etc/default/useradd",), facts=("shadow", "lastlog"))
 def id_unused(ctx: Ctx) -> Verdict:
     days, inactive = ctx.params["max_idle_days"], ctx.params["inactive_days"]
     expected = f"no usable account idle > {days} days; useradd INACTIVE between 0 and {inactive}"
@@ -306,7 +361,19 @@ def id_unused(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"INACTIVE = {got}; no idle account", evidence)
 
 
-@check("SESSION-LIMIT", "linux")
+@check(
+    "SESSION-LIMIT",
+    "linux",
+    files=(
+        "/etc/profile",
+        "/etc/bash.bashrc",
+        "/etc/bashrc",
+        "/etc/profile.d/*.sh",
+        "/etc/sudoers",
+        "/etc/sudoers.d/*",
+    ),
+    commands=("sshd -T",),
+)
 def session_limit(ctx: Ctx) -> Verdict:
     tmout, interval, count, sudo_ts = (
         ctx.params[k] for k in ("tmout", "client_alive_interval", "client_alive_count_max", "sudo_timestamp_timeout")

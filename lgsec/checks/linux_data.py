@@ -47,7 +47,7 @@ def describe(chain: list[dict]) -> str:
     return " ← ".join(parts)
 
 
-@check("DISK-ENCRYPTED", "linux")
+@check("DISK-ENCRYPTED", "linux", files=("/etc/crypttab",), commands=("lsblk -J -p", "findmnt /"))
 def disk_encrypted(ctx: Ctx) -> Verdict:
     expected = (
         "the root filesystem, every other mounted volume and swap on dm-crypt (LUKS); /boot and removable media aside"
@@ -193,7 +193,11 @@ def stamp(ctx: Ctx, path: str, max_days: int, problems: list[str], evidence: lis
     return f"{path} touched {age:.1f} days ago"
 
 
-@check("BACKUP-RECENT", "linux")
+@check(
+    "BACKUP-RECENT",
+    "linux",
+    commands=("systemctl show *.service", "systemctl show *.timer", "journalctl UNIT=*", "stat /*"),
+)
 def backup_recent(ctx: Ctx) -> Verdict:
     job, stamp_file, max_days = (ctx.params[k] for k in ("job", "stamp_file", "max_age_days"))
     expected = f"the host's declared backup job succeeded within {max_days} days and is still scheduled"

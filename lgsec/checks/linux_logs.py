@@ -71,7 +71,19 @@ def journald(ctx: Ctx) -> dict[str, Setting]:
     return values
 
 
-@check("LOG-RETENTION", "linux")
+@check(
+    "LOG-RETENTION",
+    "linux",
+    files=(
+        "/etc/systemd/journald.conf",
+        "/usr/lib/systemd/journald.conf.d/*.conf",
+        "/run/systemd/journald.conf.d/*.conf",
+        "/etc/systemd/journald.conf.d/*.conf",
+        "/etc/logrotate.conf",
+        "/etc/logrotate.d/*",
+    ),
+    commands=("journal directories",),
+)
 def log_retention(ctx: Ctx) -> Verdict:
     days, max_use = ctx.params["days"], ctx.params["journal_max_use"]
     expected = (
@@ -207,7 +219,12 @@ def audit_gaps(rules: list[AuditRule], events: list[str], sshd: bool) -> tuple[l
     return missing, found
 
 
-@check("LOG-AUDIT", "linux")
+@check(
+    "LOG-AUDIT",
+    "linux",
+    files=("/etc/audit/rules.d/*.rules",),
+    commands=("auditctl -l", "systemctl is-enabled auditd", "systemctl is-active auditd", "sshd -T"),
+)
 def log_audit(ctx: Ctx) -> Verdict:
     events = list(ctx.params["events"])
     expected = f"auditd enabled and running; audit rules record {', '.join(events)}"
@@ -287,7 +304,12 @@ def log_hosts(hosts: list[str], port: int) -> list[tuple[str, int]]:
     return out
 
 
-@check("LOG-CENTRAL", "linux")
+@check(
+    "LOG-CENTRAL",
+    "linux",
+    files=("/etc/rsyslog.conf", "/etc/rsyslog.d/*.conf"),
+    commands=("systemctl is-active rsyslog",),
+)
 def log_central(ctx: Ctx) -> Verdict:
     hosts, protocol, port = ctx.params["hosts"], ctx.params["protocol"], ctx.params["port"]
     if not hosts:
@@ -341,7 +363,18 @@ def log_central(ctx: Ctx) -> Verdict:
 # ---- TIME-SYNC ----------------------------------------------------------------------------
 
 
-@check("TIME-SYNC", "linux")
+@check(
+    "TIME-SYNC",
+    "linux",
+    files=(
+        "/etc/chrony/chrony.conf",
+        "/etc/chrony.conf",
+        "/etc/chrony/conf.d/*.conf",
+        "/etc/chrony/sources.d/*.sources",
+        "/run/chrony-dhcp/*.sources",
+    ),
+    commands=("chronyc -c -N sources", "chronyc -n tracking"),
+)
 def time_sync(ctx: Ctx) -> Verdict:
     servers, max_ms = list(ctx.params["servers"]), ctx.params["max_offset_ms"]
     expected = (

@@ -85,7 +85,7 @@ def installed(ctx: Ctx) -> tuple[list[parse.Package], str]:
 # ---- SW-INVENTORY 第63条2 -----------------------------------------------------------------
 
 
-@check("SW-INVENTORY", "linux")
+@check("SW-INVENTORY", "linux", files=("/etc/os-release",), commands=("dpkg-query -W", "rpm -qa"))
 def sw_inventory(ctx: Ctx) -> Verdict:
     packages, source = installed(ctx)
     present = sorted((p for p in packages if p.present), key=lambda p: (p.name, p.arch))
@@ -112,7 +112,7 @@ def sw_inventory(ctx: Ctx) -> Verdict:
 # ---- SW-UNAPPROVED 第63条, 第73条3 -----------------------------------------------------------
 
 
-@check("SW-UNAPPROVED", "linux")
+@check("SW-UNAPPROVED", "linux", files=("/etc/os-release",), commands=("dpkg-query -W", "rpm -qa"))
 def sw_unapproved(ctx: Ctx) -> Verdict:
     deny, allow = ctx.params["deny"], ctx.params["allow"]
     packages, source = installed(ctx)
@@ -147,7 +147,7 @@ def sw_unapproved(ctx: Ctx) -> Verdict:
 # ---- SW-SUPPORTED 第80条(6) ----------------------------------------------------------------
 
 
-@check("SW-SUPPORTED", "linux")
+@check("SW-SUPPORTED", "linux", files=("/etc/os-release",))
 def sw_supported(ctx: Ctx) -> Verdict:
     which, eol_file = ctx.params["support_end"], ctx.params["eol_file"]
     label = "LTS" if which == "lts" else "regular support"
@@ -430,6 +430,25 @@ def patched_rhel(ctx: Ctx) -> Verdict:
     return Verdict("pass", expected, "no security advisory pending", evidence)
 
 
-@check("SW-PATCHED", "linux")
+@check(
+    "SW-PATCHED",
+    "linux",
+    files=(
+        "/etc/os-release",
+        "/etc/apt/apt.conf.d/20auto-upgrades",
+        "/etc/apt/apt.conf.d/50unattended-upgrades",
+        "/etc/dnf/automatic.conf",
+    ),
+    commands=(
+        "dpkg-query -W",
+        "rpm -qa",
+        "apt-get -s dist-upgrade",
+        "apt-config dump",
+        "apt lists and periodic times",
+        "dnf updateinfo list --security",
+        "dnf metadata times",
+        "enabled unit files",
+    ),
+)
 def sw_patched(ctx: Ctx) -> Verdict:
     return patched_rhel(ctx) if family(ctx) == "rhel" else patched_debian(ctx)

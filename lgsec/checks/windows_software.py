@@ -118,7 +118,17 @@ def matches(program: Program, patterns: list[str]) -> bool:
     return name_matches(program.name, patterns)
 
 
-@check("SW-INVENTORY", "windows")
+@check(
+    "SW-INVENTORY",
+    "windows",
+    files=(
+        "appx.json",
+        "profiles.json",
+        "registry/09-uninstall.reg",
+        "registry/10-uninstall-wow64.reg",
+        "registry/*-user-*.reg",
+    ),
+)
 def sw_inventory(ctx: Ctx) -> Verdict:
     found = programs(ctx)
     details = [{"name": p.name, "version": p.version, "publisher": p.publisher, "arch": p.arch} for p in found]
@@ -137,7 +147,17 @@ def sw_inventory(ctx: Ctx) -> Verdict:
     )
 
 
-@check("SW-UNAPPROVED", "windows")
+@check(
+    "SW-UNAPPROVED",
+    "windows",
+    files=(
+        "appx.json",
+        "profiles.json",
+        "registry/09-uninstall.reg",
+        "registry/10-uninstall-wow64.reg",
+        "registry/*-user-*.reg",
+    ),
+)
 def sw_unapproved(ctx: Ctx) -> Verdict:
     deny, allow = ctx.params["deny"], ctx.params["allow"]
     found = programs(ctx)
@@ -182,7 +202,7 @@ def lifecycle_id(info: dict) -> str:
     return "windows"
 
 
-@check("SW-SUPPORTED", "windows")
+@check("SW-SUPPORTED", "windows", files=("os.json",))
 def sw_supported(ctx: Ctx) -> Verdict:
     which, eol_file = ctx.params["support_end"], ctx.params["eol_file"]
     label = "extended support" if which == "lts" else "mainstream support"
@@ -228,7 +248,7 @@ def due_release(at: date, grace: int) -> date:
     return patch_tuesday(year, month)
 
 
-@check("SW-PATCHED", "windows")
+@check("SW-PATCHED", "windows", files=("hotfixes.json",))
 def sw_patched(ctx: Ctx) -> Verdict:
     """Monthly cadence: the cumulative security update of the latest monthly release older than
     max_pending_days is installed — a "Security Update" hotfix (Get-HotFix Description;
