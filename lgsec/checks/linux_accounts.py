@@ -11,6 +11,10 @@ FAILLOCK = "/etc/security/faillock.conf"
 PWHISTORY = "/etc/security/pwhistory.conf"
 LOGIN_DEFS = "/etc/login.defs"
 USERADD = "/etc/default/useradd"
+# What the checks below read beside their own files (their declarations)
+PWQUALITY_READS = (PWQUALITY, "/etc/security/pwquality.conf.d/*.conf")
+SUDOERS = ("/etc/sudoers", "/etc/sudoers.d/*")
+SHELL_STARTUP = ("/etc/profile", "/etc/bash.bashrc", "/etc/bashrc", "/etc/profile.d/*.sh")
 
 
 # ---- PAM -------------------------------------------------------------------------------
@@ -30,6 +34,11 @@ def pam_stack(ctx: Ctx, kind: str) -> list[parse.PamLine]:
     if not lines:
         raise Unreadable(f"{debian}: no shared PAM {kind} stack (common-{kind} or system-auth) found")
     return lines
+
+
+def pam_files(*kinds: str) -> tuple[str, ...]:
+    """The files pam_stack reads for these kinds (for a check's declaration)."""
+    return (*(f"/etc/pam.d/common-{kind}" for kind in kinds), "/etc/pam.d/system-auth", "/etc/pam.d/password-auth")
 
 
 def stack_read(lines: list[parse.PamLine], kind: str, module: str) -> str:
@@ -82,17 +91,7 @@ def setting_int(values: dict[str, parse.Setting], key: str, default: int) -> tup
         return default, f"{setting.where}: {key} = {setting.value!r} is not a number"
 
 
-@check(
-    "PW-LENGTH",
-    "linux",
-    files=(
-        "/etc/security/pwquality.conf",
-        "/etc/security/pwquality.conf.d/*.conf",
-        "/etc/pam.d/common-password",
-        "/etc/pam.d/system-auth",
-        "/etc/pam.d/password-auth",
-    ),
-)
+@check("PW-LENGTH", "linux", files=(*PWQUALITY_READS, *pam_files("password")))
 def pw_length(ctx: Ctx) -> Verdict:
     want = ctx.params["min"]
     expected = f"pam_pwquality minlen >= {want}, enforce_for_root"
@@ -108,17 +107,7 @@ def pw_length(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "", evidence)
 
 
-@check(
-    "PW-COMPLEXITY",
-    "linux",
-    files=(
-        "/etc/security/pwquality.conf",
-        "/etc/security/pwquality.conf.d/*.conf",
-        "/etc/pam.d/common-password",
-        "/etc/pam.d/system-auth",
-        "/etc/pam.d/password-auth",
-    ),
-)
+@check("PW-COMPLEXITY", "linux", files=(*PWQUALITY_READS, *pam_files("password")))
 def pw_complexity(ctx: Ctx) -> Verdict:
     want, dictcheck = ctx.params["minclass"], ctx.params["dictcheck"]
     expected = f"pam_pwquality minclass >= {want}" + (", dictcheck on" if dictcheck else "")
@@ -136,16 +125,7 @@ def pw_complexity(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"minclass = {minclass}, dictcheck = {check_dict}", evidence)
 
 
-@check(
-    "PW-HISTORY",
-    "linux",
-    files=(
-        "/etc/security/pwhistory.conf",
-        "/etc/pam.d/common-password",
-        "/etc/pam.d/system-auth",
-        "/etc/pam.d/password-auth",
-    ),
-)
+@check("PW-HISTORY", "linux", files=(PWHISTORY, *pam_files("password")))
 def pw_history(ctx: Ctx) -> Verdict:
     want = ctx.params["remember"]
     expected = f"pam_pwhistory remember >= {want} in the password stack"
@@ -191,12 +171,7 @@ def privileged_accounts(ctx: Ctx) -> dict[str, str]:
     return why
 
 
-@check(
-    "PW-MAXAGE",
-    "linux",
-    files=("/etc/login.defs", "/etc/group", "/etc/passwd", "/etc/sudoers", "/etc/sudoers.d/*"),
-    facts=("shadow",),
-)
+@check("PW-MAXAGE", "linux", files=(LOGIN_DEFS, "/etc/group", "/etc/passwd", *SUDOERS), facts=("shadow",))
 def pw_maxage(ctx: Ctx) -> Verdict:
     limit, priv_limit = ctx.params["max_days"], ctx.params["privileged_max_days"]
     expected = f"PASS_MAX_DAYS <= {limit}; every password <= {limit} days (privileged <= {priv_limit})"
@@ -218,18 +193,7 @@ def pw_maxage(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"PASS_MAX_DAYS = {default}; all passwords within limits", evidence)
 
 
-@check(
-    "PW-EMPTY",
-    "linux",
-    files=(
-        "/etc/pam.d/common-auth",
-        "/etc/pam.d/common-password",
-        "/etc/pam.d/system-auth",
-        "/etc/pam.d/password-auth",
-    ),
-    commands=("sshd -T",),
-    facts=("shadow",),
-)
+@check("PW-EMPTY", "linux", files=pam_files("auth", "password"), commands=("sshd -T",), facts=("shadow",))
 def pw_empty(ctx: Ctx) -> Verdict:
     expected = "no account with an empty password; no nullok in PAM; sshd PermitEmptyPasswords no"
     problems, evidence = [], []
@@ -251,17 +215,7 @@ def pw_empty(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "none found", evidence)
 
 
-@check(
-    "LOCKOUT",
-    "linux",
-    files=(
-        "/etc/security/faillock.conf",
-        "/etc/pam.d/common-auth",
-        "/etc/pam.d/common-account",
-        "/etc/pam.d/system-auth",
-        "/etc/pam.d/password-auth",
-    ),
-)
+@check("LOCKOUT", "linux", files=(FAILLOCK, *pam_files("auth", "account")))
 def lockout(ctx: Ctx) -> Verdict:
     deny, unlock, root_unlock = (ctx.params[k] for k in ("deny", "unlock_time", "root_unlock_time"))
     expected = (
@@ -302,7 +256,7 @@ def lockout(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"deny = {got_deny}, unlock_time = {got_unlock}, even_deny_root", evidence)
 
 
-@check("PRIV-MEMBERS", "linux", files=("/etc/group", "/etc/passwd", "/etc/sudoers", "/etc/sudoers.d/*"))
+@check("PRIV-MEMBERS", "linux", files=("/etc/group", "/etc/passwd", *SUDOERS))
 def priv_members(ctx: Ctx) -> Verdict:
     approved = set(ctx.params["approved"]) | {"root"}
     expected = "privileged accounts only: " + ", ".join(sorted(approved))
@@ -347,7 +301,7 @@ def idle_accounts(facts: dict, max_idle_days: int, exempt: list[str]) -> dict[st
     return idle
 
 
-@check("ID-UNUSED", "linux", files=("/etc/default/useradd",), facts=("shadow", "lastlog"))
+@check("ID-UNUSED", "linux", files=(USERADD,), facts=("shadow", "lastlog"))
 def id_unused(ctx: Ctx) -> Verdict:
     days, inactive = ctx.params["max_idle_days"], ctx.params["inactive_days"]
     expected = f"no usable account idle > {days} days; useradd INACTIVE between 0 and {inactive}"
@@ -361,19 +315,7 @@ def id_unused(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"INACTIVE = {got}; no idle account", evidence)
 
 
-@check(
-    "SESSION-LIMIT",
-    "linux",
-    files=(
-        "/etc/profile",
-        "/etc/bash.bashrc",
-        "/etc/bashrc",
-        "/etc/profile.d/*.sh",
-        "/etc/sudoers",
-        "/etc/sudoers.d/*",
-    ),
-    commands=("sshd -T",),
-)
+@check("SESSION-LIMIT", "linux", files=(*SHELL_STARTUP, *SUDOERS), commands=("sshd -T",))
 def session_limit(ctx: Ctx) -> Verdict:
     tmout, interval, count, sudo_ts = (
         ctx.params[k] for k in ("tmout", "client_alive_interval", "client_alive_count_max", "sudo_timestamp_timeout")

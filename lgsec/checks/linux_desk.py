@@ -17,6 +17,7 @@ import re
 from lgsec import parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
 from lgsec.checks.common import utc, verdict
+from lgsec.checks.linux_accounts import SHELL_STARTUP
 
 PROFILE = "/etc/dconf/profile/user"
 KEYFILES = "/etc/dconf/db/local.d/"
@@ -189,10 +190,7 @@ def console_tmout(ctx: Ctx, limit: int, problems: list[str], evidence: list[str]
         "/etc/dconf/profile/user",
         "/etc/dconf/db/local.d/*",
         "/etc/dconf/db/local.d/locks/*",
-        "/etc/profile",
-        "/etc/bash.bashrc",
-        "/etc/bashrc",
-        "/etc/profile.d/*.sh",
+        *SHELL_STARTUP,
     ),
     commands=("find /etc/dconf",),
 )

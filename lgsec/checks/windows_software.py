@@ -36,6 +36,14 @@ class Program:
 
 
 USER_UNINSTALL = re.compile(r"^HKU\\(S-1-5-21-[\d-]+)\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall$", re.I)
+# What programs() reads: the Uninstall keys (machine and each loaded user hive) and the MSIX packages
+PROGRAMS_EVIDENCE = (
+    "appx.json",
+    "profiles.json",
+    "registry/09-uninstall.reg",
+    "registry/10-uninstall-wow64.reg",
+    "registry/*-user-*.reg",
+)
 
 
 def uninstall_keys(ctx: Ctx) -> dict[str, str]:
@@ -121,13 +129,7 @@ def matches(program: Program, patterns: list[str]) -> bool:
 @check(
     "SW-INVENTORY",
     "windows",
-    files=(
-        "appx.json",
-        "profiles.json",
-        "registry/09-uninstall.reg",
-        "registry/10-uninstall-wow64.reg",
-        "registry/*-user-*.reg",
-    ),
+    files=PROGRAMS_EVIDENCE,
 )
 def sw_inventory(ctx: Ctx) -> Verdict:
     found = programs(ctx)
@@ -150,13 +152,7 @@ def sw_inventory(ctx: Ctx) -> Verdict:
 @check(
     "SW-UNAPPROVED",
     "windows",
-    files=(
-        "appx.json",
-        "profiles.json",
-        "registry/09-uninstall.reg",
-        "registry/10-uninstall-wow64.reg",
-        "registry/*-user-*.reg",
-    ),
+    files=PROGRAMS_EVIDENCE,
 )
 def sw_unapproved(ctx: Ctx) -> Verdict:
     deny, allow = ctx.params["deny"], ctx.params["allow"]
