@@ -1,6 +1,6 @@
 """Helpers the checks of every platform share, one definition each: a verdict from a list of
 problems, the length of a day, how a moment is shown, a gathered command's result whatever its
-exit code, the units systemd enables, the disposal record's verdict.
+exit code, the units systemd enables, a long list of names cut short, the disposal record's verdict.
 
 Where two helpers look alike they differ in meaning, and each name says which:
 - `utc` shows a moment to the second (file times, backup runs); `utc_minutes` to the minute,
@@ -25,6 +25,12 @@ from lgsec.checks import Ctx, Unreadable, Verdict
 
 DAY = 86400
 ENABLED_UNITS = "enabled unit files"  # lgsec_linux_facts: the units enabled in /etc/systemd/system
+SHOWN = 10  # offending names spelled out in `actual`; the full list goes to the row's details
+
+
+def shown(names: list[str]) -> str:
+    head = ", ".join(names[:SHOWN])
+    return head + (f" … and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
 
 
 def verdict(problems: list[str], expected: str, ok: str, evidence: list[str]) -> Verdict:

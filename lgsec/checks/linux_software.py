@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 
 from lgsec import eol, parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.common import DAY, ENABLED_UNITS, enabled_units_if_systemd
+from lgsec.checks.common import DAY, ENABLED_UNITS, SHOWN, enabled_units_if_systemd, shown
 from lgsec.errors import InputError
 
 OS_RELEASE = "/etc/os-release"
@@ -30,12 +30,6 @@ UU_CONF = "/etc/apt/apt.conf.d/50unattended-upgrades"
 DNF_AUTOMATIC = "/etc/dnf/automatic.conf"
 UPGRADE_STAMP = "/var/lib/apt/periodic/upgrade-stamp"
 UPDATE_STAMP = "/var/lib/apt/periodic/update-stamp"
-SHOWN = 10  # offending names spelled out in `actual`; the full list goes to the row's details
-
-
-def shown(names: list[str]) -> str:
-    head = ", ".join(names[:SHOWN])
-    return head + (f" … and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
 
 
 def day(timestamp: float) -> str:

@@ -6,8 +6,7 @@ import re
 
 from lgsec import windows as win
 from lgsec.checks import Ctx, Unreadable, Verdict, check, validator
-from lgsec.checks.common import verdict
-from lgsec.checks.linux_software import shown
+from lgsec.checks.common import shown, verdict
 
 PROFILES = ("Domain", "Private", "Public")
 # NetSecurity enums as ConvertTo-Json prints them when not converted to text: GpoBoolean

@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from lgsec import eol
 from lgsec import windows as win
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux_software import SHOWN, shown
+from lgsec.checks.common import SHOWN, shown
 from lgsec.errors import InputError
 
 UNINSTALL = {
