@@ -23,7 +23,7 @@ from conftest import FIXTURES, ROOT, import_path, load_base, load_fixture
 from test_network import CONFIGS, inventory_vars
 
 from lgsec import offline, windows
-from lgsec.checks import CHECKS, READS, Ctx, Reads, load_all
+from lgsec.checks import CHECKS, READS, Ctx, Reads, declared, load_all
 from lgsec.evaluate import evaluate_host, host_platform
 
 load_all()
@@ -295,3 +295,14 @@ def test_network_and_mail_checks_declare_their_structured_facts():
             assert reads.facts == ("running_config",), cid
         if platform == "mail":
             assert "mail" in reads.facts, cid
+
+
+def test_declared_gives_what_a_check_reads():
+    """What `lgsec catalog show ID` prints: the declaration, also on the registered function."""
+    reads = declared("LOCKOUT", "linux")
+    assert "/etc/security/faillock.conf" in reads.files and "/etc/pam.d/common-auth" in reads.files
+    assert CHECKS[("LOCKOUT", "linux")].reads == reads
+    assert declared("PW-LENGTH", "windows").files == ("secedit.inf",)
+    assert declared("LOCKOUT", "network").facts == ("running_config",)
+    with pytest.raises(KeyError):
+        declared("LOCKOUT", "mail")  # no such check
