@@ -8,7 +8,7 @@ from pathlib import Path
 # an installed lgsec (pip, an execution environment) is found first; a plain checkout's stands beside
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-from lgsec.checks.linux import idle_accounts
+from lgsec.checks.linux_accounts import idle_accounts
 from lgsec.wipe import wipe_plan
 
 

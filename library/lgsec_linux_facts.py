@@ -144,7 +144,6 @@ FILES = (
     "/etc/chrony/chrony.conf",
     "/etc/chrony.conf",
     # F. network and remote access
-    "/etc/nftables.conf",
     "/etc/snmp/snmpd.conf",  # NET-SNMP (secrets redacted, see redact_snmpd)
     "/etc/sysctl.conf",
     "/etc/issue",  # REMOTE-MINIMAL: the warning before login (console)
@@ -823,6 +822,26 @@ def read_enabled_units(facts, root=UNIT_ROOT):
         return
     stdout = "".join(f"{unit} enabled\n" for unit in sorted(units - masked))
     facts["commands"][ENABLED_UNITS] = {"rc": 0, "stdout": stdout, "stderr": f"read from the symlinks under {root}"}
+
+
+# What the readers above read beside FILES, GLOBS, COMMANDS and MAIL_*, by the names the facts
+# give it; `*` stands for the host's own part (the backup job and stamp file its variables name,
+# an alias table, a home directory). Every check declares the facts it reads, and these lists
+# together are exactly the union of the declarations (tests/unit/test_declared_reads.py).
+READERS = {
+    "files": (*FRESHCLAM_CONFS, "/*/.forward*"),
+    "commands": (
+        ENABLED_UNITS,
+        "clamav databases",
+        "clamd PING",
+        "systemctl show *.service",
+        "systemctl show *.timer",
+        "journalctl UNIT=*",
+        "stat /*",
+        "postalias -s *",
+        "postmap -s *",
+    ),
+}
 
 
 def gather(extra_files=(), backup_units=(), stamp_files=(), mail=False):

@@ -3,13 +3,19 @@
 A check receives a Ctx (the host's facts, this control's resolved parameters, the host's
 variables) and returns a Verdict. It raises Unreadable when a fact it needs could not be
 read; the evaluator turns that into an `error` row with the reason, never a `pass`.
+
+Each check declares the facts it reads (`@check(ID, platform, files=…, commands=…, facts=…)`);
+`declared(ID, platform)` gives them back. tests/unit/test_declared_reads.py runs every check on
+its fixtures with only its declared facts, and keeps the Linux gather's lists equal to the union
+of the declarations (docs/adding-a-control.md).
 """
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from lgsec.statuses import PROBLEMS, STATUSES  # noqa: F401  (lgsec.checks.STATUSES is a public name)
 
@@ -87,21 +93,67 @@ class Ctx:
         raise Unreadable(f"{source}: {reason}")
 
 
+class Reads(NamedTuple):
+    """The gathered facts one check reads, by the keys its platform's facts use:
+
+    files     Linux, mail: absolute paths (`/etc/login.defs`) or glob patterns of them
+              (`/etc/sudoers.d/*`, `/proc/sys/net/ipv6/*`), as in the facts' `files`/`missing`/`errors`.
+              Windows: evidence file names (`secedit.inf`, `registry/01-lsa.reg`; lgsec.windows.FILES
+              and REG_KEYS), patterns for the per-user hives (`registry/*-user-*.reg`).
+    commands  Linux, mail: names of gathered commands (`sshd -T`, `postconf -x`), as in `commands`;
+              a pattern where the name carries the host's own value (`systemctl show *` for the
+              backup job BACKUP-RECENT's host variables name).
+    facts     structured facts the gather builds: `shadow`, `lastlog` (Linux), `mail` (mail
+              servers), `running_config` (network devices: the whole configuration).
+
+    Patterns are fnmatch patterns (`*` also matches `/`)."""
+
+    files: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
+
+    def reads_file(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.files)
+
+    def reads_command(self, name: str) -> bool:
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.commands)
+
+
 CheckFn = Callable[[Ctx], Verdict]
 CHECKS: dict[tuple[str, str], CheckFn] = {}
+READS: dict[tuple[str, str], Reads] = {}
 
 
-def check(control_id: str, platform: str) -> Callable[[CheckFn], CheckFn]:
-    """Register a check for one control on one platform."""
+def check(
+    control_id: str,
+    platform: str,
+    *,
+    files: tuple[str, ...] = (),
+    commands: tuple[str, ...] = (),
+    facts: tuple[str, ...] = (),
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check for one control on one platform, with the facts it reads (see Reads)."""
 
     def register(fn: CheckFn) -> CheckFn:
         key = (control_id, platform)
         if key in CHECKS:
             raise ValueError(f"two checks for {control_id} on {platform}")
+        if any(isinstance(names, str) for names in (files, commands, facts)):
+            raise TypeError(f"{control_id} on {platform}: files, commands and facts are tuples of names")
         CHECKS[key] = fn
+        READS[key] = fn.reads = Reads(tuple(files), tuple(commands), tuple(facts))
         return fn
 
     return register
+
+
+def declared(control_id: str, platform: str) -> Reads:
+    """What the check of one control on one platform reads: Reads(files, commands, facts), e.g.
+    `declared("LOCKOUT", "linux").files`. KeyError when there is no such check (a manual
+    control, or one not automated on that platform). The registered function carries the same
+    value as `fn.reads`; `lgsec catalog show ID` prints it."""
+    load_all()
+    return READS[(control_id, platform)]
 
 
 # Input checks beyond a parameter's type and range (catalog), by (control id, parameter): a

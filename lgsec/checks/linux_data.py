@@ -4,13 +4,9 @@ PCs, a recent good backup, the disposal wipe's record."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from lgsec import wipe
-from lgsec.catalog import ROOT
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux import DAY, verdict
-from lgsec.checks.linux_desk import utc
+from lgsec.checks.common import DAY, disposal_verdict, utc, verdict
 
 # Mount points that cannot sit on an encrypted volume in a standard install (the firmware and
 # the boot loader read them before any key is entered).
@@ -51,7 +47,7 @@ def describe(chain: list[dict]) -> str:
     return " ← ".join(parts)
 
 
-@check("DISK-ENCRYPTED", "linux")
+@check("DISK-ENCRYPTED", "linux", files=("/etc/crypttab",), commands=("lsblk -J -p", "findmnt /"))
 def disk_encrypted(ctx: Ctx) -> Verdict:
     expected = (
         "the root filesystem, every other mounted volume and swap on dm-crypt (LUKS); /boot and removable media aside"
@@ -197,7 +193,11 @@ def stamp(ctx: Ctx, path: str, max_days: int, problems: list[str], evidence: lis
     return f"{path} touched {age:.1f} days ago"
 
 
-@check("BACKUP-RECENT", "linux")
+@check(
+    "BACKUP-RECENT",
+    "linux",
+    commands=("systemctl show *.service", "systemctl show *.timer", "journalctl UNIT=*", "stat /*"),
+)
 def backup_recent(ctx: Ctx) -> Verdict:
     job, stamp_file, max_days = (ctx.params[k] for k in ("job", "stamp_file", "max_age_days"))
     expected = f"the host's declared backup job succeeded within {max_days} days and is still scheduled"
@@ -215,46 +215,6 @@ def backup_recent(ctx: Ctx) -> Verdict:
 # ---- WIPE-RECORDED (第20条, 第26条) -----------------------------------------------------------
 
 
-def disposal_verdict(ctx: Ctx) -> Verdict:
-    """A host marked lgsec_decommissioned must have every disk it names erased and recorded
-    (playbooks/decommission.yml); a host in service is not applicable. Judged from the records on
-    the controller, so a host already erased (unreachable) is still judged."""
-    expected = "every data disk erased, verified and recorded (date, operator, approver, method) before disposal"
-    if not ctx.hostvars.get("lgsec_decommissioned"):
-        return Verdict("not_applicable", expected, "in service (lgsec_decommissioned not set)")
-    path = Path(ctx.params["record_file"])
-    path = path if path.is_absolute() else ROOT / path
-    found = wipe.records(path, ctx.host)
-    last: dict[str, dict] = {}
-    for record in found:  # the latest record of each device decides
-        last[record.get("device", "")] = record
-    devices = ctx.hostvars.get("lgsec_decommission_devices") or sorted(last)
-    evidence = [
-        f"{path}: {r['recorded_at']} {r['device']} serial {r.get('serial') or '-'} {r['method']} by "
-        f"{r['operator']}, approved by {r['approver']}: {r['result']}"
-        for r in found
-    ] or [f"{path}: no record of {ctx.host}"]
-    problems = []
-    for device in devices:
-        record = last.get(device)
-        if record is None:
-            problems.append(f"{device}: no disposal record")
-        elif record["result"] != "erased":
-            problems.append(f"{device}: last erasure {record['result']}")
-        elif record["approver"] == record["operator"]:
-            problems.append(f"{device}: approved by its own operator")
-    if not devices:
-        problems.append("no disk recorded as erased")
-    return verdict(problems, expected, f"erased and recorded: {', '.join(devices)}", evidence)
-
-
 @check("WIPE-RECORDED", "linux")
 def wipe_recorded(ctx: Ctx) -> Verdict:
-    return disposal_verdict(ctx)
-
-
-# A Windows PC is erased the way disposal vendors do it: booted from a Linux rescue medium and
-# reached by decommission.yml over SSH; its records are judged the same.
-@check("WIPE-RECORDED", "windows")
-def wipe_recorded_windows(ctx: Ctx) -> Verdict:
     return disposal_verdict(ctx)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 
 from lgsec import parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux import verdict
+from lgsec.checks.common import utc, verdict
+from lgsec.checks.linux_accounts import SHELL_STARTUP
 
 PROFILE = "/etc/dconf/profile/user"
 KEYFILES = "/etc/dconf/db/local.d/"
@@ -39,10 +39,6 @@ AUTORUN_KEYS = {AUTOMOUNT: False, AUTOMOUNT_OPEN: False, AUTORUN_NEVER: True}
 LOCKED_KEYS = (IDLE_DELAY, LOCK_DELAY, *SCREEN_BOOLS, *AUTORUN_KEYS)
 
 SHELL_FILES = ("/etc/profile", "/etc/bash.bashrc", "/etc/bashrc")
-
-
-def utc(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def short(key: str) -> str:
@@ -187,7 +183,17 @@ def console_tmout(ctx: Ctx, limit: int, problems: list[str], evidence: list[str]
     return f"TMOUT = {last.value}" + (" readonly" if readonly else "")
 
 
-@check("SCREEN-LOCK", "linux")
+@check(
+    "SCREEN-LOCK",
+    "linux",
+    files=(
+        "/etc/dconf/profile/user",
+        "/etc/dconf/db/local.d/*",
+        "/etc/dconf/db/local.d/locks/*",
+        *SHELL_STARTUP,
+    ),
+    commands=("find /etc/dconf",),
+)
 def screen_lock(ctx: Ctx) -> Verdict:
     limit = ctx.params["idle_seconds"]
     expected = (
@@ -213,7 +219,12 @@ def screen_lock(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, ok, evidence)
 
 
-@check("SETTINGS-LOCKED", "linux")
+@check(
+    "SETTINGS-LOCKED",
+    "linux",
+    files=("/etc/dconf/profile/user", "/etc/dconf/db/local.d/*", "/etc/dconf/db/local.d/locks/*"),
+    commands=("find /etc/dconf",),
+)
 def settings_locked(ctx: Ctx) -> Verdict:
     expected = "dconf locks in database local for " + ", ".join(short(k) for k in LOCKED_KEYS)
     problems, evidence, note = dconf_in_force(ctx)
@@ -231,7 +242,12 @@ def settings_locked(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, ok, evidence)
 
 
-@check("AUTORUN", "linux")
+@check(
+    "AUTORUN",
+    "linux",
+    files=("/etc/dconf/profile/user", "/etc/dconf/db/local.d/*", "/etc/dconf/db/local.d/locks/*"),
+    commands=("find /etc/dconf",),
+)
 def autorun(ctx: Ctx) -> Verdict:
     expected = "GNOME (dconf database local): automount false, automount-open false, autorun-never true"
     problems, evidence, note = dconf_in_force(ctx)
@@ -423,7 +439,22 @@ def usbguard(ctx: Ctx, allowed: list[str], problems: list[str], evidence: list[s
     return "USBGuard " + state.get("ActiveState", "")
 
 
-@check("USB-STORAGE", "linux")
+@check(
+    "USB-STORAGE",
+    "linux",
+    files=(
+        "/etc/modprobe.d/*.conf",
+        "/run/modprobe.d/*.conf",
+        "/usr/local/lib/modprobe.d/*.conf",
+        "/lib/modprobe.d/*.conf",
+        "/usr/lib/modprobe.d/*.conf",
+        "/etc/usbguard/rules.conf",
+        "/etc/usbguard/rules.d/*.conf",
+        "/etc/usbguard/usbguard-daemon.conf",
+        "/sys/bus/usb/devices/usb*/idVendor",
+    ),
+    commands=("systemctl show usbguard",),
+)
 def usb_storage(ctx: Ctx) -> Verdict:
     allowed, use_usbguard = ctx.params["allowed_devices"], ctx.params["use_usbguard"]
     others = ctx.params["other_media_modules"]
@@ -483,7 +514,15 @@ def policy_documents(ctx: Ctx, browser: str) -> dict[str, dict]:
     return out
 
 
-@check("PW-NOSTORE", "linux")
+@check(
+    "PW-NOSTORE",
+    "linux",
+    files=(
+        "/etc/firefox/policies/policies.json",
+        "/etc/chromium/policies/managed/*.json",
+        "/etc/opt/chrome/policies/managed/*.json",
+    ),
+)
 def pw_nostore(ctx: Ctx) -> Verdict:
     browsers = list(ctx.params["browsers"])  # validated against the catalog's choices
     expected = "password manager off by machine policy for " + ", ".join(browsers)

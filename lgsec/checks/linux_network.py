@@ -8,9 +8,9 @@ import json
 import re
 
 from lgsec import parse
-from lgsec.checks import Ctx, Unreadable, Verdict, check, linux, linux_desk, linux_software
-from lgsec.checks.linux import ENABLED_UNITS as UNITS
-from lgsec.checks.linux import verdict
+from lgsec.checks import Ctx, Unreadable, Verdict, check, linux_desk, linux_software
+from lgsec.checks.common import ENABLED_UNITS as UNITS
+from lgsec.checks.common import enabled_units, verdict
 
 NFT = "nft -j list ruleset"
 SS = "ss -H -tulpn"
@@ -63,14 +63,6 @@ WEAK_SSH = (
 
 
 # ---- shared readers ------------------------------------------------------------------------
-
-
-def enabled_units(ctx: Ctx) -> set[str]:
-    """Unit files enabled to start; without systemd these controls cannot be judged."""
-    units = linux.enabled_units(ctx)
-    if units is None:
-        raise Unreadable(f"{UNITS}: systemctl is not installed (no systemd): enabled units unknown")
-    return units
 
 
 def installed_packages(ctx: Ctx) -> tuple[dict[str, str], str]:
@@ -159,7 +151,9 @@ def describe_rule(rule: dict) -> str:
     return " ".join(parts) or "(empty rule)"
 
 
-@check("FW-DEFAULT-DENY", "linux")
+@check(
+    "FW-DEFAULT-DENY", "linux", files=("/proc/sys/net/ipv6/*",), commands=("nft -j list ruleset", "enabled unit files")
+)
 def fw_default_deny(ctx: Ctx) -> Verdict:
     expected = (
         "nftables input-hook filter chain that drops by default (policy drop or a final drop/reject) "
@@ -236,7 +230,7 @@ def listeners(stdout: str) -> list[dict]:
     return out
 
 
-@check("PORTS-APPROVED", "linux")
+@check("PORTS-APPROVED", "linux", commands=("ss -H -tulpn",))
 def ports_approved(ctx: Ctx) -> Verdict:
     allowed = {str(p).lower() for p in ctx.params["allowed"]}
     expected = "sockets listening beyond loopback only on " + (", ".join(sorted(allowed)) or "nothing")
@@ -266,7 +260,7 @@ def ports_approved(ctx: Ctx) -> Verdict:
 # ---- SVC-UNNEEDED ----------------------------------------------------------------------------
 
 
-@check("SVC-UNNEEDED", "linux")
+@check("SVC-UNNEEDED", "linux", commands=("dpkg-query -W", "rpm -qa", "enabled unit files"))
 def svc_unneeded(ctx: Ctx) -> Verdict:
     deny = list(ctx.params["deny"])
     expected = "not installed, no unit enabled: " + ", ".join(deny)
@@ -295,7 +289,7 @@ def weak(name: str) -> bool:
     return any(marker in name for marker in WEAK_SSH)
 
 
-@check("REMOTE-ENCRYPTED", "linux")
+@check("REMOTE-ENCRYPTED", "linux", commands=("sshd -T",))
 def remote_encrypted(ctx: Ctx) -> Verdict:
     p = ctx.params
     expected = (
@@ -346,7 +340,7 @@ def remote_encrypted(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, ok, evidence)
 
 
-@check("REMOTE-MINIMAL", "linux")
+@check("REMOTE-MINIMAL", "linux", files=("/etc/issue", "/etc/issue.net"), commands=("sshd -T",))
 def remote_minimal(ctx: Ctx) -> Verdict:
     approved = list(ctx.params["allow_groups"])
     expected = (
@@ -467,7 +461,25 @@ def sysctl_effective(files: list[tuple[str, str]], keys: list[str]) -> dict[str,
     return out
 
 
-@check("KERNEL-NET", "linux")
+@check(
+    "KERNEL-NET",
+    "linux",
+    files=(
+        "/etc/sysctl.conf",
+        "/etc/sysctl.d/*.conf",
+        "/run/sysctl.d/*.conf",
+        "/usr/local/lib/sysctl.d/*.conf",
+        "/usr/lib/sysctl.d/*.conf",
+        "/etc/modprobe.d/*.conf",
+        "/run/modprobe.d/*.conf",
+        "/usr/local/lib/modprobe.d/*.conf",
+        "/lib/modprobe.d/*.conf",
+        "/usr/lib/modprobe.d/*.conf",
+        "/proc/sys/net/ipv4/*",
+        "/proc/sys/net/ipv6/*",
+    ),
+    commands=("findmnt /proc/sys/net",),
+)
 def kernel_net(ctx: Ctx) -> Verdict:
     forward = int(ctx.params["forwarding"])  # IP forwarding only on a router (roles/network_access writes the same)
     sysctls = {**ctx.params["sysctls"], **dict.fromkeys(FORWARDING, forward)}
@@ -580,7 +592,19 @@ def aide_distribution(ctx: Ctx, paths: list[str], mtimes: dict[str, float]) -> t
     return problems, evidence
 
 
-@check("WEB-TAMPER", "linux")
+@check(
+    "WEB-TAMPER",
+    "linux",
+    files=(
+        "/etc/os-release",
+        "/etc/aide/lgsec-web.conf",
+        "/etc/aide/aide.conf",
+        "/etc/aide/aide.conf.d/99_lgsec_web",
+        "/etc/default/lgsec-web-aide",
+        "/etc/systemd/system/lgsec-web-aide.timer",
+    ),
+    commands=("dpkg-query -W", "rpm -qa", "find lgsec-web aide files", "enabled unit files"),
+)
 def web_tamper(ctx: Ctx) -> Verdict:
     paths, schedule, mail_to = (ctx.params[k] for k in ("paths", "schedule", "mail_to"))
     expected = (
@@ -681,7 +705,12 @@ def snmp_communities(path: str, text: str) -> list[tuple[str, str, str]]:
     return out
 
 
-@check("NET-SNMP", "linux")
+@check(
+    "NET-SNMP",
+    "linux",
+    files=("/etc/snmp/snmpd.conf", "/etc/snmp/snmpd.conf.d/*.conf"),
+    commands=("dpkg-query -W", "rpm -qa"),
+)
 def net_snmp(ctx: Ctx) -> Verdict:
     v3_only = ctx.params["v3_only"]
     expected = "SNMPv3 only: no community directive" if v3_only else "no community named public or private"

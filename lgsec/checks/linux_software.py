@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 
 from lgsec import eol, parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux import ENABLED_UNITS, enabled_units
+from lgsec.checks.common import DAY, ENABLED_UNITS, SHOWN, enabled_units_if_systemd, shown
 from lgsec.errors import InputError
 
 OS_RELEASE = "/etc/os-release"
@@ -30,13 +30,6 @@ UU_CONF = "/etc/apt/apt.conf.d/50unattended-upgrades"
 DNF_AUTOMATIC = "/etc/dnf/automatic.conf"
 UPGRADE_STAMP = "/var/lib/apt/periodic/upgrade-stamp"
 UPDATE_STAMP = "/var/lib/apt/periodic/update-stamp"
-DAY = 86400
-SHOWN = 10  # offending names spelled out in `actual`; the full list goes to the row's details
-
-
-def shown(names: list[str]) -> str:
-    head = ", ".join(names[:SHOWN])
-    return head + (f" … and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
 
 
 def day(timestamp: float) -> str:
@@ -86,7 +79,7 @@ def installed(ctx: Ctx) -> tuple[list[parse.Package], str]:
 # ---- SW-INVENTORY 第63条2 -----------------------------------------------------------------
 
 
-@check("SW-INVENTORY", "linux")
+@check("SW-INVENTORY", "linux", files=("/etc/os-release",), commands=("dpkg-query -W", "rpm -qa"))
 def sw_inventory(ctx: Ctx) -> Verdict:
     packages, source = installed(ctx)
     present = sorted((p for p in packages if p.present), key=lambda p: (p.name, p.arch))
@@ -113,7 +106,7 @@ def sw_inventory(ctx: Ctx) -> Verdict:
 # ---- SW-UNAPPROVED 第63条, 第73条3 -----------------------------------------------------------
 
 
-@check("SW-UNAPPROVED", "linux")
+@check("SW-UNAPPROVED", "linux", files=("/etc/os-release",), commands=("dpkg-query -W", "rpm -qa"))
 def sw_unapproved(ctx: Ctx) -> Verdict:
     deny, allow = ctx.params["deny"], ctx.params["allow"]
     packages, source = installed(ctx)
@@ -148,7 +141,7 @@ def sw_unapproved(ctx: Ctx) -> Verdict:
 # ---- SW-SUPPORTED 第80条(6) ----------------------------------------------------------------
 
 
-@check("SW-SUPPORTED", "linux")
+@check("SW-SUPPORTED", "linux", files=("/etc/os-release",))
 def sw_supported(ctx: Ctx) -> Verdict:
     which, eol_file = ctx.params["support_end"], ctx.params["eol_file"]
     label = "LTS" if which == "lts" else "regular support"
@@ -296,7 +289,7 @@ def debian_automatic(ctx: Ctx, packages: list[parse.Package], limit: int) -> tup
         evidence.append(f"{APT_CONFIG}: Unattended-Upgrade origin {security[0]}")
     else:
         problems.append("no security origin in Unattended-Upgrade::Origins-Pattern / Allowed-Origins")
-    units = enabled_units(ctx)
+    units = enabled_units_if_systemd(ctx)
     if units is None:
         evidence.append(f"{ENABLED_UNITS}: systemctl not installed, apt-daily timers not checked")
     else:
@@ -413,7 +406,7 @@ def patched_rhel(ctx: Ctx) -> Verdict:
             problems.append(f"{DNF_AUTOMATIC}: apply_updates {apply.value if apply else 'unset'} (wants yes)")
         else:
             evidence.append(f"{apply.where}: apply_updates = {apply.value}")
-        units = enabled_units(ctx) or set()
+        units = enabled_units_if_systemd(ctx) or set()
         timers = ("dnf-automatic.timer", "dnf-automatic-install.timer", "dnf5-automatic.timer")
         if not units & set(timers):
             problems.append(f"none of {', '.join(timers)} enabled")
@@ -431,6 +424,25 @@ def patched_rhel(ctx: Ctx) -> Verdict:
     return Verdict("pass", expected, "no security advisory pending", evidence)
 
 
-@check("SW-PATCHED", "linux")
+@check(
+    "SW-PATCHED",
+    "linux",
+    files=(
+        "/etc/os-release",
+        "/etc/apt/apt.conf.d/20auto-upgrades",
+        "/etc/apt/apt.conf.d/50unattended-upgrades",
+        "/etc/dnf/automatic.conf",
+    ),
+    commands=(
+        "dpkg-query -W",
+        "rpm -qa",
+        "apt-get -s dist-upgrade",
+        "apt-config dump",
+        "apt lists and periodic times",
+        "dnf updateinfo list --security",
+        "dnf metadata times",
+        "enabled unit files",
+    ),
+)
 def sw_patched(ctx: Ctx) -> Verdict:
     return patched_rhel(ctx) if family(ctx) == "rhel" else patched_debian(ctx)

@@ -15,7 +15,7 @@ import ipaddress
 import re
 
 from lgsec.checks import Ctx, Unreadable, Verdict, check, validator
-from lgsec.checks.linux import verdict
+from lgsec.checks.common import verdict
 from lgsec.checks.linux_malware import DAEMON_UNITS, state, units
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -155,7 +155,9 @@ def relay_problem(restrictions: str) -> str | None:
     return "no reject_unauth_destination"
 
 
-@check("MAIL-NO-RELAY", "mail")
+@check(
+    "MAIL-NO-RELAY", "mail", commands=("postconf -n", "postconf -x", "postconf -M", "postconf -P -x"), facts=("mail",)
+)
 def mail_no_relay(ctx: Ctx) -> Verdict:
     allowed = [network(n) for n in ctx.params["mynetworks"]]
     expected = (
@@ -197,7 +199,9 @@ def cap_problems(rows: list[tuple[str, str]], limit: int) -> list[str]:
     return problems
 
 
-@check("MAIL-SIZE-LIMIT", "mail")
+@check(
+    "MAIL-SIZE-LIMIT", "mail", commands=("postconf -n", "postconf -x", "postconf -M", "postconf -P -x"), facts=("mail",)
+)
 def mail_size_limit(ctx: Ctx) -> Verdict:
     limit = ctx.params["max_bytes"]
     rows = settings(ctx, "message_size_limit", smtpd=False)
@@ -205,7 +209,12 @@ def mail_size_limit(ctx: Ctx) -> Verdict:
     return verdict(cap_problems(rows, limit), f"message_size_limit between 1 and {limit} bytes", ok, evidence_of(rows))
 
 
-@check("MAIL-MAILBOX-LIMIT", "mail")
+@check(
+    "MAIL-MAILBOX-LIMIT",
+    "mail",
+    commands=("postconf -n", "postconf -x", "postconf -M", "postconf -P -x"),
+    facts=("mail",),
+)
 def mail_mailbox_limit(ctx: Ctx) -> Verdict:
     limit, values = ctx.params["max_bytes"], postfix(ctx)
     expected = (
@@ -242,7 +251,9 @@ def seconds(text: str) -> int:
     return int(match[1]) * UNITS[match[2] or "s"]
 
 
-@check("MAIL-RATE-LIMIT", "mail")
+@check(
+    "MAIL-RATE-LIMIT", "mail", commands=("postconf -n", "postconf -x", "postconf -M", "postconf -P -x"), facts=("mail",)
+)
 def mail_rate_limit(ctx: Ctx) -> Verdict:
     p = ctx.params
     unit_rows = settings(ctx, "anvil_rate_time_unit", smtpd=False)
@@ -324,7 +335,13 @@ def forward_files(ctx: Ctx) -> dict[str, str]:
     }
 
 
-@check("MAIL-NO-AUTOFORWARD", "mail")
+@check(
+    "MAIL-NO-AUTOFORWARD",
+    "mail",
+    files=("/*/.forward*",),
+    commands=("postconf -x", "postalias -s *", "postmap -s *"),
+    facts=("mail",),
+)
 def mail_no_autoforward(ctx: Ctx) -> Verdict:
     values = postfix(ctx)
     inside = domains(values, ctx.params["internal_domains"])
@@ -389,7 +406,7 @@ def oldest_protocol(value: str) -> str:
     return allowed[0] if allowed else "none"
 
 
-@check("MAIL-TLS", "mail")
+@check("MAIL-TLS", "mail", commands=("postconf -n", "postconf -x", "postconf -M", "postconf -P -x"), facts=("mail",))
 def mail_tls(ctx: Ctx) -> Verdict:
     p = ctx.params
     expected = (
@@ -452,7 +469,20 @@ def milter_matches(milter: str, socket: str, queue: str) -> bool:
     return False
 
 
-@check("AV-GATEWAY", "mail")
+@check(
+    "AV-GATEWAY",
+    "mail",
+    files=("/etc/clamav/clamav-milter.conf",),
+    commands=(
+        "postconf -n",
+        "postconf -x",
+        "postconf -M",
+        "postconf -P -x",
+        "systemctl show clamav",
+        "systemctl show clamav-milter",
+    ),
+    facts=("mail",),
+)
 def av_gateway(ctx: Ctx) -> Verdict:
     expected = (
         "every smtpd service hands mail to clamav-milter (running; OnInfected not Accept, OnFail not Accept), "

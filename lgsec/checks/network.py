@@ -48,7 +48,7 @@ def vty_blocks(cfg: Config) -> list:
     return blocks
 
 
-@check("PW-LENGTH", "network")
+@check("PW-LENGTH", "network", facts=("running_config",))
 def pw_length(ctx: Ctx) -> Verdict:
     cfg, want = device(ctx), ctx.params["min"]
     expected = f"security passwords min-length >= {want}"
@@ -63,7 +63,7 @@ def pw_length(ctx: Ctx) -> Verdict:
     return judged([f"min-length {value}"] if value < want else [], expected, f"min-length {value}", [cfg.where(line)])
 
 
-@check("LOCKOUT", "network")
+@check("LOCKOUT", "network", facts=("running_config",))
 def lockout(ctx: Ctx) -> Verdict:
     cfg, p = device(ctx), ctx.params
     expected = (
@@ -77,7 +77,7 @@ def lockout(ctx: Ctx) -> Verdict:
     return judged(network.lockout_problems(values, p), expected, line.text, [cfg.where(line)])
 
 
-@check("PRIV-DEFAULT-ID", "network")
+@check("PRIV-DEFAULT-ID", "network", facts=("running_config",))
 def priv_default_id(ctx: Ctx) -> Verdict:
     cfg = device(ctx)
     evidence, problems = [], []
@@ -122,7 +122,7 @@ def priv_default_id(ctx: Ctx) -> Verdict:
     return judged(problems, expected, "passwords stored encrypted, no default user name", evidence or [cfg.source])
 
 
-@check("SESSION-LIMIT", "network")
+@check("SESSION-LIMIT", "network", facts=("running_config",))
 def session_limit(ctx: Ctx) -> Verdict:
     cfg, minutes = device(ctx), ctx.params["exec_timeout"]
     kinds = ("con", "aux", "vty") if cfg.vendor == "ios" else ("vty",)
@@ -143,7 +143,7 @@ def session_limit(ctx: Ctx) -> Verdict:
     return judged(problems, expected, f"every line times out within {minutes} min", evidence)
 
 
-@check("REMOTE-ENCRYPTED", "network")
+@check("REMOTE-ENCRYPTED", "network", facts=("running_config",))
 def remote_encrypted(ctx: Ctx) -> Verdict:
     cfg = device(ctx)
     expected = "ip ssh version 2; every line vty: transport input ssh only"
@@ -169,7 +169,7 @@ def remote_encrypted(ctx: Ctx) -> Verdict:
     return judged(problems, expected, "SSH v2 only on every vty", evidence)
 
 
-@check("REMOTE-MINIMAL", "network")
+@check("REMOTE-MINIMAL", "network", facts=("running_config",))
 def remote_minimal(ctx: Ctx) -> Verdict:
     cfg, acl = device(ctx), ctx.params["vty_acl"]
     expected = f"every line vty: access-class {acl or '<a defined ACL>'}{' in' if cfg.vendor == 'ios' else ''}"
@@ -192,7 +192,7 @@ def remote_minimal(ctx: Ctx) -> Verdict:
     return judged(problems, expected, "every vty restricted by its access-class", evidence)
 
 
-@check("NET-PORTS-UNUSED", "network")
+@check("NET-PORTS-UNUSED", "network", facts=("running_config",))
 def net_ports_unused(ctx: Ctx) -> Verdict:
     cfg, p = device(ctx), ctx.params
     expected = f"declared unused ports shut ({', '.join(p['unused_ports']) or 'none declared'})"
@@ -235,7 +235,7 @@ def net_ports_unused(ctx: Ctx) -> Verdict:
     )
 
 
-@check("NET-SNMP", "network")
+@check("NET-SNMP", "network", facts=("running_config",))
 def net_snmp(ctx: Ctx) -> Verdict:
     cfg, p = device(ctx), ctx.params
     expected = (
@@ -254,7 +254,7 @@ def net_snmp(ctx: Ctx) -> Verdict:
     return judged(names, expected, f"{len(communities)} communities, {len(users)} SNMPv3 user/group lines", evidence)
 
 
-@check("SVC-UNNEEDED", "network")
+@check("SVC-UNNEEDED", "network", facts=("running_config",))
 def svc_unneeded(ctx: Ctx) -> Verdict:
     cfg, p = device(ctx), ctx.params
     external = p["cdp_off_interfaces"]
@@ -277,7 +277,7 @@ def svc_unneeded(ctx: Ctx) -> Verdict:
     return judged(problems, expected, "no unneeded service, CDP off where external", evidence)
 
 
-@check("LOG-RETENTION", "network")
+@check("LOG-RETENTION", "network", facts=("running_config",))
 def log_retention(ctx: Ctx) -> Verdict:
     cfg, size = device(ctx), ctx.params["network_buffer_bytes"]
     if cfg.vendor == "frr":
@@ -307,7 +307,7 @@ def log_retention(ctx: Ctx) -> Verdict:
     return judged(problems, expected, "buffered and timestamped", evidence or [cfg.source])
 
 
-@check("LOG-CENTRAL", "network")
+@check("LOG-CENTRAL", "network", facts=("running_config",))
 def log_central(ctx: Ctx) -> Verdict:
     cfg, p = device(ctx), ctx.params
     if cfg.vendor == "frr":
@@ -338,7 +338,7 @@ def log_central(ctx: Ctx) -> Verdict:
     return judged(problems, expected, f"logging host {', '.join(configured)}", evidence)
 
 
-@check("TIME-SYNC", "network")
+@check("TIME-SYNC", "network", facts=("running_config",))
 def time_sync(ctx: Ctx) -> Verdict:
     cfg, wanted = device(ctx), ctx.params["servers"]
     expected = f"ntp server {', '.join(wanted)} and no other time source" if wanted else "at least one ntp server"

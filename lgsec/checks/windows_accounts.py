@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from lgsec import windows as win
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux import verdict
+from lgsec.checks.common import verdict
 
 SECEDIT = "secedit.inf [System Access]"
 LSA = r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa"
@@ -27,7 +27,7 @@ def policy_int(ctx: Ctx, key: str, evidence: list[str]) -> int | None:
     return value
 
 
-@check("PW-LENGTH", "windows")
+@check("PW-LENGTH", "windows", files=("secedit.inf",))
 def pw_length(ctx: Ctx) -> Verdict:
     want, priv = ctx.params["min"], ctx.params["privileged_min"]
     evidence: list[str] = []
@@ -37,7 +37,7 @@ def pw_length(ctx: Ctx) -> Verdict:
     return verdict(problems, f"MinimumPasswordLength >= {want}", f"MinimumPasswordLength = {value}", evidence)
 
 
-@check("PW-COMPLEXITY", "windows")
+@check("PW-COMPLEXITY", "windows", files=("secedit.inf",))
 def pw_complexity(ctx: Ctx) -> Verdict:
     evidence: list[str] = []
     value = policy_int(ctx, "PasswordComplexity", evidence)
@@ -50,7 +50,7 @@ def pw_complexity(ctx: Ctx) -> Verdict:
     return verdict(problems, "PasswordComplexity = 1 (3 of 4 character classes)", "PasswordComplexity = 1", evidence)
 
 
-@check("PW-HISTORY", "windows")
+@check("PW-HISTORY", "windows", files=("secedit.inf",))
 def pw_history(ctx: Ctx) -> Verdict:
     want = ctx.params["remember"]
     evidence: list[str] = []
@@ -59,7 +59,7 @@ def pw_history(ctx: Ctx) -> Verdict:
     return verdict(problems, f"PasswordHistorySize >= {want}", f"PasswordHistorySize = {value}", evidence)
 
 
-@check("PW-MAXAGE", "windows")
+@check("PW-MAXAGE", "windows", files=("secedit.inf", "users.json", "groups.json"))
 def pw_maxage(ctx: Ctx) -> Verdict:
     """MaximumPasswordAge (days; 0 or -1 = never) and every enabled local account whose password
     never expires; members of Administrators must have changed theirs within privileged_max_days."""
@@ -98,7 +98,7 @@ def never_expires(user: dict) -> bool:
     return user.get("PasswordExpires") is None and user.get("PasswordLastSet") is not None
 
 
-@check("PW-EMPTY", "windows")
+@check("PW-EMPTY", "windows", files=("secedit.inf", "users.json", "registry/01-lsa.reg"))
 def pw_empty(ctx: Ctx) -> Verdict:
     evidence: list[str] = []
     problems = []
@@ -133,7 +133,7 @@ def pw_empty(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, actual, evidence)
 
 
-@check("PW-NOSTORE", "windows")
+@check("PW-NOSTORE", "windows", files=("registry/01-lsa.reg", "registry/03-policies.reg"))
 def pw_nostore(ctx: Ctx) -> Verdict:
     # DisableDomainCreds: "Network access: Do not allow storage of passwords and credentials
     # for network authentication" (learn.microsoft.com, security-policy-settings).
@@ -162,7 +162,7 @@ def pw_nostore(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "credentials and browser passwords are not stored", evidence)
 
 
-@check("LOCKOUT", "windows")
+@check("LOCKOUT", "windows", files=("secedit.inf",))
 def lockout(ctx: Ctx) -> Verdict:
     deny, unlock = ctx.params["deny"], ctx.params["unlock_time"]
     evidence: list[str] = []
@@ -184,7 +184,7 @@ def lockout(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"LockoutBadCount = {count}, LockoutDuration = {duration} min", evidence)
 
 
-@check("PRIV-MEMBERS", "windows")
+@check("PRIV-MEMBERS", "windows", files=("groups.json",))
 def priv_members(ctx: Ctx) -> Verdict:
     """Members of Administrators (S-1-5-32-544) against the approved list (SID, DOMAIN\\name or
     name). The built-in Administrator (RID 500) is PRIV-DEFAULT-ID's concern and not counted."""
@@ -202,7 +202,7 @@ def priv_members(ctx: Ctx) -> Verdict:
     return Verdict("pass", expected, actual, evidence)
 
 
-@check("PRIV-DEFAULT-ID", "windows")
+@check("PRIV-DEFAULT-ID", "windows", files=("secedit.inf", "users.json"))
 def priv_default_id(ctx: Ctx) -> Verdict:
     admin = win.builtin_account(ctx, 500)
     if admin is None:
@@ -223,7 +223,7 @@ def priv_default_id(ctx: Ctx) -> Verdict:
     return Verdict("pass", expected, f"RID 500 is named {name}", evidence)
 
 
-@check("ID-UNUSED", "windows")
+@check("ID-UNUSED", "windows", files=("users.json", "registry/11-lgsec-provisioned.reg"))
 def id_unused(ctx: Ctx) -> Verdict:
     """Enabled local accounts without a logon for max_idle_days (never logged on: counted from
     the last password change). An account that never logged on and that
@@ -291,7 +291,7 @@ TS_POLICY = r"HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
 TS = r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server"
 
 
-@check("SESSION-LIMIT", "windows")
+@check("SESSION-LIMIT", "windows", files=("registry/03-policies.reg", "registry/04-terminal-server.reg"))
 def session_limit(ctx: Ctx) -> Verdict:
     # "Set time limit for active but idle / disconnected Remote Desktop Services sessions":
     # MaxIdleTime / MaxDisconnectionTime in ms (TerminalServer.admx; 0 = never).

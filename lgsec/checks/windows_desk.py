@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lgsec import windows as win
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux import verdict
+from lgsec.checks.common import verdict
 
 CV_SYSTEM = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System"
 CV_EXPLORER = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer"
@@ -18,7 +18,7 @@ def device_id(vid_pid: str) -> str:
     return f"USB\\VID_{vid.upper()}&PID_{pid.upper()}"
 
 
-@check("SCREEN-LOCK", "windows")
+@check("SCREEN-LOCK", "windows", files=("registry/02-cv-policies.reg",))
 def screen_lock(ctx: Ctx) -> Verdict:
     # "Interactive logon: Machine inactivity limit" = InactivityTimeoutSecs under
     # HKLM\...\CurrentVersion\Policies\System (learn.microsoft.com security-policy-settings;
@@ -34,7 +34,7 @@ def screen_lock(ctx: Ctx) -> Verdict:
     return verdict(problems, f"InactivityTimeoutSecs 1..{limit}", f"InactivityTimeoutSecs = {shown}", evidence)
 
 
-@check("SETTINGS-LOCKED", "windows")
+@check("SETTINGS-LOCKED", "windows", files=("defender.json", "os.json", "registry/02-cv-policies.reg"))
 def settings_locked(ctx: Ctx) -> Verdict:
     """Standard users cannot change security settings: UAC on (EnableLUA = 1) and their elevation
     requests refused (ConsentPromptBehaviorUser = 0, "Automatically deny elevation requests");
@@ -66,7 +66,7 @@ def settings_locked(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "UAC on, standard users' elevation denied", evidence)
 
 
-@check("USB-STORAGE", "windows")
+@check("USB-STORAGE", "windows", files=("registry/03-policies.reg",))
 def usb_storage(ctx: Ctx) -> Verdict:
     """No allow-list (allowed_devices and windows_allowed_instance_ids empty): "All Removable
     Storage classes: Deny all access" = Deny_All 1 (RemovableStorage.admx). Allow-list mode
@@ -115,7 +115,7 @@ def usb_storage(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "removable devices denied except the allow-lists", evidence)
 
 
-@check("AUTORUN", "windows")
+@check("AUTORUN", "windows", files=("registry/02-cv-policies.reg",))
 def autorun(ctx: Ctx) -> Verdict:
     # "Turn off Autoplay" on all drives = NoDriveTypeAutoRun 0xFF; "Set the default behavior for
     # AutoRun: Do not execute any autorun commands" = NoAutorun 1 (AutoPlay.admx, machine part).
@@ -134,7 +134,7 @@ FIXED = ("3", "Fixed")
 REMOVABLE_TYPES = ("2", "Removable")
 
 
-@check("DISK-ENCRYPTED", "windows")
+@check("DISK-ENCRYPTED", "windows", files=("bitlocker.json",))
 def disk_encrypted(ctx: Ctx) -> Verdict:
     """Every fixed volume (the OS volume and fixed data volumes) protected by BitLocker.
     Get-BitLockerVolume's VolumeType is OperatingSystem or Data only — a USB stick or SD card
@@ -167,7 +167,7 @@ def disk_encrypted(ctx: Ctx) -> Verdict:
     )
 
 
-@check("BACKUP-RECENT", "windows")
+@check("BACKUP-RECENT", "windows", files=("tasks.json", "stamps.json"))
 def backup_recent(ctx: Ctx) -> Verdict:
     """The declared scheduled task (\\Path\\Name) last ran with result 0, and/or the stamp file's
     modification time, within max_age_days of the collection. tasks.json holds the tasks outside

@@ -6,7 +6,7 @@ import re
 
 from lgsec import windows as win
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux import verdict
+from lgsec.checks.common import verdict
 
 LOGS = ("Application", "Security", "System")
 EVENTLOG_POLICY = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\EventLog"
@@ -60,7 +60,16 @@ def log_setting(ctx: Ctx, log: str) -> tuple[int | None, str, str | None, str]:
     return size_kb, size_where, "archive" if archive else None, where
 
 
-@check("LOG-RETENTION", "windows")
+@check(
+    "LOG-RETENTION",
+    "windows",
+    files=(
+        "registry/03-policies.reg",
+        "registry/05-eventlog-application.reg",
+        "registry/06-eventlog-security.reg",
+        "registry/07-eventlog-system.reg",
+    ),
+)
 def log_retention(ctx: Ctx) -> Verdict:
     """Each of Application, Security, System at least windows_max_kb and archived when full
     (never overwritten: the period of 第55条 cannot be guaranteed by a size alone)."""
@@ -77,7 +86,7 @@ def log_retention(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"the three logs >= {want} KB, archived when full", evidence)
 
 
-@check("LOG-AUDIT", "windows")
+@check("LOG-AUDIT", "windows", files=("auditpol.csv", "registry/01-lsa.reg"))
 def log_audit(ctx: Ctx) -> Verdict:
     try:
         policy = win.parse_auditpol(ctx.file("auditpol.csv"))
@@ -127,7 +136,11 @@ def offset_ms(text: str) -> float:
 HOSTNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9](,0x[0-9a-fA-F]+)?$")
 
 
-@check("TIME-SYNC", "windows")
+@check(
+    "TIME-SYNC",
+    "windows",
+    files=("registry/03-policies.reg", "registry/08-w32time.reg", "services.json", "timeoffset.txt", "timesource.txt"),
+)
 def time_sync(ctx: Ctx) -> Verdict:
     """w32time's sources and the measured clock offset, each value Group Policy first
     (W32Time.admx: Policies\\Microsoft\\W32Time\\Parameters). Type NTP/AllSync: the NtpServer

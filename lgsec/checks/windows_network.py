@@ -6,8 +6,7 @@ import re
 
 from lgsec import windows as win
 from lgsec.checks import Ctx, Unreadable, Verdict, check, validator
-from lgsec.checks.linux import verdict
-from lgsec.checks.linux_software import shown
+from lgsec.checks.common import shown, verdict
 
 PROFILES = ("Domain", "Private", "Public")
 # NetSecurity enums as ConvertTo-Json prints them when not converted to text: GpoBoolean
@@ -21,7 +20,7 @@ LOOPBACK = ("127.", "::1", "0:0:0:0:0:0:0:1")
 DYNAMIC = (49152, 65535)  # Windows' default dynamic (ephemeral) port range, TCP and UDP
 
 
-@check("FW-DEFAULT-DENY", "windows")
+@check("FW-DEFAULT-DENY", "windows", files=("firewall.json",))
 def fw_default_deny(ctx: Ctx) -> Verdict:
     """All three profiles on, inbound blocked (the effective ActiveStore; NotConfigured is
     Windows' default: on, inbound Block)."""
@@ -72,7 +71,7 @@ def allowed_by(rules: list, proto: str, port: int, process: str) -> bool:
     return False
 
 
-@check("PORTS-APPROVED", "windows")
+@check("PORTS-APPROVED", "windows", files=("listening.json",))
 def ports_approved(ctx: Ctx) -> Verdict:
     """Listening servers only: TCP sockets in the Listen state (Get-NetTCPConnection -State Listen)
     and UDP endpoints bound below the dynamic port range. Get-NetUDPEndpoint lists every bound
@@ -121,7 +120,7 @@ def ports_approved(ctx: Ctx) -> Verdict:
     return Verdict("pass", expected, ", ".join(sorted(seen)) or "only Windows' own listeners", evidence)
 
 
-@check("SVC-UNNEEDED", "windows")
+@check("SVC-UNNEEDED", "windows", files=("features.json", "services.json"))
 def svc_unneeded(ctx: Ctx) -> Verdict:
     features = {str(f.get("FeatureName", "")).casefold(): f for f in win.records(ctx, "features.json")}
     services = {str(s.get("Name", "")).casefold(): s for s in win.records(ctx, "services.json")}
@@ -146,7 +145,7 @@ def svc_unneeded(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "all disabled", evidence)
 
 
-@check("REMOTE-ENCRYPTED", "windows")
+@check("REMOTE-ENCRYPTED", "windows", files=("registry/03-policies.reg", "registry/04-terminal-server.reg"))
 def remote_encrypted(ctx: Ctx) -> Verdict:
     # RDP: "Require user authentication for remote connections by using Network Level
     # Authentication" = UserAuthentication 1; "Require use of specific security layer" SSL =
@@ -197,7 +196,7 @@ def running_or_automatic(service: dict | None) -> bool:
     )
 
 
-@check("REMOTE-MINIMAL", "windows")
+@check("REMOTE-MINIMAL", "windows", files=("groups.json", "secedit.inf", "services.json", "winrm.json"))
 def remote_minimal(ctx: Ctx) -> Verdict:
     """Every way to log on remotely, limited to allow_groups (by SID or name):
     - Remote Desktop: Remote Desktop Users (S-1-5-32-555) members, and the right to log on

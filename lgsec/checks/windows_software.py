@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from lgsec import eol
 from lgsec import windows as win
 from lgsec.checks import Ctx, Unreadable, Verdict, check
-from lgsec.checks.linux_software import SHOWN, shown
+from lgsec.checks.common import SHOWN, shown
 from lgsec.errors import InputError
 
 UNINSTALL = {
@@ -36,6 +36,14 @@ class Program:
 
 
 USER_UNINSTALL = re.compile(r"^HKU\\(S-1-5-21-[\d-]+)\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall$", re.I)
+# What programs() reads: the Uninstall keys (machine and each loaded user hive) and the MSIX packages
+PROGRAMS_EVIDENCE = (
+    "appx.json",
+    "profiles.json",
+    "registry/09-uninstall.reg",
+    "registry/10-uninstall-wow64.reg",
+    "registry/*-user-*.reg",
+)
 
 
 def uninstall_keys(ctx: Ctx) -> dict[str, str]:
@@ -118,7 +126,11 @@ def matches(program: Program, patterns: list[str]) -> bool:
     return name_matches(program.name, patterns)
 
 
-@check("SW-INVENTORY", "windows")
+@check(
+    "SW-INVENTORY",
+    "windows",
+    files=PROGRAMS_EVIDENCE,
+)
 def sw_inventory(ctx: Ctx) -> Verdict:
     found = programs(ctx)
     details = [{"name": p.name, "version": p.version, "publisher": p.publisher, "arch": p.arch} for p in found]
@@ -137,7 +149,11 @@ def sw_inventory(ctx: Ctx) -> Verdict:
     )
 
 
-@check("SW-UNAPPROVED", "windows")
+@check(
+    "SW-UNAPPROVED",
+    "windows",
+    files=PROGRAMS_EVIDENCE,
+)
 def sw_unapproved(ctx: Ctx) -> Verdict:
     deny, allow = ctx.params["deny"], ctx.params["allow"]
     found = programs(ctx)
@@ -182,7 +198,7 @@ def lifecycle_id(info: dict) -> str:
     return "windows"
 
 
-@check("SW-SUPPORTED", "windows")
+@check("SW-SUPPORTED", "windows", files=("os.json",))
 def sw_supported(ctx: Ctx) -> Verdict:
     which, eol_file = ctx.params["support_end"], ctx.params["eol_file"]
     label = "extended support" if which == "lts" else "mainstream support"
@@ -228,7 +244,7 @@ def due_release(at: date, grace: int) -> date:
     return patch_tuesday(year, month)
 
 
-@check("SW-PATCHED", "windows")
+@check("SW-PATCHED", "windows", files=("hotfixes.json",))
 def sw_patched(ctx: Ctx) -> Verdict:
     """Monthly cadence: the cumulative security update of the latest monthly release older than
     max_pending_days is installed — a "Security Update" hotfix (Get-HotFix Description;

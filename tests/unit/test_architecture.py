@@ -90,7 +90,7 @@ def test_the_graph_sees_every_kind_of_import():
     """The parser finds top-level, in-function, relative and `import lgsec.x` imports: a test
     that read only the top of a file would pass over exactly the circles it is for."""
     edges = graph()
-    assert len(MODULES) > 20 and "lgsec.checks.linux" in MODULES
+    assert len(MODULES) > 20 and "lgsec.checks.linux_accounts" in MODULES
     assert "lgsec.report" in edges["lgsec.offline"]  # from lgsec import …, report, …
     assert "lgsec.worklog" in edges["lgsec.cli"]  # inside cmd_harden
     assert "lgsec.checks.windows_accounts" in edges["lgsec.evaluate"]  # through load_all
@@ -134,3 +134,35 @@ def test_the_network_model_knows_neither_its_plan_nor_its_store():
     assert "lgsec.network" in edges["lgsec.network_plan"]
     assert not {"lgsec.network_plan", "lgsec.network_store"} & set(edges["lgsec.network"])
     assert not {"lgsec.network", "lgsec.network_plan"} & set(edges["lgsec.network_store"])
+
+
+def platform_of(module: str) -> str | None:
+    """The platform a check module judges (lgsec.checks.linux_accounts → linux), None for others."""
+    leaf = module.rsplit(".", 1)[-1]
+    return (
+        leaf.split("_")[0] if module.startswith("lgsec.checks.") and leaf.startswith(("linux_", "windows_")) else None
+    )
+
+
+def test_platforms_share_check_helpers_only_through_common():
+    """A Windows check module imports no Linux one, nor the reverse: what both use lives in
+    lgsec.checks.common, which imports no check module; a parser (lgsec.parse*) imports no check
+    module but common. Otherwise a Linux rename breaks Windows, and neither reads alone."""
+    edges = graph()
+    wrong = []
+    for name, targets in edges.items():
+        for target, line in targets.items():
+            crosses = None not in (platform_of(name), platform_of(target)) and platform_of(name) != platform_of(target)
+            from_common = name == "lgsec.checks.common" and target.startswith("lgsec.checks.")
+            from_parser = name.startswith("lgsec.parse") and target.startswith("lgsec.checks.")
+            if crosses or from_common or (from_parser and target != "lgsec.checks.common"):
+                wrong.append(f"{name} (line {line}) imports {target}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_check_module_importing_another_platforms_is_named(monkeypatch, tmp_path):
+    path = tmp_path / "windows_x.py"
+    path.write_text("from lgsec.checks.linux_accounts import idle_accounts\n", encoding="utf-8")
+    monkeypatch.setitem(MODULES, "lgsec.checks.windows_x", path)
+    with pytest.raises(AssertionError, match=r"lgsec.checks.windows_x \(line 1\) imports lgsec.checks.linux_accounts"):
+        test_platforms_share_check_helpers_only_through_common()

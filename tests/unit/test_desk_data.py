@@ -10,7 +10,6 @@ import pytest
 from conftest import FIXTURES, ROOT, import_path, load_fixture, status_of
 
 gather_module = import_path("lgsec_linux_facts", ROOT / "library" / "lgsec_linux_facts.py")
-DAY = 86400
 
 
 def fixture(cid: str, kind: str) -> tuple[dict, dict]:

@@ -6,7 +6,8 @@ import pytest
 from conftest import FIXTURES, ROOT, evaluate, import_path, load_fixture, row_for, status_of
 
 from lgsec.checks import STATUSES
-from lgsec.checks.linux import DAY, idle_accounts
+from lgsec.checks.common import DAY
+from lgsec.checks.linux_accounts import idle_accounts
 from lgsec.evaluate import failed_host
 
 DENIED = "Permission denied"

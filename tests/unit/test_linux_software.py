@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from conftest import FIXTURES, ROOT, import_path, load_fixture, status_of
 
+from lgsec.checks.common import DAY
 from lgsec.checks.linux_software import apt_pending
 
 gather_module = import_path("lgsec_linux_facts_sw", ROOT / "library" / "lgsec_linux_facts.py")
-DAY = 86400
 SECURITY_RELEASE = "/var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_InRelease"
 UPGRADE_STAMP = "/var/lib/apt/periodic/upgrade-stamp"
 INST = "Inst libssl3 [3.0.20-1~deb12u2] (3.0.22-1~deb12u2 Debian-Security:12/oldstable-security [amd64])\n"

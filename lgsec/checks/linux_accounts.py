@@ -4,32 +4,20 @@ from __future__ import annotations
 
 from lgsec import parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
+from lgsec.checks.common import DAY, verdict
 
 PWQUALITY = "/etc/security/pwquality.conf"
 FAILLOCK = "/etc/security/faillock.conf"
 PWHISTORY = "/etc/security/pwhistory.conf"
 LOGIN_DEFS = "/etc/login.defs"
 USERADD = "/etc/default/useradd"
-DAY = 86400
-ENABLED_UNITS = "enabled unit files"  # lgsec_linux_facts: the units enabled in /etc/systemd/system
-
-
-def verdict(problems: list[str], expected: str, ok: str, evidence: list[str]) -> Verdict:
-    """pass when there is no problem, else fail listing the problems as the actual value."""
-    if problems:
-        return Verdict("fail", expected, "; ".join(problems), evidence)
-    return Verdict("pass", expected, ok, evidence)
+# What the checks below read beside their own files (their declarations)
+PWQUALITY_READS = (PWQUALITY, "/etc/security/pwquality.conf.d/*.conf")
+SUDOERS = ("/etc/sudoers", "/etc/sudoers.d/*")
+SHELL_STARTUP = ("/etc/profile", "/etc/bash.bashrc", "/etc/bashrc", "/etc/profile.d/*.sh")
 
 
 # ---- PAM -------------------------------------------------------------------------------
-
-
-def enabled_units(ctx: Ctx) -> set[str] | None:
-    """Unit files enabled to start (services, sockets, timers); None when the host has no systemctl."""
-    result = ctx.command(ENABLED_UNITS)
-    if result is None:
-        return None
-    return {line.split()[0] for line in result["stdout"].splitlines() if line.strip()}
 
 
 def pam_stack(ctx: Ctx, kind: str) -> list[parse.PamLine]:
@@ -46,6 +34,11 @@ def pam_stack(ctx: Ctx, kind: str) -> list[parse.PamLine]:
     if not lines:
         raise Unreadable(f"{debian}: no shared PAM {kind} stack (common-{kind} or system-auth) found")
     return lines
+
+
+def pam_files(*kinds: str) -> tuple[str, ...]:
+    """The files pam_stack reads for these kinds (for a check's declaration)."""
+    return (*(f"/etc/pam.d/common-{kind}" for kind in kinds), "/etc/pam.d/system-auth", "/etc/pam.d/password-auth")
 
 
 def stack_read(lines: list[parse.PamLine], kind: str, module: str) -> str:
@@ -98,7 +91,7 @@ def setting_int(values: dict[str, parse.Setting], key: str, default: int) -> tup
         return default, f"{setting.where}: {key} = {setting.value!r} is not a number"
 
 
-@check("PW-LENGTH", "linux")
+@check("PW-LENGTH", "linux", files=(*PWQUALITY_READS, *pam_files("password")))
 def pw_length(ctx: Ctx) -> Verdict:
     want = ctx.params["min"]
     expected = f"pam_pwquality minlen >= {want}, enforce_for_root"
@@ -114,7 +107,7 @@ def pw_length(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "", evidence)
 
 
-@check("PW-COMPLEXITY", "linux")
+@check("PW-COMPLEXITY", "linux", files=(*PWQUALITY_READS, *pam_files("password")))
 def pw_complexity(ctx: Ctx) -> Verdict:
     want, dictcheck = ctx.params["minclass"], ctx.params["dictcheck"]
     expected = f"pam_pwquality minclass >= {want}" + (", dictcheck on" if dictcheck else "")
@@ -132,7 +125,7 @@ def pw_complexity(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"minclass = {minclass}, dictcheck = {check_dict}", evidence)
 
 
-@check("PW-HISTORY", "linux")
+@check("PW-HISTORY", "linux", files=(PWHISTORY, *pam_files("password")))
 def pw_history(ctx: Ctx) -> Verdict:
     want = ctx.params["remember"]
     expected = f"pam_pwhistory remember >= {want} in the password stack"
@@ -178,7 +171,7 @@ def privileged_accounts(ctx: Ctx) -> dict[str, str]:
     return why
 
 
-@check("PW-MAXAGE", "linux")
+@check("PW-MAXAGE", "linux", files=(LOGIN_DEFS, "/etc/group", "/etc/passwd", *SUDOERS), facts=("shadow",))
 def pw_maxage(ctx: Ctx) -> Verdict:
     limit, priv_limit = ctx.params["max_days"], ctx.params["privileged_max_days"]
     expected = f"PASS_MAX_DAYS <= {limit}; every password <= {limit} days (privileged <= {priv_limit})"
@@ -200,7 +193,7 @@ def pw_maxage(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"PASS_MAX_DAYS = {default}; all passwords within limits", evidence)
 
 
-@check("PW-EMPTY", "linux")
+@check("PW-EMPTY", "linux", files=pam_files("auth", "password"), commands=("sshd -T",), facts=("shadow",))
 def pw_empty(ctx: Ctx) -> Verdict:
     expected = "no account with an empty password; no nullok in PAM; sshd PermitEmptyPasswords no"
     problems, evidence = [], []
@@ -222,7 +215,7 @@ def pw_empty(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "none found", evidence)
 
 
-@check("LOCKOUT", "linux")
+@check("LOCKOUT", "linux", files=(FAILLOCK, *pam_files("auth", "account")))
 def lockout(ctx: Ctx) -> Verdict:
     deny, unlock, root_unlock = (ctx.params[k] for k in ("deny", "unlock_time", "root_unlock_time"))
     expected = (
@@ -263,7 +256,7 @@ def lockout(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"deny = {got_deny}, unlock_time = {got_unlock}, even_deny_root", evidence)
 
 
-@check("PRIV-MEMBERS", "linux")
+@check("PRIV-MEMBERS", "linux", files=("/etc/group", "/etc/passwd", *SUDOERS))
 def priv_members(ctx: Ctx) -> Verdict:
     approved = set(ctx.params["approved"]) | {"root"}
     expected = "privileged accounts only: " + ", ".join(sorted(approved))
@@ -274,7 +267,7 @@ def priv_members(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, ", ".join(sorted(privileged)) or "none", evidence)
 
 
-@check("PRIV-DEFAULT-ID", "linux")
+@check("PRIV-DEFAULT-ID", "linux", commands=("sshd -T",))
 def priv_default_id(ctx: Ctx) -> Verdict:
     expected = "sshd PermitRootLogin no (root is not used as shipped; admins log in by name)"
     sshd = ctx.command("sshd -T")
@@ -308,7 +301,7 @@ def idle_accounts(facts: dict, max_idle_days: int, exempt: list[str]) -> dict[st
     return idle
 
 
-@check("ID-UNUSED", "linux")
+@check("ID-UNUSED", "linux", files=(USERADD,), facts=("shadow", "lastlog"))
 def id_unused(ctx: Ctx) -> Verdict:
     days, inactive = ctx.params["max_idle_days"], ctx.params["inactive_days"]
     expected = f"no usable account idle > {days} days; useradd INACTIVE between 0 and {inactive}"
@@ -322,7 +315,7 @@ def id_unused(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"INACTIVE = {got}; no idle account", evidence)
 
 
-@check("SESSION-LIMIT", "linux")
+@check("SESSION-LIMIT", "linux", files=(*SHELL_STARTUP, *SUDOERS), commands=("sshd -T",))
 def session_limit(ctx: Ctx) -> Verdict:
     tmout, interval, count, sudo_ts = (
         ctx.params[k] for k in ("tmout", "client_alive_interval", "client_alive_count_max", "sudo_timestamp_timeout")
