@@ -53,7 +53,6 @@ def rel(path: Path, root: Path = ROOT) -> str:
 def check_places(control: Control) -> list[tuple[str, str, str]]:
     """(platform, file:line of the check, what it reads) for each platform of the control."""
     registry = checks.load_all()
-    declared = getattr(checks, "declared", None)  # the checks' files=/commands= declarations, where present
     out = []
     for platform in control.platforms:
         fn = registry.get((control.id, platform))
@@ -62,28 +61,13 @@ def check_places(control: Control) -> list[tuple[str, str, str]]:
             continue
         source = Path(inspect.getsourcefile(fn) or "?").resolve()
         place = f"{rel(source)}:{fn.__code__.co_firstlineno}"
-        out.append((platform, place, reads(declared, control.id, platform)))
+        out.append((platform, place, reads(checks.declared(control.id, platform))))
     return out
 
 
-def reads(declared, control_id: str, platform: str) -> str:
-    """What a check declares it reads, as one line (files …; commands …); "not declared" where
-    the checks declare nothing yet (no accessor) or this one declares nothing."""
-    try:
-        declaration = declared(control_id, platform) if declared else None
-    except LookupError:
-        declaration = None
-    if declaration is None:
-        return "not declared"
-    if isinstance(declaration, dict):
-        parts = declaration.items()
-    elif hasattr(declaration, "files") or hasattr(declaration, "commands"):
-        parts = [(k, getattr(declaration, k, ())) for k in ("files", "commands")]
-    elif isinstance(declaration, tuple | list) and len(declaration) == 2:
-        parts = zip(("files", "commands"), declaration, strict=True)
-    else:
-        return str(declaration)
-    said = [f"{kind} {', '.join(map(str, values))}" for kind, values in parts if values]
+def reads(declaration: checks.Reads) -> str:
+    """What a check declares it reads (@check files=, commands=, facts=), as one line."""
+    said = [f"{kind} {', '.join(values)}" for kind, values in declaration._asdict().items() if values]
     return "; ".join(said) or "nothing declared"
 
 

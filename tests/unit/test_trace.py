@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import ROOT
 
-from lgsec import trace
+from lgsec import checks, trace
 from lgsec.catalog import load_catalog
 from lgsec.cli import main
 
@@ -50,12 +50,17 @@ def decorator(path: Path, line: int) -> str:
     return re.sub(r"\s+", "", "".join(source[: next(i for i, s in enumerate(source) if s.startswith("def "))]))
 
 
-def test_what_a_check_reads_is_its_declaration_or_not_declared():
-    """Before the checks declare what they read (no lgsec.checks.declared) and after."""
-    assert trace.reads(None, "LOCKOUT", "linux") == "not declared"
-    declared = {("LOCKOUT", "linux"): {"files": ("/etc/security/faillock.conf",), "commands": ()}}
-    assert trace.reads(lambda c, p: declared[(c, p)], "LOCKOUT", "linux") == "files /etc/security/faillock.conf"
-    assert trace.reads(lambda c, p: declared[(c, p)], "LOCKOUT", "windows") == "not declared"  # KeyError
+def test_what_a_check_reads_is_its_declaration():
+    assert trace.reads(checks.Reads(("/etc/security/faillock.conf",), (), ())) == "files /etc/security/faillock.conf"
+    assert trace.reads(checks.Reads((), ("sshd -T",), ("shadow",))) == "commands sshd -T; facts shadow"
+    assert trace.reads(checks.Reads((), (), ())) == "nothing declared"
+
+
+def test_each_check_shown_names_what_it_reads(capsys):
+    """LOCKOUT's three checks each say what they read (the network one: the running configuration)."""
+    lines = show(capsys, "LOCKOUT")
+    assert any(line.strip().startswith("network") and "facts running_config" in line for line in lines), lines
+    assert not any("nothing declared" in line for line in lines), lines
 
 
 def test_lockout_leads_to_its_role_tasks_fixtures_and_molecule_test(capsys):
