@@ -123,7 +123,7 @@ def folders_are_declared(monkeypatch):
 
 def check_key(control_id: str, facts: dict, hostvars: dict) -> tuple[str, str] | None:
     """The check the evaluator runs for this control on this host (as lgsec.evaluate.judge picks it)."""
-    platforms = [host_platform(hostvars, facts), *hostvars.get("lgsec_platforms", [])]
+    platforms = [host_platform(hostvars, facts), *hostvars.get("lgsec_extra_platforms", [])]
     return next(((control_id, p) for p in platforms if (control_id, p) in CHECKS), None)
 
 
@@ -145,7 +145,7 @@ def linux_fixtures() -> list[Path]:
 def test_a_linux_or_mail_check_reads_only_what_it_declares(catalog, path):
     facts, hostvars, _overlay = load_fixture(path)
     if path.is_relative_to(MAIL):
-        hostvars = {"lgsec_platforms": ["mail"], **hostvars}
+        hostvars = {"lgsec_extra_platforms": ["mail"], **hostvars}
     assert_declared(catalog, path.parent.name, facts, hostvars)
 
 
