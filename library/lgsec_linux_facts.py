@@ -102,6 +102,16 @@ SCHEMA = 1
 APT_SIMULATION = "apt-get -s dist-upgrade"  # SW-PATCHED on Debian
 APT_CACHE = "/var/cache/apt/pkgcache.bin"
 
+# PRIV-MEMBERS (第69条1): what grants privileged operations is root's alone.
+PRIVILEGED_PATHS = "find privileged paths"
+PRIVILEGED_FILES = (
+    "/etc/crontab",
+    *(f"/etc/cron.{d}" for d in ("d", "hourly", "daily", "weekly", "monthly")),
+    "/etc/cron.allow",
+    "/etc/at.allow",
+    "/etc/ssh/sshd_config",
+)
+
 # What is read, by area of CONTROLS.md. Each area adds its own lines to its own block.
 # Files returned as text (Debian and RHEL 9 family paths).
 FILES = (
@@ -123,7 +133,11 @@ FILES = (
     "/etc/profile",
     "/etc/bash.bashrc",
     "/etc/bashrc",
+    "/etc/pam.d/su",  # PRIV-MEMBERS: su limited to a group by pam_wheel (第69条1)
+    *(f"/etc/{tool}.{kind}" for tool in ("cron", "at") for kind in ("allow", "deny")),  # PRIV-MEMBERS
     # B. desk and device
+    "/etc/security/limits.conf",  # PW-NOSTORE: core dumps off (第70条)
+    "/etc/systemd/coredump.conf",  # PW-NOSTORE: systemd-coredump keeps no dump
     "/etc/dconf/profile/user",
     "/etc/firefox/policies/policies.json",  # PW-NOSTORE: Firefox's system-wide enterprise policy
     "/etc/usbguard/rules.conf",
@@ -179,6 +193,8 @@ GLOBS = (
     "/etc/sudoers.d/*",
     "/etc/profile.d/*.sh",
     # B. desk and device
+    "/etc/security/limits.d/*.conf",  # PW-NOSTORE: pam_limits reads them after limits.conf
+    *(f"{d}/systemd/coredump.conf.d/*.conf" for d in ("/etc", "/run", "/usr/local/lib", "/usr/lib")),
     "/etc/dconf/db/local.d/*",
     "/etc/dconf/db/local.d/locks/*",
     "/etc/chromium/policies/managed/*.json",  # PW-NOSTORE: Chromium (Debian) managed policies
@@ -214,6 +230,9 @@ GLOBS = (
 COMMANDS = {
     # A. accounts and passwords
     "sshd -T": ["sshd", "-T"],
+    # PRIV-MEMBERS (第69条1): mode, owner and group of the files that grant privileged operations
+    # (a path that is not there is named on stderr: "No such file or directory")
+    PRIVILEGED_PATHS: ["find", "-H", *PRIVILEGED_FILES, "-maxdepth", "0", "-printf", "%m\t%U\t%G\t%y\t%p\n"],
     # B. desk and device
     "systemctl show usbguard": [
         "systemctl",
@@ -291,6 +310,16 @@ COMMANDS = {
     "systemctl is-enabled auditd": ["systemctl", "is-enabled", "auditd.service"],
     "systemctl is-active auditd": ["systemctl", "is-active", "auditd.service"],
     "auditctl -l": ["auditctl", "-l"],
+    # LOG-AUDIT: process accounting (Debian acct, RHEL psacct) and whether this host is a container
+    "systemctl show acct": [
+        "systemctl",
+        "show",
+        "-p",
+        "Id,LoadState,ActiveState,SubState,UnitFileState,Result,ExecMainStatus,ConditionResult",
+        "acct.service",
+        "psacct.service",
+    ],
+    "systemd-detect-virt --container": ["systemd-detect-virt", "--container"],
     "systemctl is-active rsyslog": ["systemctl", "is-active", "rsyslog.service"],
     "chronyc -c -N sources": ["chronyc", "-c", "-N", "sources"],
     "chronyc -n tracking": ["chronyc", "-n", "tracking"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 from lgsec import parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
 from lgsec.checks.common import DAY, verdict
@@ -142,6 +144,56 @@ def pw_history(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"remember = {remember}", evidence)
 
 
+# ---- sysctl (KERNEL-NET, PW-NOSTORE) -------------------------------------------------------
+
+# sysctl.d(5): files of the same name in an earlier directory replace those in later ones;
+# then all are applied in the lexicographic order of their names. procps' `sysctl --system`
+# applies /etc/sysctl.conf after them.
+SYSCTL_DIRS = ("/etc/sysctl.d/", "/run/sysctl.d/", "/usr/local/lib/sysctl.d/", "/usr/lib/sysctl.d/")
+SYSCTL_CONF = "/etc/sysctl.conf"
+
+
+def sysctl_files(ctx: Ctx) -> list[tuple[str, str]]:
+    """(path, text) of the sysctl configuration in the order it is applied."""
+    by_name: dict[str, tuple[str, str]] = {}
+    for folder in reversed(SYSCTL_DIRS):  # the earlier folder wins a name: apply it last
+        for path, text in ctx.files(folder).items():
+            name = path[len(folder) :]
+            if "/" not in name and name.endswith(".conf"):
+                by_name[name] = (path, text)
+    ordered = [by_name[name] for name in sorted(by_name)]
+    main = ctx.file(SYSCTL_CONF, required=False)
+    if main is not None:
+        ordered.append((SYSCTL_CONF, main))
+    return ordered
+
+
+def sysctl_key(raw: str) -> str:
+    """sysctl.d(5): a key whose first separator is '/' uses '/' throughout."""
+    key = raw.strip().lstrip("-").strip()
+    return key.replace("/", ".") if "/" in key.split(".", 1)[0] else key
+
+
+def sysctl_effective(files: list[tuple[str, str]], keys: list[str]) -> dict[str, parse.Setting]:
+    """The value each key gets from the files (later assignments win; glob keys apply to the keys they match)."""
+    out: dict[str, parse.Setting] = {}
+    for path, text in files:
+        for number, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            if not line or line[0] in "#;" or "=" not in line:
+                continue
+            key, _, value = line.partition("=")
+            key = sysctl_key(key)
+            setting = parse.Setting(" ".join(value.split()), path, number)
+            if any(c in key for c in "*?["):
+                for wanted in keys:
+                    if fnmatch.fnmatchcase(wanted, key):
+                        out[wanted] = setting
+            else:
+                out[key] = setting
+    return out
+
+
 # ---- accounts ----------------------------------------------------------------------------
 
 
@@ -256,15 +308,140 @@ def lockout(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, f"deny = {got_deny}, unlock_time = {got_unlock}, even_deny_root", evidence)
 
 
-@check("PRIV-MEMBERS", "linux", files=("/etc/group", "/etc/passwd", *SUDOERS))
+# ---- privileged operations (第69条1): cron and at, the files that grant them, su -------------
+
+PRIVILEGED_PATHS = "find privileged paths"  # lgsec_linux_facts: "%m\t%U\t%G\t%y\t%p" of each path
+CRON_DIRS = tuple(f"/etc/cron.{d}" for d in ("d", "hourly", "daily", "weekly", "monthly"))
+PRIVILEGED_MODES = {
+    **dict.fromkeys(CRON_DIRS, 0o700),
+    "/etc/crontab": 0o600,
+    "/etc/ssh/sshd_config": 0o600,
+    "/etc/cron.allow": 0o644,  # the allow lists: root's, not writable by others
+    "/etc/at.allow": 0o644,
+}
+SU_PAM = "/etc/pam.d/su"
+
+
+def allow_list(ctx: Ctx, tool: str, allowed: set[str], problems: list[str], evidence: list[str]) -> None:
+    """cron(8)/at(1): /etc/<tool>.allow is read first and, when present, only the names on it may
+    use the tool (a line is a name as written; cron and at know no comments); without it
+    /etc/<tool>.deny is read, and without both everyone may (Debian) — an allow list is required."""
+    allow_path, deny_path = f"/etc/{tool}.allow", f"/etc/{tool}.deny"
+    text = ctx.file(allow_path, required=False)
+    deny = ctx.file(deny_path, required=False)
+    if deny is not None:
+        problems.append(f"{deny_path} present (remove it: {allow_path} is the list)")
+        evidence.append(f"{deny_path}: present")
+    if text is None:
+        problems.append(f"no {allow_path}: every user may use {tool}")
+        evidence.append(f"{allow_path}: not present")
+        return
+    names = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    evidence.append(f"{allow_path}: {', '.join(repr(n) if n != n.strip() else n for n in names) or 'no name'}")
+    extra = sorted({n for n in names if n not in allowed})
+    if extra:
+        problems.append(f"{allow_path} allows {', '.join(extra)} (not in cron_allow)")
+
+
+def privileged_modes(ctx: Ctx, problems: list[str], evidence: list[str]) -> None:
+    """The cron directories, crontab, sshd_config and the allow lists owned by root:root and no
+    more open than PRIVILEGED_MODES; a path that is not there grants nothing."""
+    result = ctx.facts.get("commands", {}).get(PRIVILEGED_PATHS)
+    if PRIVILEGED_PATHS in ctx.facts.get("errors", {}) or result is None or result["rc"] is None:
+        raise Unreadable(f"{PRIVILEGED_PATHS}: {ctx.facts.get('errors', {}).get(PRIVILEGED_PATHS, 'not gathered')}")
+    seen = {}
+    for line in result["stdout"].splitlines():
+        fields = line.split("\t", 4)
+        if len(fields) == 5 and fields[4] in PRIVILEGED_MODES:
+            seen[fields[4]] = fields
+    for path, limit in PRIVILEGED_MODES.items():
+        if path not in seen:
+            if f"'{path}': No such file or directory" not in result["stderr"]:
+                raise Unreadable(f"{PRIVILEGED_PATHS}: {path} not listed ({result['stderr'][:200] or 'no reason'})")
+            evidence.append(f"{path}: not present")
+            continue
+        mode, uid, gid, kind, _ = seen[path]
+        evidence.append(f"{path}: {kind} {mode} uid {uid} gid {gid}")
+        wrong = []
+        if uid != "0" or gid != "0":
+            wrong.append(f"owned by uid {uid} gid {gid}")
+        if int(mode, 8) & ~limit:
+            wrong.append(f"mode {int(mode, 8):04o}")
+        if wrong:
+            problems.append(f"{path} {' and '.join(wrong)} (want root:root {limit:04o})")
+
+
+def su_limited(ctx: Ctx, group: str, problems: list[str], evidence: list[str]) -> None:
+    """pam(8) reads /etc/pam.d/su top to bottom: an `auth required|requisite pam_wheel.so use_uid
+    group=<group>` line (no trust) before any other rule that can end the auth stack with success
+    (pam_rootok lets root alone through). A `deny` line only keeps its group out: not the limit."""
+    text = ctx.file(SU_PAM, required=False)
+    if text is None:
+        evidence.append(f"{SU_PAM}: not present (su not installed)")
+        return
+    good, bad, before, denying = None, [], [], []
+    for rule in (r for r in parse.pam(text, SU_PAM) if r.type == "auth"):
+        if rule.module != "pam_wheel.so":
+            ends = "sufficient" in rule.control or "done" in rule.control
+            if good is None and ends and rule.module != "pam_rootok.so":
+                before.append(f"{rule.where}: {rule.text}")
+            continue
+        evidence.append(f"{rule.where}: {rule.text}")
+        if rule.arg("deny") is not None:  # keeps a group out of su; it does not limit su to one
+            denying.append(rule.where)
+            continue
+        flaws = ["trust (members su without a password)"] if rule.arg("trust") is not None else []
+        if rule.control not in ("required", "requisite"):
+            flaws.append(f"control {rule.control}")
+        if rule.arg("use_uid") is None:
+            flaws.append("no use_uid")
+        if rule.arg("group") != group:
+            flaws.append(f"group={rule.arg('group')}" if rule.arg("group") else "no group= (wheel or gid 0)")
+        if flaws:
+            bad.append(f"{rule.where}: {', '.join(flaws)}")
+        elif good is None:
+            good = rule
+    problems += [f"pam_wheel {b}" for b in bad]
+    if good is None and not bad:
+        only = f" (only deny lines, {', '.join(denying)}: they keep a group out)" if denying else ""
+        problems.append(f"su not limited to a group: no active auth pam_wheel.so line in {SU_PAM}{only}")
+        evidence.append(f"{SU_PAM}: no uncommented auth pam_wheel.so line limiting su to a group")
+    elif good is not None and before:
+        problems.append(f"{'; '.join(before)} can end the auth stack before pam_wheel")
+
+
+@check(
+    "PRIV-MEMBERS",
+    "linux",
+    files=(
+        "/etc/group",
+        "/etc/passwd",
+        *SUDOERS,
+        *(f"/etc/{tool}.{kind}" for tool in ("cron", "at") for kind in ("allow", "deny")),
+        SU_PAM,
+    ),
+    commands=(PRIVILEGED_PATHS,),
+)
 def priv_members(ctx: Ctx) -> Verdict:
     approved = set(ctx.params["approved"]) | {"root"}
-    expected = "privileged accounts only: " + ", ".join(sorted(approved))
+    cron_allow, su_group = set(ctx.params["cron_allow"]), ctx.params["su_group"]
+    expected = (
+        f"privileged accounts only: {', '.join(sorted(approved))}; "
+        f"cron and at only for {', '.join(sorted(cron_allow))} "
+        "(cron.allow, at.allow; no deny files); cron directories 0700, crontab and sshd_config 0600, root:root; "
+        f"su only for group {su_group} (pam_wheel)"
+    )
     privileged = privileged_accounts(ctx)
     extra = sorted(set(privileged) - approved)
     evidence = [f"{name}: {why}" for name, why in sorted(privileged.items())]
     problems = [f"not approved: {', '.join(extra)}"] if extra else []
-    return verdict(problems, expected, ", ".join(sorted(privileged)) or "none", evidence)
+    for tool in ("cron", "at"):
+        allow_list(ctx, tool, cron_allow, problems, evidence)
+    privileged_modes(ctx, problems, evidence)
+    su_limited(ctx, su_group, problems, evidence)
+    ok = f"{', '.join(sorted(privileged)) or 'none'}; cron and at for {', '.join(sorted(cron_allow))}"
+    ok += f"; su for {su_group}"
+    return verdict(problems, expected, ok, evidence)
 
 
 @check("PRIV-DEFAULT-ID", "linux", commands=("sshd -T",))

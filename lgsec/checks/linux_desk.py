@@ -17,7 +17,9 @@ import re
 from lgsec import parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check
 from lgsec.checks.common import utc, verdict
-from lgsec.checks.linux_accounts import SHELL_STARTUP
+from lgsec.checks.linux_accounts import LOGIN_DEFS, SHELL_STARTUP, sysctl_effective, sysctl_files
+from lgsec.checks.linux_logs import dropins
+from lgsec.parse_logs import ini_section
 
 PROFILE = "/etc/dconf/profile/user"
 KEYFILES = "/etc/dconf/db/local.d/"
@@ -514,6 +516,109 @@ def policy_documents(ctx: Ctx, browser: str) -> dict[str, dict]:
     return out
 
 
+# Core dumps (第70条): a dump of a process's memory can hold the passwords it handled.
+# pam_limits(8): limits.conf, then limits.d/*.conf in C-locale order; a later line of the same
+# kind of domain replaces an earlier one, and a user's or group's line beats the wildcard's.
+LIMITS = "/etc/security/limits.conf"
+LIMITS_DIR = "/etc/security/limits.d/"
+COREDUMP = "/etc/systemd/coredump.conf"
+COREDUMP_DIRS = tuple(f"{d}/systemd/coredump.conf.d/" for d in ("/usr/lib", "/usr/local/lib", "/run", "/etc"))
+
+
+def limit_lines(ctx: Ctx, item: str) -> list[tuple[str, str, str, parse.Setting]]:
+    """(domain, type, value, where) of every pam_limits line of `item`, in the order pam_limits reads them."""
+    files = [(LIMITS, ctx.file(LIMITS, required=False))]
+    extra = ctx.files(LIMITS_DIR).items()
+    files += sorted((p, t) for p, t in extra if p.endswith(".conf") and "/" not in p[len(LIMITS_DIR) :])
+    out = []
+    for path, text in files:
+        for number, line in parse._lines(text or ""):
+            words = line.split()
+            if len(words) == 4 and words[2] == item:
+                out.append((words[0], words[1], words[3], parse.Setting(words[3], path, number)))
+    return out
+
+
+def core_dumps(ctx: Ctx, problems: list[str], evidence: list[str]) -> str:
+    """Core dumps off: `* hard core 0` (and no user or group above 0), fs.suid_dumpable 0 in the
+    sysctl files, systemd-coredump Storage=none and ProcessSizeMax=0."""
+    hard: dict[str, parse.Setting] = {}  # domain → its last hard core line (the one pam_limits keeps)
+    for domain, kind, _value, setting in limit_lines(ctx, "core"):
+        if kind in ("hard", "-"):
+            hard[domain] = setting
+    evidence += [f"{s.where}: {d} hard core {s.value}" for d, s in hard.items()]
+    if "*" not in hard:
+        problems.append(f"no `* hard core 0` in {LIMITS} or {LIMITS_DIR} (core dumps allowed)")
+    for domain, setting in hard.items():
+        if setting.value != "0":
+            beats = "" if domain == "*" else f": beats the wildcard for {domain}"
+            problems.append(f"{domain} hard core {setting.value} ({setting.where}){beats}")
+    suid = sysctl_effective(sysctl_files(ctx), ["fs.suid_dumpable"]).get("fs.suid_dumpable")
+    if suid is None:
+        problems.append("fs.suid_dumpable not set in the sysctl files")
+        evidence.append("sysctl files: no fs.suid_dumpable")
+    else:
+        evidence.append(f"{suid.where}: fs.suid_dumpable = {suid.value}")
+        if suid.value != "0":
+            problems.append(f"fs.suid_dumpable = {suid.value} ({suid.where})")
+    values: dict[str, parse.Setting] = {}
+    text = ctx.file(COREDUMP, required=False)
+    if text is not None:
+        values.update(ini_section(text, COREDUMP, "Coredump"))
+    for path, extra in dropins(ctx, COREDUMP_DIRS, ".conf"):
+        values.update(ini_section(extra, path, "Coredump"))
+    for key, good in (("Storage", ("none",)), ("ProcessSizeMax", ("0", "0B"))):
+        setting = values.get(key)
+        if setting is None:
+            problems.append(f"systemd-coredump {key} not set (its default keeps dumps)")
+            evidence.append(f"{COREDUMP} and coredump.conf.d: no {key}")
+        else:
+            evidence.append(f"{setting.where}: {key}={setting.value}")
+            if setting.value not in good:
+                problems.append(f"systemd-coredump {key}={setting.value} ({setting.where})")
+    return "core dumps off"
+
+
+# umask (第16条, 第70条): login.defs UMASK (pam_umask, useradd) and the login shells' umask.
+_UMASK_RE = re.compile(r"^umask\s+(?:--\s+)?([0-7]{1,4})\s*(?:$|[;&|])")
+_UMASK_ANY_RE = re.compile(r"^umask\b(?!\s+-S\s*$)")
+
+
+def umask_ok(value: str, wanted: str) -> bool:
+    """An octal umask masks at least the bits of wanted."""
+    return int(wanted, 8) & ~int(value, 8) == 0
+
+
+def default_umask(ctx: Ctx, wanted: str, problems: list[str], evidence: list[str]) -> str:
+    defs = parse.settings(ctx.file(LOGIN_DEFS), LOGIN_DEFS, "space").get("UMASK")
+    if defs is None:
+        problems.append(f"UMASK not set in {LOGIN_DEFS} (pam_umask and useradd use 022)")
+        evidence.append(f"{LOGIN_DEFS}: no UMASK line")
+    else:
+        evidence.append(f"{defs.where}: UMASK {defs.value}")
+        if not re.fullmatch(r"[0-7]{1,4}", defs.value) or not umask_ok(defs.value, wanted):
+            problems.append(f"login.defs UMASK {defs.value} ({defs.where})")
+    shell_files = {p: ctx.file(p, required=False) or "" for p in SHELL_FILES}
+    shell_files.update({p: t for p, t in ctx.files("/etc/profile.d/").items() if p.endswith(".sh")})
+    last = None
+    for path in sorted(shell_files):  # as parse.tmout reads them: /etc/bash.bashrc, /etc/profile, profile.d/*
+        for number, line in parse._lines(shell_files[path]):
+            match = _UMASK_RE.match(line)
+            if match:
+                last = parse.Setting(match.group(1), path, number)
+                evidence.append(f"{last.where}: umask {last.value}")
+            elif _UMASK_ANY_RE.match(line):
+                last = parse.Setting(line, path, number)  # symbolic or computed: not an octal lgsec can judge
+                evidence.append(f"{last.where}: {line}")
+    if last is None:
+        problems.append("no umask in /etc/profile, /etc/bash.bashrc or /etc/profile.d (login shells keep 022)")
+    elif not re.fullmatch(r"[0-7]{1,4}", last.value):
+        problems.append(f"shell umask `{last.value}` ({last.where}) is not an octal lgsec can judge")
+    elif not umask_ok(last.value, wanted):
+        problems.append(f"shell umask {last.value} ({last.where})")
+    return f"umask {wanted} or stricter"
+
+
 @check(
     "PW-NOSTORE",
     "linux",
@@ -521,12 +626,31 @@ def policy_documents(ctx: Ctx, browser: str) -> dict[str, dict]:
         "/etc/firefox/policies/policies.json",
         "/etc/chromium/policies/managed/*.json",
         "/etc/opt/chrome/policies/managed/*.json",
+        LIMITS,
+        f"{LIMITS_DIR}*.conf",
+        COREDUMP,
+        *(f"{d}*.conf" for d in COREDUMP_DIRS),
+        "/etc/sysctl.conf",
+        "/etc/sysctl.d/*.conf",
+        "/run/sysctl.d/*.conf",
+        "/usr/local/lib/sysctl.d/*.conf",
+        "/usr/lib/sysctl.d/*.conf",
+        LOGIN_DEFS,
+        *SHELL_STARTUP,
     ),
 )
 def pw_nostore(ctx: Ctx) -> Verdict:
     browsers = list(ctx.params["browsers"])  # validated against the catalog's choices
     expected = "password manager off by machine policy for " + ", ".join(browsers)
     problems, evidence = [], []
+    extra = []
+    if not ctx.params["core_dumps"]:
+        expected += "; core dumps off (* hard core 0, fs.suid_dumpable 0, systemd-coredump Storage=none"
+        expected += " and ProcessSizeMax=0)"
+        extra.append(core_dumps(ctx, problems, evidence))
+    wanted = ctx.params["umask"]
+    expected += f"; default umask {wanted} or stricter (login.defs UMASK, login shells)"
+    extra.append(default_umask(ctx, wanted, problems, evidence))
     for browser in browsers:
         location, keys = BROWSER_POLICIES[browser]
         docs = policy_documents(ctx, browser)
@@ -546,4 +670,4 @@ def pw_nostore(ctx: Ctx) -> Verdict:
                 evidence.append(f"read {', '.join(docs)}: no {key}")
             elif wrong:
                 problems.append(f"{browser}: {key} is not false in {', '.join(wrong)}")
-    return verdict(problems, expected, "off for " + ", ".join(browsers), evidence)
+    return verdict(problems, expected, "; ".join(["off for " + ", ".join(browsers), *extra]), evidence)

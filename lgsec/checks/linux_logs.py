@@ -219,15 +219,69 @@ def audit_gaps(rules: list[AuditRule], events: list[str], sshd: bool) -> tuple[l
     return missing, found
 
 
+ACCT_UNITS = "systemctl show acct"  # lgsec_linux_facts: acct.service (Debian), psacct.service (RHEL)
+VIRT = "systemd-detect-virt --container"
+
+
+def unit_blocks(stdout: str) -> dict[str, dict[str, str]]:
+    """`systemctl show` of several units: Id → its properties (blocks separated by a blank line)."""
+    out = {}
+    for block in stdout.split("\n\n"):
+        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        if props.get("Id"):
+            out[props["Id"]] = props
+    return out
+
+
+def process_accounting(ctx: Ctx, problems: list[str], evidence: list[str]) -> str:
+    """Process accounting (第55条1): the acct/psacct package's service (its unit is the package's)
+    enabled and active (accton turned the kernel's accounting on). In a container the kernel's
+    accounting is its host's (accton: Operation not permitted): the row says so and does not pass."""
+    shown = ran(ctx, ACCT_UNITS)
+    if shown is None or shown["rc"] != 0:
+        raise Unreadable(f"{ACCT_UNITS}: {first_line(shown) if shown else 'systemctl is not installed'}")
+    units = {u: p for u, p in unit_blocks(shown["stdout"]).items() if p.get("LoadState") == "loaded"}
+    if not units:
+        problems.append("process accounting not installed (acct / psacct: no acct.service or psacct.service)")
+        evidence.append(f"{ACCT_UNITS}: neither unit loaded")
+        return "no process accounting"
+    unit, props = next(iter(units.items()))
+    state = f"{props.get('ActiveState')}/{props.get('SubState')}, result {props.get('Result')}"
+    evidence.append(f"{ACCT_UNITS}: {unit} {props.get('UnitFileState')}, {state}")
+    if props.get("UnitFileState") not in ("enabled", "enabled-runtime", "static", "alias"):
+        problems.append(f"{unit} is not enabled ({props.get('UnitFileState') or 'unknown'})")
+    if props.get("ActiveState") == "active":
+        return f"process accounting on ({unit} {props.get('UnitFileState')}, active)"
+    virt = ran(ctx, VIRT)
+    container = virt["stdout"].strip() if virt and virt["rc"] == 0 else ""
+    if container:
+        problems.append(
+            f"process accounting cannot be shown on: this host is a {container} container, whose kernel accounting "
+            f"is its host's ({unit} {state})"
+        )
+    else:
+        problems.append(f"process accounting is not on ({unit} {state})")
+    return "process accounting off"
+
+
 @check(
     "LOG-AUDIT",
     "linux",
     files=("/etc/audit/rules.d/*.rules",),
-    commands=("auditctl -l", "systemctl is-enabled auditd", "systemctl is-active auditd", "sshd -T"),
+    commands=(
+        "auditctl -l",
+        "systemctl is-enabled auditd",
+        "systemctl is-active auditd",
+        "sshd -T",
+        ACCT_UNITS,
+        VIRT,
+    ),
 )
 def log_audit(ctx: Ctx) -> Verdict:
     events = list(ctx.params["events"])
     expected = f"auditd enabled and running; audit rules record {', '.join(events)}"
+    if ctx.params["process_accounting"]:
+        expected += "; process accounting (acct) enabled and on"
     unknown = [e for e in events if e not in AUDIT_EVENTS]
     if unknown:
         return Verdict(
@@ -236,13 +290,16 @@ def log_audit(ctx: Ctx) -> Verdict:
             f"lgsec_log_audit_events: unknown event kind(s) {', '.join(unknown)} (known: {', '.join(AUDIT_EVENTS)})",
             ["catalog LOG-AUDIT events"],
         )
+    problems, evidence, actual = [], [], []
+    if ctx.params["process_accounting"]:
+        actual.append(process_accounting(ctx, problems, evidence))
     listed = ran(ctx, "auditctl -l")
     if listed is None:
-        return Verdict("fail", expected, "auditd is not installed", ["auditctl: not installed"])
+        problems.insert(0, "auditd is not installed")
+        return Verdict("fail", expected, "; ".join(problems), ["auditctl: not installed", *evidence])
     enabled = ran(ctx, "systemctl is-enabled auditd")
     if enabled is None:
         raise Unreadable("systemctl is not available: cannot tell whether auditd starts at boot")
-    problems, evidence, actual = [], [], []
     state = first_line(enabled)
     evidence.append(f"systemctl is-enabled auditd: {state}")
     if state in ("enabled", "enabled-runtime", "static", "alias"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import json
 import re
@@ -11,6 +10,7 @@ from lgsec import parse
 from lgsec.checks import Ctx, Unreadable, Verdict, check, linux_desk, linux_software
 from lgsec.checks.common import ENABLED_UNITS as UNITS
 from lgsec.checks.common import enabled_units, verdict
+from lgsec.checks.linux_accounts import sysctl_effective, sysctl_files  # shared with PW-NOSTORE (fs.suid_dumpable)
 
 NFT = "nft -j list ruleset"
 SS = "ss -H -tulpn"
@@ -35,11 +35,6 @@ AIDE_DISTRO_DIR = "/etc/aide/aide.conf.d"
 AIDE_DISTRO_RULES = "/etc/aide/aide.conf.d/99_lgsec_web"
 AIDE_DISTRO_DB = "/var/lib/aide/aide.db"
 
-# sysctl.d(5): files of the same name in an earlier directory replace those in later ones;
-# then all are applied in the lexicographic order of their names. procps' `sysctl --system`
-# applies /etc/sysctl.conf after them.
-SYSCTL_DIRS = ("/etc/sysctl.d/", "/run/sysctl.d/", "/usr/local/lib/sysctl.d/", "/usr/lib/sysctl.d/")
-SYSCTL_CONF = "/etc/sysctl.conf"
 # KERNEL-NET forwarding: both are 0 unless the host is a router (第89条)
 FORWARDING = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")
 
@@ -418,47 +413,6 @@ def options_text(wanted: dict) -> str:
 
 
 # ---- KERNEL-NET --------------------------------------------------------------------------------
-
-
-def sysctl_files(ctx: Ctx) -> list[tuple[str, str]]:
-    """(path, text) of the sysctl configuration in the order it is applied."""
-    by_name: dict[str, tuple[str, str]] = {}
-    for folder in reversed(SYSCTL_DIRS):  # the earlier folder wins a name: apply it last
-        for path, text in ctx.files(folder).items():
-            name = path[len(folder) :]
-            if "/" not in name and name.endswith(".conf"):
-                by_name[name] = (path, text)
-    ordered = [by_name[name] for name in sorted(by_name)]
-    main = ctx.file(SYSCTL_CONF, required=False)
-    if main is not None:
-        ordered.append((SYSCTL_CONF, main))
-    return ordered
-
-
-def sysctl_key(raw: str) -> str:
-    """sysctl.d(5): a key whose first separator is '/' uses '/' throughout."""
-    key = raw.strip().lstrip("-").strip()
-    return key.replace("/", ".") if "/" in key.split(".", 1)[0] else key
-
-
-def sysctl_effective(files: list[tuple[str, str]], keys: list[str]) -> dict[str, parse.Setting]:
-    """The value each key gets from the files (later assignments win; glob keys apply to the keys they match)."""
-    out: dict[str, parse.Setting] = {}
-    for path, text in files:
-        for number, raw in enumerate(text.splitlines(), 1):
-            line = raw.strip()
-            if not line or line[0] in "#;" or "=" not in line:
-                continue
-            key, _, value = line.partition("=")
-            key = sysctl_key(key)
-            setting = parse.Setting(" ".join(value.split()), path, number)
-            if any(c in key for c in "*?["):
-                for wanted in keys:
-                    if fnmatch.fnmatchcase(wanted, key):
-                        out[wanted] = setting
-            else:
-                out[key] = setting
-    return out
 
 
 @check(

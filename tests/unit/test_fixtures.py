@@ -58,9 +58,13 @@ def test_base_is_a_recording_of_the_stock_lab_image(name):
 def test_stock_debian_is_not_hardened(catalog, name):
     rows = evaluate(catalog, load_base(name))
     got = {r["control"]: r["status"] for r in rows if r["control"] in SECTION_A_CHECKED}
-    # Stock Debian: only root is privileged (pass); sshd ships PermitRootLogin prohibit-password.
-    assert got == {cid: "pass" if cid == "PRIV-MEMBERS" else "fail" for cid in SECTION_A_CHECKED}
-    assert row_for(rows, "PRIV-MEMBERS")["actual"] == "root"
+    # Stock Debian: only root is privileged, but cron and at have no allow list, su is open to all and
+    # sshd_config is 0644 (第69条1); sshd ships PermitRootLogin prohibit-password.
+    assert got == dict.fromkeys(SECTION_A_CHECKED, "fail")
+    members = row_for(rows, "PRIV-MEMBERS")
+    assert "not approved" not in members["actual"] and "root: uid 0" in members["evidence"]
+    for finding in ("no /etc/cron.allow", "no /etc/at.allow", "/etc/ssh/sshd_config mode 0644", "su not limited"):
+        assert finding in members["actual"]
     assert row_for(rows, "PRIV-DEFAULT-ID")["actual"] == "PermitRootLogin without-password"
     assert "nullok on pam_unix (/etc/pam.d/common-auth:" in row_for(rows, "PW-EMPTY")["actual"]
     assert row_for(rows, "PW-MAXAGE")["actual"] == "PASS_MAX_DAYS = 99999"

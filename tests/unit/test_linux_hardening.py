@@ -1,6 +1,8 @@
 """Issue 17's additions to the Linux checks, attacked branch by branch on their fixture pairs:
 the distribution's AIDE (WEB-TAMPER), forwarding and protocol modules (KERNEL-NET), sshd's
-further keywords (REMOTE-MINIMAL). What could make each say pass wrongly is fed to it here."""
+further keywords (REMOTE-MINIMAL), core dumps and umask (PW-NOSTORE), cron, at, su and the files
+that grant them (PRIV-MEMBERS), process accounting (LOG-AUDIT). What could make each say pass
+wrongly is fed to it here."""
 
 from __future__ import annotations
 
@@ -144,6 +146,9 @@ STOCK_FAILS = {
     "KERNEL-NET": "dccp can load",
     "REMOTE-MINIMAL": "LogLevel INFO (wants VERBOSE)",
     "USB-STORAGE": "firewire_sbp2 can load",
+    "PW-NOSTORE": "UMASK",
+    "PRIV-MEMBERS": "su not limited to a group",
+    "LOG-AUDIT": "process accounting not installed",
 }
 
 
@@ -186,3 +191,214 @@ def test_no_banner_required_when_the_site_sets_none(catalog):
     assert status_of(catalog, facts, "REMOTE-MINIMAL", hostvars)["status"] == "fail"
     hostvars = {**hostvars, "lgsec_remote_minimal_banner": ""}
     assert status_of(catalog, facts, "REMOTE-MINIMAL", hostvars)["status"] == "pass"
+
+
+# ---- PW-NOSTORE: core dumps off, umask 027 (第70条, 第16条) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "named"),
+    [
+        # pam_limits: a later line of the same domain replaces an earlier one
+        ("/etc/security/limits.d/zz-dev.conf", "*  hard  core  unlimited\n", "* hard core unlimited"),
+        # a user's own line beats the wildcard (Debian 13 ships `root hard core infinity`)
+        ("/etc/security/limits.d/zz-dev.conf", "root hard core infinity\n", "root hard core infinity"),
+        ("/etc/security/limits.d/zz-dev.conf", "@devs - core unlimited\n", "@devs hard core unlimited"),
+        ("/etc/security/limits.d/99-lgsec-coredump.conf", "# *  hard  core  0\n", "no `* hard core 0`"),
+        ("/etc/sysctl.d/99-debug.conf", "fs.suid_dumpable=2\n", "fs.suid_dumpable = 2"),
+        ("/etc/systemd/coredump.conf.d/zz-keep.conf", "[Coredump]\nStorage=external\n", "Storage=external"),
+        ("/etc/profile.d/zz-site.sh", "umask 022\n", "shell umask 022"),
+        ("/etc/profile.d/zz-site.sh", "umask u=rwx,g=rx,o=rx\n", "is not an octal lgsec can judge"),
+        ("/etc/profile.d/lgsec-umask.sh", "# umask 027\n", "no umask in /etc/profile"),
+    ],
+)
+def test_core_dumps_or_umask_reopened_fails(catalog, path, text, named):
+    facts, _ = fixture("PW-NOSTORE", "pass")
+    facts["files"][path] = text
+    row = status_of(catalog, facts, "PW-NOSTORE")
+    assert row["status"] == "fail" and named in row["actual"], row["actual"]
+
+
+def test_debian13_root_core_line_is_overridden_by_a_later_file(catalog):
+    """Debian 13's 10-coredump-debian.conf (root hard core infinity) is replaced by lgsec's 99- file."""
+    facts, _ = fixture("PW-NOSTORE", "pass")
+    facts["files"]["/etc/security/limits.d/10-coredump-debian.conf"] = load_base("base-debian13.json")["files"][
+        "/etc/security/limits.d/10-coredump-debian.conf"
+    ]
+    assert status_of(catalog, facts, "PW-NOSTORE")["status"] == "pass"
+
+
+def test_stricter_umask_passes_and_a_looser_login_defs_fails(catalog):
+    facts, _ = fixture("PW-NOSTORE", "pass")
+    facts["files"]["/etc/profile.d/zz-site.sh"] = "umask 077  # stricter\n"
+    assert status_of(catalog, facts, "PW-NOSTORE")["status"] == "pass"
+    facts["files"]["/etc/login.defs"] = facts["files"]["/etc/login.defs"].replace("UMASK\t\t027", "UMASK\t\t007")
+    row = status_of(catalog, facts, "PW-NOSTORE")
+    assert row["status"] == "fail" and "login.defs UMASK 007" in row["actual"]
+
+
+def test_core_dumps_allowed_by_the_site_is_not_judged(catalog):
+    facts, _ = fixture("PW-NOSTORE", "pass")
+    facts["files"]["/etc/sysctl.d/99-debug.conf"] = "fs.suid_dumpable=2\n"
+    assert status_of(catalog, facts, "PW-NOSTORE", {"lgsec_pw_nostore_core_dumps": True})["status"] == "pass"
+
+
+def test_unreadable_limits_file_is_an_error(catalog):
+    facts, _ = fixture("PW-NOSTORE", "pass")
+    facts["errors"]["/etc/security/limits.d/50-x.conf"] = "Permission denied"
+    assert status_of(catalog, facts, "PW-NOSTORE")["status"] == "error"
+
+
+# ---- PRIV-MEMBERS: cron, at, su and the files that grant them (第69条1) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "named"),
+    [
+        ("/etc/cron.allow", None, "no /etc/cron.allow: every user may use cron"),
+        ("/etc/at.allow", None, "no /etc/at.allow: every user may use at"),
+        ("/etc/cron.allow", "root\n\n# admins\ntanaka\nroot\n", "/etc/cron.allow allows tanaka"),
+        ("/etc/at.deny", "", "/etc/at.deny present"),
+        # a commented line is not a rule
+        (
+            "/etc/pam.d/su",
+            "auth sufficient pam_rootok.so\n# auth required pam_wheel.so use_uid group=wheel\n@include common-auth\n",
+            "su not limited to a group",
+        ),
+        (
+            "/etc/pam.d/su",
+            "auth sufficient pam_rootok.so\nauth required pam_wheel.so deny group=nosu\n",
+            "only deny lines",
+        ),
+        (
+            "/etc/pam.d/su",
+            "auth sufficient pam_rootok.so\nauth sufficient pam_wheel.so trust use_uid group=wheel\n",
+            "trust (members su without a password), control sufficient",
+        ),
+        (
+            "/etc/pam.d/su",
+            "auth sufficient pam_rootok.so\nauth required pam_wheel.so use_uid group=sudo\n",
+            "group=sudo",
+        ),
+        ("/etc/pam.d/su", "auth required pam_wheel.so group=wheel\n", "no use_uid"),
+        (
+            "/etc/pam.d/su",
+            "auth sufficient pam_unix.so\nauth required pam_wheel.so use_uid group=wheel\n",
+            "/etc/pam.d/su:1: auth sufficient pam_unix.so can end the auth stack before pam_wheel",
+        ),
+        (  # duplicated: the good line does not excuse a trust line beside it
+            "/etc/pam.d/su",
+            "auth required pam_wheel.so use_uid group=wheel\nauth sufficient pam_wheel.so trust use_uid group=wheel\n",
+            "pam_wheel /etc/pam.d/su:2: trust",
+        ),
+    ],
+)
+def test_privileged_operations_reopened_fail(catalog, path, text, named):
+    facts, hostvars = fixture("PRIV-MEMBERS", "pass")
+    if text is None:
+        del facts["files"][path]
+        facts["missing"].append(path)
+    else:
+        facts["files"][path] = text
+    row = status_of(catalog, facts, "PRIV-MEMBERS", hostvars)
+    assert row["status"] == "fail" and named in row["actual"], row["actual"]
+
+
+def test_duplicated_allow_lines_and_a_deny_line_beside_the_limit_pass(catalog):
+    facts, hostvars = fixture("PRIV-MEMBERS", "pass")
+    facts["files"]["/etc/cron.allow"] = "root\nroot\n\n"
+    su = facts["files"]["/etc/pam.d/su"]
+    facts["files"]["/etc/pam.d/su"] = su + "auth       required   pam_wheel.so deny group=nosu\n"
+    assert status_of(catalog, facts, "PRIV-MEMBERS", hostvars)["status"] == "pass"
+
+
+PRIVILEGED = "find privileged paths"
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ("755\t0\t0\td\t/etc/cron.d", "/etc/cron.d mode 0755 (want root:root 0700)"),
+        ("700\t1000\t0\td\t/etc/cron.daily", "/etc/cron.daily owned by uid 1000 gid 0"),
+        ("640\t0\t0\tf\t/etc/ssh/sshd_config", "/etc/ssh/sshd_config mode 0640"),
+        ("666\t0\t0\tf\t/etc/cron.allow", "/etc/cron.allow mode 0666"),
+    ],
+)
+def test_open_privileged_files_fail(catalog, line, named):
+    facts, hostvars = fixture("PRIV-MEMBERS", "pass")
+    result = facts["commands"][PRIVILEGED]
+    path = line.rsplit("\t", 1)[1]
+    kept = [x for x in result["stdout"].splitlines() if not x.endswith("\t" + path)]
+    result["stdout"] = "\n".join([*kept, line]) + "\n"
+    row = status_of(catalog, facts, "PRIV-MEMBERS", hostvars)
+    assert row["status"] == "fail" and named in row["actual"], row["actual"]
+
+
+def test_a_privileged_path_neither_listed_nor_absent_is_an_error(catalog):
+    """find cut short (or a path it could not stat): never read as "not there"."""
+    facts, hostvars = fixture("PRIV-MEMBERS", "pass")
+    result = facts["commands"][PRIVILEGED]
+    result["stdout"] = "".join(x + "\n" for x in result["stdout"].splitlines() if "sshd_config" not in x)
+    assert status_of(catalog, facts, "PRIV-MEMBERS", hostvars)["status"] == "error"
+    facts["commands"][PRIVILEGED]["stderr"] += "\nfind: '/etc/ssh/sshd_config': Permission denied"
+    assert status_of(catalog, facts, "PRIV-MEMBERS", hostvars)["status"] == "error"
+
+
+def test_the_cron_allow_list_is_a_parameter(catalog):
+    facts, hostvars = fixture("PRIV-MEMBERS", "pass")
+    facts["files"]["/etc/cron.allow"] = "root\nbackup\n"
+    assert status_of(catalog, facts, "PRIV-MEMBERS", hostvars)["status"] == "fail"
+    hostvars = {**hostvars, "lgsec_priv_members_cron_allow": ["root", "backup"]}
+    assert status_of(catalog, facts, "PRIV-MEMBERS", hostvars)["status"] == "pass"
+
+
+# ---- LOG-AUDIT: process accounting (第55条1) ---------------------------------------------------
+
+ACCT = "systemctl show acct"
+
+
+def acct_state(facts: dict, active: str, sub: str, result: str, enabled: str = "enabled") -> None:
+    block = facts["commands"][ACCT]["stdout"].split("\n\n")
+    first = "\n".join(
+        f"{k}={ {'ActiveState': active, 'SubState': sub, 'Result': result, 'UnitFileState': enabled}.get(k, v) }"
+        for k, v in (line.split("=", 1) for line in block[0].splitlines())
+    )
+    facts["commands"][ACCT]["stdout"] = "\n\n".join([first, *block[1:]])
+
+
+def test_process_accounting_in_a_container_says_so_and_does_not_pass(catalog):
+    facts, _ = fixture("LOG-AUDIT", "pass")
+    acct_state(facts, "failed", "failed", "exit-code")  # accton: Operation not permitted
+    facts["commands"]["systemd-detect-virt --container"] = {"rc": 0, "stdout": "podman\n", "stderr": ""}
+    row = status_of(catalog, facts, "LOG-AUDIT")
+    assert row["status"] == "fail"
+    assert "this host is a podman container, whose kernel accounting is its host's" in row["actual"]
+
+
+@pytest.mark.parametrize(
+    ("state", "named"),
+    [
+        (("failed", "failed", "exit-code"), "process accounting is not on (acct.service failed/failed"),
+        (("inactive", "dead", "success", "disabled"), "acct.service is not enabled (disabled)"),
+    ],
+)
+def test_process_accounting_off_on_a_real_host_fails(catalog, state, named):
+    facts, _ = fixture("LOG-AUDIT", "pass")
+    acct_state(facts, *state)
+    row = status_of(catalog, facts, "LOG-AUDIT")
+    assert row["status"] == "fail" and named in row["actual"], row["actual"]
+
+
+def test_process_accounting_unit_not_shown_is_an_error(catalog):
+    facts, _ = fixture("LOG-AUDIT", "pass")
+    del facts["commands"][ACCT]
+    assert status_of(catalog, facts, "LOG-AUDIT")["status"] == "error"
+    facts, _ = fixture("LOG-AUDIT", "pass")
+    facts["commands"][ACCT] = {"rc": 1, "stdout": "", "stderr": "Failed to connect to bus"}
+    assert status_of(catalog, facts, "LOG-AUDIT")["status"] == "error"
+
+
+def test_process_accounting_can_be_left_out_by_the_site(catalog):
+    facts, _ = fixture("LOG-AUDIT", "fail")
+    row = status_of(catalog, facts, "LOG-AUDIT", {"lgsec_log_audit_process_accounting": False})
+    assert "process accounting" not in row["actual"]

@@ -62,9 +62,10 @@ def import_tags(path: Path) -> set[str]:
     """Tags given to a task file where the role's main.yml imports it (they apply to every task)."""
     tags = set()
     for task in load(path.parent / "main.yml"):
-        target = task.get("ansible.builtin.import_tasks") or task.get("import_tasks")
-        if target == path.name:
-            tags |= set(task.get("tags") or [])
+        for child in [task, *(task.get("block") or [])]:  # a block's tags apply to the imports in it
+            target = child.get("ansible.builtin.import_tasks") or child.get("import_tasks")
+            if target == path.name:
+                tags |= set(task.get("tags") or []) | set(child.get("tags") or [])
     return tags
 
 

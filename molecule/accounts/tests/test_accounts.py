@@ -139,6 +139,44 @@ def test_privileged_members(host, v):
     assert "users" in host.user("intruder").groups  # its other groups are kept
 
 
+def test_cron_and_at_only_for_the_allowed_users(host, v):
+    """第69条1: cron(8) and at(1) read the allow list first; no deny list beside it."""
+    for tool in ("cron", "at"):
+        allow = host.file(f"/etc/{tool}.allow")
+        assert allow.user == "root" and allow.mode & 0o022 == 0
+        assert allow.content_string.split() == v["lgsec_priv_members_cron_allow"]
+        assert not host.file(f"/etc/{tool}.deny").exists
+
+
+def test_files_that_grant_privileged_operations_are_roots(host):
+    for path, mode in [(f"/etc/cron.{d}", 0o700) for d in ("d", "hourly", "daily", "weekly", "monthly")] + [
+        ("/etc/crontab", 0o600),
+        ("/etc/ssh/sshd_config", 0o600),
+    ]:
+        f = host.file(path)
+        if f.exists:
+            assert (f.user, f.group) == ("root", "root") and f.mode & ~mode == 0, (path, oct(f.mode))
+    assert host.file("/etc/ssh/sshd_config").mode == 0o600
+
+
+def test_su_only_for_the_su_group(host, v):
+    """pam_wheel (第69条1): the operator, not in the su group, is refused su to an account whose
+    password it gives; a member is let through; root keeps su (pam_rootok). sudo is untouched
+    (test_operator_logs_in_over_ssh_and_uses_sudo)."""
+    group, password = v["lgsec_priv_members_su_group"], v["lgsec_lab_test_password"]
+    assert host.group(group).exists
+    probe = f"echo {shlex.quote(password)} | runuser -u {{who}} -- pamtester su lgsectest authenticate"
+    refused = sh(host, probe.format(who="lgsecadmin"))
+    assert refused.rc != 0 and "successfully authenticated" not in refused.stdout, refused.stdout
+    sh(host, f"gpasswd -a lgsecadmin {group}")
+    try:
+        allowed = sh(host, probe.format(who="lgsecadmin"))
+    finally:
+        sh(host, f"gpasswd -d lgsecadmin {group}")
+    assert "successfully authenticated" in allowed.stdout, allowed.stdout + allowed.stderr
+    assert "successfully authenticated" in sh(host, "pamtester su lgsectest authenticate </dev/null").stdout
+
+
 def test_unused_id_locked_and_expired(host, v):
     entry = shadow(host, "idleuser")
     assert entry[1].startswith("!")

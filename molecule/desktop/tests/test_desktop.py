@@ -228,3 +228,42 @@ def test_chromium_and_chrome_policy_turns_the_password_manager_off(host, folder)
 
 def test_a_browser_actually_honouring_the_policy():
     pytest.skip(NO_BROWSER)
+
+
+# ---- PW-NOSTORE on the operating system: core dumps off, umask (第70条, 第16条) ------------------
+
+
+def test_a_login_session_may_not_dump_core(host, v):
+    """pam_limits in su's session stack (as in login and sshd): the hard core limit is 0, for root
+    too (Debian 13 ships `root hard core infinity`)."""
+    if v.get("lgsec_pw_nostore_core_dumps"):
+        pytest.skip("the site allows core dumps on this host")
+    for user in ("root", "deskuser"):
+        out = sh(host, f"su - {user} -s /bin/bash -c 'ulimit -Hc; ulimit -Sc'")
+        assert out.rc == 0, out.stderr
+        assert out.stdout.split() == ["0", "0"], (user, out.stdout)
+
+
+def test_set_uid_programs_and_systemd_coredump_keep_no_dump(host, v):
+    if v.get("lgsec_pw_nostore_core_dumps"):
+        pytest.skip("the site allows core dumps on this host")
+    # what systemd-sysctl applies at boot (the running value in a container is its host's)
+    applied = sh(host, "/usr/lib/systemd/systemd-sysctl --cat-config | grep -E '^\\s*fs.suid_dumpable' | tail -1")
+    assert applied.stdout.replace(" ", "").strip() == "fs.suid_dumpable=0", applied.stdout
+    dropin = host.file("/etc/systemd/coredump.conf.d/99-lgsec.conf")
+    assert dropin.user == "root" and "Storage=none" in dropin.content_string
+    assert "ProcessSizeMax=0" in dropin.content_string
+
+
+def test_files_a_login_shell_creates_are_not_readable_by_others(host, v):
+    out = sh(host, "runuser -l deskuser -c 'umask; f=$(mktemp -p ~); stat -c %a $f; rm -f $f'")
+    assert out.rc == 0, out.stderr
+    umask, mode = out.stdout.split()
+    assert umask == "0" + v["lgsec_pw_nostore_umask"]
+    assert int(mode, 8) & 0o007 == 0  # mktemp asks 0600; what matters: nothing for others
+    created = sh(
+        host,
+        "runuser -l deskuser -c 'touch ~/lgsec-umask-probe; stat -c %a ~/lgsec-umask-probe; rm -f ~/lgsec-umask-probe'",
+    )
+    assert int(created.stdout.strip(), 8) & 0o007 == 0, created.stdout
+    assert host.file("/etc/login.defs").contains(f"^UMASK\\s+{v['lgsec_pw_nostore_umask']}$")
