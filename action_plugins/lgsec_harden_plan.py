@@ -14,8 +14,8 @@ description:
     they follow a control being repaired (C(harden.with)); waived controls are skipped; a host
     whose gather gave no facts, and C(full), run every control.
   - Fails, naming the inventory, the host and /etc/os-release, when a host with facts is of an OS
-    family the Linux roles do not know (the Debian and RedHat families only): the one platform
-    guard of every Linux role, before any of them runs (also with C(full)).
+    family the Linux roles do not know (the Debian and RedHat families only); this is the one
+    platform guard of every Linux role, before any of them runs (also with C(full)).
   - Returns C(plans) (host → run, skipped, audit), C(skip) (host → ids for lgsec_waived_controls)
     and C(roles) (host → the roles with a control to run).
 options:
