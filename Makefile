@@ -13,7 +13,7 @@ SCENARIOS ?= accounts desktop network_access software logging antivirus mail
 AUDIT_ARGS ?=
 LAB_PACKAGES := podman runc debootstrap pamtester openssh-client
 
-.PHONY: audit test venv unit machine lint lab lab-deps molecule bench clean frr-collection network
+.PHONY: audit test venv unit machine lint lab lab-deps molecule bench clean frr-collection network generate
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ unit: venv
 # dies during hardening and during an audit, Ctrl-C during both (lab containers).
 machine: venv lab
 	$(BIN)/pytest tests/disposal tests/faults -q
+
+# The files written from the catalog: the roles' defaults, argument specs and README variable
+# tables (tools/generate.py; tests/unit/test_generate.py fails when they are stale).
+generate: venv
+	$(BIN)/python tools/generate.py
+	$(BIN)/python tools/gen_docs.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -13,6 +13,9 @@ description:
     the controls whose audit passes are skipped, unless the catalog marks them C(harden.always) or
     they follow a control being repaired (C(harden.with)); waived controls are skipped; a host
     whose gather gave no facts, and C(full), run every control.
+  - Fails, naming the inventory, the host and /etc/os-release, when a host with facts is of an OS
+    family the Linux roles do not know (the Debian and RedHat families only); this is the one
+    platform guard of every Linux role, before any of them runs (also with C(full)).
   - Returns C(plans) (host → run, skipped, audit), C(skip) (host → ids for lgsec_waived_controls)
     and C(roles) (host → the roles with a control to run).
 options:
@@ -92,12 +95,16 @@ class ActionModule(ControllerAction):
                 if c not in catalog.controls or platforms & set(catalog[c].platforms)
             ]
             rows, problem = None, None
-            if not full:
-                gathered = pick_gathered(hostvars, args.get("gathered") or ["lgsec_gather"])
-                found = gather_problem(gathered)
-                if found:
-                    problem = found[1]
-                else:
+            gathered = pick_gathered(hostvars, args.get("gathered") or ["lgsec_gather"])
+            found = gather_problem(gathered)
+            if found:
+                problem = found[1]
+            else:
+                try:  # a Linux host the roles do not know stops the run before any role (every host)
+                    harden.linux_family(host, gathered["lgsec_facts"], str(hvars.get("inventory_file") or "inventory"))
+                except InputError as exc:
+                    return {**result, "failed": True, "msg": f"lgsec input error: {exc}", "lgsec_input_error": str(exc)}
+                if not full:
                     rows = evaluate_host(catalog, host, gathered["lgsec_facts"], hvars)
             plan = harden.plan_host(catalog, enforced, rows, waived.get(host, []), full=full, problem=problem)
             plans[host], skip[host], to_run[host] = plan, harden.skip_list(plan), harden.roles_to_run(plan, roles)

@@ -6,6 +6,7 @@ Every error names the file, the entry and the field (InputError, exit code 2).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -66,6 +67,41 @@ class Param:
     minimum: int | None = None
     maximum: int | None = None
     choices: tuple | None = None
+    format: str | None = None  # a str's or each list element's form (FORMATS)
+
+
+def _network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+PORT_RANGE = re.compile(r"^(tcp|udp)/(\d{1,5})(?:-(\d{1,5}))?$")
+
+
+def _proto_port(value: str) -> bool:
+    match = PORT_RANGE.match(value)
+    ports = [int(p) for p in match.groups()[1:] if p] if match else []
+    return bool(match) and all(1 <= p <= 65535 for p in ports) and ports == sorted(ports)
+
+
+# A parameter's `format`: what the roles and checks that read the value rely on, checked with
+# its type by the validation every audit and hardening runs first. name -> (test, what it asks).
+FORMATS: dict[str, tuple[Any, str]] = {
+    "usb-id": (
+        re.compile(r"^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$").match,
+        "a USB vendor:product id of four hex digits each (0781:5581)",
+    ),
+    "setup-class-guid": (
+        re.compile(r"^\{[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}$").match,
+        "a device setup class GUID in braces ({4d36e96b-e325-11ce-bfc1-08002be10318})",
+    ),
+    "text": (str.strip, "text that is not blank"),
+    "network": (_network, "an IPv4 or IPv6 network or address (192.0.2.0/24, 2001:db8::/32, 192.0.2.10)"),
+    "proto-port": (_proto_port, "tcp or udp with a port or a low-high range of 1-65535 (tcp/443, udp/60000-61000)"),
+}
 
 
 @dataclass(frozen=True)
@@ -172,13 +208,19 @@ def check_value(value: Any, param: Param) -> str | None:
             return f"elements must be of {', '.join(map(str, param.choices))}, got {', '.join(map(str, bad))}"
     elif param.choices is not None and value not in param.choices:
         return f"must be one of {', '.join(map(str, param.choices))}, got {value!r}"
+    if param.format is not None:
+        test, asks = FORMATS[param.format]
+        bad = [v for v in (value if param.type == "list" else [value]) if not test(v)]
+        if bad:
+            each = "each element must be" if param.type == "list" else "must be"
+            return f"{each} {asks}, got {bad[0]!r}"
     return None
 
 
 def _param(where: str, name: str, spec: Any) -> Param:
     if not isinstance(spec, dict):
         raise InputError(where, f"params.{name}", "must be a mapping with type and default")
-    unknown = set(spec) - {"type", "default", "description", "minimum", "maximum", "choices"}
+    unknown = set(spec) - {"type", "default", "description", "minimum", "maximum", "choices", "format"}
     if unknown:
         raise InputError(where, f"params.{name}", f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     ptype = spec.get("type")
@@ -187,6 +229,9 @@ def _param(where: str, name: str, spec: Any) -> Param:
     if "default" not in spec:
         raise InputError(where, f"params.{name}.default", "missing")
     choices = spec.get("choices")
+    fmt = spec.get("format")
+    if fmt is not None and (fmt not in FORMATS or ptype not in ("str", "list")):
+        raise InputError(where, f"params.{name}.format", f"must be one of {', '.join(FORMATS)} on a str or list")
     param = Param(
         name=name,
         type=ptype,
@@ -195,6 +240,7 @@ def _param(where: str, name: str, spec: Any) -> Param:
         minimum=spec.get("minimum"),
         maximum=spec.get("maximum"),
         choices=tuple(choices) if choices is not None else None,
+        format=fmt,
     )
     problem = check_value(param.default, param)
     if problem:

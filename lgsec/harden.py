@@ -41,6 +41,35 @@ def two_persons(operator: object, confirmer: object, fields: str = "--operator/-
     return operator, confirmer
 
 
+# The OS families the Linux roles know (their vars/main.yml key paths and packages by Ansible's
+# os_family): judged once, here, on the audit's gather of each host, before any role runs — the
+# os-release reading of lgsec/checks/linux_software.py (`family`), so audit and roles agree.
+LINUX_FAMILIES = {"debian": "Debian", "rhel": "RedHat"}
+
+
+def linux_family(host: str, facts: dict, source: str = "inventory") -> str:
+    """The host's family as Ansible names it (Debian, RedHat); InputError naming the inventory, the
+    host and /etc/os-release when the Linux roles do not know it (nothing is changed there)."""
+    from lgsec.checks import Ctx, Unreadable
+    from lgsec.checks.linux_software import OS_RELEASE, family, os_release
+
+    ctx = Ctx(host=host, facts=facts, params={}, hostvars={}, all_params=lambda cid: {})
+    where = f"{source}: host {host}"
+    try:
+        found = family(ctx)
+        values = os_release(ctx)
+    except Unreadable as exc:
+        raise InputError(where, OS_RELEASE, f"cannot tell the OS family: {exc}") from exc
+    if found not in LINUX_FAMILIES:
+        named = ", ".join(f"{k}={values[k].value}" for k in ("ID", "ID_LIKE") if k in values) or "no ID"
+        raise InputError(
+            where,
+            f"{OS_RELEASE} ID",
+            f"{named}: lgsec's Linux roles know the Debian and RedHat families only; nothing was changed",
+        )
+    return LINUX_FAMILIES[found]
+
+
 def role_controls(role: str, roles_dir: Path = ROLES_DIR) -> list[str]:
     """The control ids a role enforces: the imports of its tasks/main.yml guarded by
     lgsec_waived_controls (the skip list this plan feeds)."""

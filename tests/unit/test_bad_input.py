@@ -210,6 +210,60 @@ def test_bad_inventory_value_is_exit_2_naming_the_variable(tmp_path, capsys, hos
     assert not (tmp_path / "out").exists()
 
 
+# Issue 18: the input checks that lived in role tasks (USB device ids on Linux and Windows, the
+# firewall's sources and ports) are the catalog's formats: the audit refuses them too, and the
+# Windows host's ids, which only its role's assert checked (the audit split them unchecked), alike.
+WINRM = "ansible_connection: winrm\n      lgsec_platform: windows"
+
+
+@pytest.mark.parametrize(
+    ("connection", "hostvars", "field", "why"),
+    [
+        ("ansible_connection: local", "lgsec_usb_storage_allowed_devices: [0781:5581, SanDisk]",
+         "lgsec_usb_storage_allowed_devices", "a USB vendor:product id of four hex digits each (0781:5581), got 'San"),
+        (WINRM, "lgsec_usb_storage_allowed_devices: ['0781-5581']",
+         "lgsec_usb_storage_allowed_devices", "got '0781-5581'"),
+        (WINRM, "lgsec_usb_storage_windows_allowed_device_classes: [Keyboard]",
+         "lgsec_usb_storage_windows_allowed_device_classes", "a device setup class GUID in braces"),
+        (WINRM, "lgsec_usb_storage_windows_allowed_instance_ids: [' ']",
+         "lgsec_usb_storage_windows_allowed_instance_ids", "text that is not blank"),
+        ("ansible_connection: local", "lgsec_fw_default_deny_management_sources: [10.0.0.0/33]",
+         "lgsec_fw_default_deny_management_sources", "an IPv4 or IPv6 network or address"),
+        (WINRM, "lgsec_fw_default_deny_open_ports: [tcp443]",
+         "lgsec_fw_default_deny_open_ports", "tcp or udp with a port or a low-high range of 1-65535"),
+        ("ansible_connection: local", "lgsec_fw_default_deny_open_ports: [udp/61000-60000]",
+         "lgsec_fw_default_deny_open_ports", "got 'udp/61000-60000'"),
+    ],
+    ids=["linux-usb-id", "windows-usb-id", "windows-class-guid", "windows-blank-instance", "linux-cidr",
+         "windows-port", "linux-port-range"],
+)  # fmt: skip
+def test_a_malformed_id_or_address_is_exit_2_before_any_host(tmp_path, capsys, connection, hostvars, field, why):
+    path = write_inventory(
+        tmp_path, f"all:\n  hosts:\n    web01:\n      {connection}\n      lgsec_importance: II\n      {hostvars}\n"
+    )
+    for command in (["audit", "-i", str(path)], ["harden", "-i", str(path), "--operator", "a", "--confirmed-by", "b"]):
+        code = main([*command, "-o" if command[0] == "audit" else "--log", str(tmp_path / "out")])
+        err = capsys.readouterr().err
+        assert code == EXIT_INPUT, err
+        assert str(path) in err and "host web01" in err and f"{field}: " in err and why in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_well_formed_ids_and_addresses_are_accepted():
+    from lgsec.catalog import load_catalog
+    from lgsec.evaluate import validate_hostvars
+
+    hostvars = {
+        "lgsec_importance": "II",
+        "lgsec_usb_storage_allowed_devices": ["0781:5581", "054C:0bb1"],
+        "lgsec_usb_storage_windows_allowed_device_classes": ["{4D36E96B-E325-11CE-BFC1-08002BE10318}"],
+        "lgsec_usb_storage_windows_allowed_instance_ids": ["USBSTOR\\DISK&VEN_SANDISK\\4C5300&0"],
+        "lgsec_fw_default_deny_management_sources": ["192.0.2.0/24", "2001:db8::/32", "192.0.2.10"],
+        "lgsec_fw_default_deny_open_ports": ["tcp/443", "udp/60000-61000"],
+    }
+    validate_hostvars(load_catalog(), "web01", hostvars, require_class=False)
+
+
 @pytest.mark.parametrize(
     ("change", "field", "why"),
     [

@@ -102,6 +102,14 @@ def bad_automation(data):
     entry(data, "ID-UNUSED")["automation"] = "automatic"
 
 
+def unknown_format(data):
+    entry(data, "USB-STORAGE")["params"]["allowed_devices"]["format"] = "vid-pid"
+
+
+def default_of_wrong_format(data):
+    entry(data, "FW-DEFAULT-DENY")["params"]["management_sources"]["default"] = ["anywhere"]
+
+
 @pytest.mark.parametrize(
     ("mutate", "control", "field", "why"),
     [
@@ -114,6 +122,8 @@ def bad_automation(data):
         (bad_article, "SESSION-LIMIT", "articles", "72条"),
         (unknown_field, "PRIV-MEMBERS", "severity", "unknown field"),
         (bad_automation, "ID-UNUSED", "automation", "must be one of"),
+        (unknown_format, "USB-STORAGE", "params.allowed_devices.format", "must be one of usb-id"),
+        (default_of_wrong_format, "FW-DEFAULT-DENY", "params.management_sources.default", "got 'anywhere'"),
     ],
     ids=lambda v: v.__name__ if callable(v) else None,
 )

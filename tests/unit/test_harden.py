@@ -274,3 +274,65 @@ def test_the_playbook_records_the_run_like_lgsec_harden(tmp_path, capsys):
     assert f"work record: {log} entry 2 (ok, check mode)" in done.stdout
     assert main(["log", "verify", "--log", str(log)]) == 0
     assert "chain intact" in capsys.readouterr().out
+
+
+# ---- the Linux roles' one platform guard (issue 18): judged on the gather, before any role runs --------
+
+
+def plan_result(monkeypatch, hostvars: dict, full: bool = False) -> dict:
+    from ansible.plugins.action import ActionBase
+
+    action = import_path("lgsec_harden_plan_action", ROOT / "action_plugins" / "lgsec_harden_plan.py")
+    plugin = action.ActionModule.__new__(action.ActionModule)
+    plugin._task = type("Task", (), {"args": {"hosts": list(hostvars), "roles": LINUX_ROLES, "full": full}})()
+    monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
+    return plugin.run(task_vars={"hostvars": hostvars})
+
+
+def with_os_release(text: str) -> dict:
+    return {**BASE, "files": {**BASE["files"], "/etc/os-release": text}}
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["audit-driven", "full"])
+def test_a_linux_host_of_a_family_the_roles_do_not_know_stops_the_plan(monkeypatch, full):
+    alpine = with_os_release('NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.20.3\n')
+    hostvars = {
+        "web01": {"lgsec_importance": "II", "inventory_file": "/srv/hosts.yml", "lgsec_gather": {"lgsec_facts": BASE}},
+        "edge": {"lgsec_importance": "II", "inventory_file": "/srv/hosts.yml", "lgsec_gather": {"lgsec_facts": alpine}},
+    }
+    result = plan_result(monkeypatch, hostvars, full=full)
+    assert result.get("failed"), result
+    assert "plans" not in result  # no host gets a plan: no role runs anywhere
+    message = result["lgsec_input_error"]
+    assert message.startswith("/srv/hosts.yml: host edge: /etc/os-release ID: ID=alpine"), message
+    assert "Debian and RedHat families only" in message
+
+
+@pytest.mark.parametrize(
+    ("os_release", "family"),
+    [
+        ("ID=debian\nVERSION_ID=13\n", "Debian"),
+        ('ID=ubuntu\nID_LIKE=debian\nVERSION_ID="24.04"\n', "Debian"),
+        ('ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\n', "RedHat"),
+    ],
+)
+def test_the_families_the_roles_know_are_planned(monkeypatch, os_release, family):
+    assert harden.linux_family("web01", with_os_release(os_release)) == family
+    hostvars = {"web01": {"lgsec_importance": "II", "lgsec_gather": {"lgsec_facts": with_os_release(os_release)}}}
+    assert not plan_result(monkeypatch, hostvars).get("failed")
+
+
+def test_an_unread_os_release_is_an_input_error_naming_it():
+    facts = {**BASE, "files": {k: v for k, v in BASE["files"].items() if k != "/etc/os-release"}}
+    facts["errors"] = {"/etc/os-release": "Permission denied"}
+    with pytest.raises(InputError, match=r"host web01: /etc/os-release: cannot tell the OS family"):
+        harden.linux_family("web01", facts)
+
+
+@pytest.mark.parametrize("role", ["accounts", "antivirus", "desktop", "logging", "network_access", "software"])
+def test_every_linux_role_knows_exactly_the_families_the_plan_lets_through(role):
+    """The roles key their paths and packages by os_family (vars/main.yml); the plan's one guard
+    lets through only the families every one of them knows."""
+    variables = yaml.safe_load((ROOT / "roles" / role / "vars" / "main.yml").read_text(encoding="utf-8"))
+    table = next(v for k, v in variables.items() if k in (f"lgsec_{role}_platforms", f"lgsec_{role}_families"))
+    assert set(table) == set(harden.LINUX_FAMILIES.values())

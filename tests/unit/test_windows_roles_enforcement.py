@@ -382,22 +382,6 @@ def test_usb_list_keys_are_rewritten_by_one_script_with_stale_values_deleted():
     assert cleanup["when"] == "not lgsec_win_usb_allow_mode" and flags["when"] == "lgsec_win_usb_allow_mode"
 
 
-@pytest.mark.parametrize(
-    ("hostvars", "ok"),
-    [
-        ({"lgsec_usb_storage_allowed_devices": ["0781:5581"]}, True),
-        ({"lgsec_usb_storage_allowed_devices": ["SanDisk Cruzer"]}, False),
-        ({"lgsec_usb_storage_windows_allowed_device_classes": ["Keyboard"]}, False),
-        ({"lgsec_usb_storage_windows_allowed_instance_ids": [" "]}, False),
-    ],
-    ids=["vid-pid", "a-name", "class-name", "blank-instance"],
-)
-def test_usb_lists_are_checked_before_anything_is_written(ansible, hostvars, ok):
-    check = task("win_desktop", "usb_storage.yml", "USB-STORAGE | vendor:product ids")
-    assert asserts_pass(ansible, "win_desktop", check, role_vars("win_desktop", **hostvars)) is ok
-    assert load(ROLES / "win_desktop" / "tasks" / "usb_storage.yml")[0] == check
-
-
 # ---- AV-FULLSCAN: catch-up and not only when idle ------------------------------------------------------
 
 

@@ -1,10 +1,10 @@
-"""Filters of roles/network_access: address checks for the lockout guard, and the audit's own
+"""Filters of roles/network_access: the address check of the lockout guard (the sources' form is
+checked with the catalog: lgsec/catalog.py FORMATS), and the audit's own
 reading of the sysctl files (one rule, one place)."""
 
 from __future__ import annotations
 
 import ipaddress
-import re
 import sys
 from pathlib import Path
 
@@ -14,19 +14,6 @@ sys.path.append(str(Path(__file__).resolve().parents[3]))
 from lgsec.checks import Ctx
 from lgsec.checks.linux_network import sysctl_effective, sysctl_files
 
-PORT_RE = re.compile(r"^(tcp|udp)/(\d{1,5})(?:-(\d{1,5}))?$")
-
-
-def lgsec_net_invalid_networks(values: list) -> list[str]:
-    """FW-DEFAULT-DENY: entries that are not an IPv4/IPv6 network or address."""
-    bad = []
-    for value in values or []:
-        try:
-            ipaddress.ip_network(str(value), strict=False)
-        except ValueError:
-            bad.append(str(value))
-    return bad
-
 
 def lgsec_net_in_networks(address: str, networks: list) -> bool:
     """FW-DEFAULT-DENY: is the address inside one of the networks (IPv4-mapped IPv6 counts as IPv4)?"""
@@ -34,17 +21,6 @@ def lgsec_net_in_networks(address: str, networks: list) -> bool:
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
         addr = addr.ipv4_mapped
     return any(addr in ipaddress.ip_network(str(n), strict=False) for n in networks or [])
-
-
-def lgsec_net_invalid_ports(values: list) -> list[str]:
-    """FW-DEFAULT-DENY: entries that are not proto/port or proto/low-high (tcp/443, udp/60000-61000)."""
-    bad = []
-    for value in values or []:
-        match = PORT_RE.match(str(value))
-        ports = [int(p) for p in match.groups()[1:] if p] if match else []
-        if not match or not all(1 <= p <= 65535 for p in ports) or ports != sorted(ports):
-            bad.append(str(value))
-    return bad
 
 
 def lgsec_net_sysctl_effective(lines: list, keys: list) -> dict[str, dict]:
@@ -86,9 +62,7 @@ def lgsec_net_sysctl_differs(lines: list, wanted: dict) -> list[str]:
 class FilterModule:
     def filters(self):
         return {
-            "lgsec_net_invalid_networks": lgsec_net_invalid_networks,
             "lgsec_net_in_networks": lgsec_net_in_networks,
-            "lgsec_net_invalid_ports": lgsec_net_invalid_ports,
             "lgsec_net_sysctl_effective": lgsec_net_sysctl_effective,
             "lgsec_net_sysctl_mismatch": lgsec_net_sysctl_mismatch,
             "lgsec_net_sysctl_differs": lgsec_net_sysctl_differs,
