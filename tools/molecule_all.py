@@ -8,9 +8,9 @@ log of every failed scenario is printed in full at the end, one after another, a
 is 1 when any failed.
 
 On a machine shared with other checkouts (the same scenario names), LGSEC_MOLECULE_WAIT=<seconds>
-waits up to that long before starting a scenario while a container of the same name exists (another
-checkout's run of it); 0, the default (CI, a machine of one's own), does not wait: molecule's first
-step (destroy) removes what a previous run left.
+waits up to that long before starting a scenario while a container of the same name exists or one
+of its published ports is taken (another checkout's run of it); 0, the default (CI, a machine of
+one's own), does not wait: molecule's first step (destroy) removes what a previous run left.
 
     python tools/molecule_all.py [SCENARIO ...]
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -60,10 +61,25 @@ def clashes(scenarios: list[str]) -> list[str]:
     return found
 
 
+def port_taken(published: str) -> bool:
+    address, _, port = str(published).rsplit(":", 1)[0].rpartition(":")
+    with socket.socket() as probe:
+        try:
+            probe.bind((address or "0.0.0.0", int(port)))
+        except OSError:
+            return True
+    return False
+
+
 def busy(scenario: str) -> list[str]:
-    """Containers of this scenario's names that exist now (another checkout's run)."""
-    names = [str(p.get("name", "")) for p in platforms(scenario)]
-    return [n for n in names if subprocess.run(["podman", "container", "exists", n], check=False).returncode == 0]
+    """This scenario's container names that exist now and host ports taken (another run of it)."""
+    found = []
+    for platform in platforms(scenario):
+        name = str(platform.get("name", ""))
+        if subprocess.run(["podman", "container", "exists", name], check=False).returncode == 0:
+            found.append(f"container {name}")
+        found += [f"port {p}" for p in platform.get("published_ports") or [] if port_taken(p)]
+    return found
 
 
 def run(scenario: str, wait: int, say) -> tuple[str, int, float]:
@@ -75,7 +91,7 @@ def run(scenario: str, wait: int, say) -> tuple[str, int, float]:
     say(f"molecule: scenario {scenario} started (log {log.relative_to(ROOT)})")
     start = time.monotonic()
     steps: dict[str, float] = {}  # molecule's steps (create, converge …): seconds each
-    env = dict(os.environ, PY_COLORS="0", NO_COLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env = dict(os.environ, PY_COLORS="0", NO_COLOR="1", ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1")
     argv = ["molecule", "test", "-s", scenario]
     with (
         log.open("w", encoding="utf-8") as out,
