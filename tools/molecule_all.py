@@ -94,7 +94,7 @@ def run(scenario: str, wait: int, say) -> tuple[str, int, float]:
     env = dict(os.environ, PY_COLORS="0", NO_COLOR="1", ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1")
     argv = ["molecule", "test", "-s", scenario]
     with (
-        log.open("w", encoding="utf-8") as out,
+        log.open("w", encoding="utf-8", buffering=1) as out,
         subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
         ) as proc,
