@@ -31,7 +31,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / "build" / "molecule"
-STEP = re.compile(r"\u279c (\w+): (Executing|Executed)")  # "accounts ➜ converge: Executing"
+# a molecule step starting and ending: "INFO [accounts > converge] Executing" (without colours),
+# "accounts ➜ converge: Executing" (with)
+STEP = re.compile(r"(?:\[[\w.-]+ > (\w+)\]|\u279c (\w+):) (Executing|Executed)")
 
 
 def platforms(scenario: str) -> list[dict]:
@@ -104,10 +106,11 @@ def run(scenario: str, wait: int, say) -> tuple[str, int, float]:
             now = time.monotonic()
             out.write(f"[{now - start:6.0f}s] {line}")  # seconds since the scenario started
             step = STEP.search(line)
-            if step and step.group(2) == "Executing":
-                began, current = now, step.group(1)
+            name = step and (step.group(1) or step.group(2))
+            if step and step.group(3) == "Executing":
+                began, current = now, name
             elif step:
-                steps[step.group(1)] = steps.get(step.group(1), 0) + now - began
+                steps[name] = steps.get(name, 0) + now - began
                 current = None
         rc = proc.wait()
         if current:  # the step it stopped in

@@ -18,9 +18,9 @@ RUNNER = ROOT / "tools" / "molecule_all.py"
 runner = import_path("molecule_all", RUNNER)
 
 FAKE_MOLECULE = """#!/bin/sh
-# stand-in for molecule test -s NAME: its step lines, then what the scenario's file says
-echo "INFO     $3 \u279c create: Executing"
-echo "INFO     $3 \u279c create: Executed: Successful"
+# stand-in for molecule test -s NAME: its step lines (without colours, and with), then the scenario's output
+echo "INFO     [$3 > create] Executing"
+echo "INFO     [$3 > create] Executed: Successful"
 echo "INFO     $3 \u279c converge: Executing"
 cat "molecule/$3/output"
 exit "$(cat molecule/$3/rc)"
