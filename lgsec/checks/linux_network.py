@@ -644,14 +644,14 @@ def aide_check_job(ctx: Ctx, db_path: str) -> tuple[list[str], list[str]]:
         problems.append(f"{AIDE_SCRIPT} differs from the script roles/web_integrity installs")
     else:
         evidence.append(f"{AIDE_SCRIPT}: the script roles/web_integrity installs")
-    found = (ctx.command(AIDE_SCRIPT_MODE) or {}).get("stdout", "").split()
-    if script is not None and len(found) == 4:
+    found = (ctx.command(AIDE_SCRIPT_MODE) or {}).get("stdout", "").rstrip("\n").split("\t")
+    if script is not None and len(found) == 4 and re.fullmatch(r"[0-7]{3,4}", found[1]):
         _, mode, owner, group = found
         evidence.append(f"{AIDE_SCRIPT_MODE}: {AIDE_SCRIPT} mode {mode} {owner}:{group}")
         if owner != "root" or group != "root" or int(mode, 8) & 0o022 or not int(mode, 8) & 0o100:
             problems.append(f"{AIDE_SCRIPT} mode {mode} {owner}:{group}, not root's alone to change and run")
     elif script is not None:
-        raise Unreadable(f"{AIDE_SCRIPT_MODE}: {AIDE_SCRIPT} not listed")
+        raise Unreadable(f"{AIDE_SCRIPT_MODE}: {AIDE_SCRIPT} not listed with its mode, owner and group")
     defaults = ctx.file(AIDE_DEFAULTS, required=False) or ""
     for number, line in enumerate(defaults.splitlines(), 1):
         line = line.strip()

@@ -224,6 +224,7 @@ def test_a_commented_line_in_the_defaults_file_changes_nothing(catalog):
         lambda facts: facts["commands"][UNITS].update(NOSYSTEMD),
         lambda facts: units(facts, "Id=lgsec-web-aide.service", "Id=other.service"),  # output cut short
         lambda facts: facts["commands"][MODE].update(stdout=""),  # the script read but not listed
+        lambda facts: facts["commands"][MODE].update(stdout=f"{SCRIPT}\trwxr-x---\troot\troot\n"),  # not octal
         lambda facts: facts["errors"].update({SCRIPT: "Permission denied"}) or facts["files"].pop(SCRIPT),
     ],
 )
