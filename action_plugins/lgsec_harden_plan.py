@@ -100,10 +100,8 @@ class ActionModule(ControllerAction):
             if found:
                 problem = found[1]
             else:
-                try:  # a Linux host the roles do not know stops the run before any role (every host)
-                    harden.linux_family(host, gathered["lgsec_facts"], str(hvars.get("inventory_file") or "inventory"))
-                except InputError as exc:
-                    return {**result, "failed": True, "msg": f"lgsec input error: {exc}", "lgsec_input_error": str(exc)}
+                # a Linux host the roles do not know stops the run before any role (every host): an InputError
+                harden.linux_family(host, gathered["lgsec_facts"], str(hvars.get("inventory_file") or "inventory"))
                 if not full:
                     rows = evaluate_host(catalog, host, gathered["lgsec_facts"], hvars)
             plan = harden.plan_host(catalog, enforced, rows, waived.get(host, []), full=full, problem=problem)

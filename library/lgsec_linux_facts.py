@@ -167,6 +167,7 @@ FILES = (
     "/etc/aide/aide.conf.d/99_lgsec_web",  # roles/web_integrity's web roots in it
     "/etc/default/lgsec-web-aide",
     "/etc/systemd/system/lgsec-web-aide.timer",
+    "/usr/local/sbin/lgsec-web-aide",  # WEB-TAMPER: the check script the timer's service runs
     # KERNEL-NET: running values of this network namespace, for a fixed set of net sysctls
     # (the catalog defaults and the usual hardening keys; others are judged on their files only)
     *(
@@ -347,6 +348,26 @@ COMMANDS = {
         ")",
         "-printf",
         "%p\t%T@\n",
+    ],
+    # WEB-TAMPER: the service the timer starts and what it runs, as systemd loaded them (drop-ins
+    # included), and the check script's mode and owner
+    "systemctl show lgsec-web-aide units": [
+        "systemctl",
+        "show",
+        "lgsec-web-aide.timer",
+        "lgsec-web-aide.service",
+        "-p",
+        "Id,LoadState,Unit,FragmentPath,DropInPaths,NeedDaemonReload,ExecCondition,ExecStartPre,ExecStart,ExecStartPost",
+    ],
+    "find lgsec-web-aide script": [
+        "find",
+        "/usr/local/sbin",
+        "-maxdepth",
+        "1",
+        "-name",
+        "lgsec-web-aide",
+        "-printf",
+        "%p\t%m\t%u\t%g\n",
     ],
     # H. data at rest and backup
     "lsblk -J -p": ["lsblk", "-J", "-p", "-o", "NAME,TYPE,FSTYPE,MOUNTPOINTS,RM,HOTPLUG"],

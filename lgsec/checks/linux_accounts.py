@@ -267,12 +267,13 @@ def pw_empty(ctx: Ctx) -> Verdict:
     return verdict(problems, expected, "none found", evidence)
 
 
-@check("LOCKOUT", "linux", files=(FAILLOCK, *pam_files("auth", "account")))
+@check("LOCKOUT", "linux", files=(FAILLOCK, "/etc/group", *pam_files("auth", "account")))
 def lockout(ctx: Ctx) -> Verdict:
     deny, unlock, root_unlock = (ctx.params[k] for k in ("deny", "unlock_time", "root_unlock_time"))
     expected = (
         f"pam_faillock preauth/authfail/account; deny <= {deny}, unlock_time >= {unlock}s, "
-        f"even_deny_root, root_unlock_time >= {root_unlock}s"
+        f"even_deny_root, root_unlock_time >= {root_unlock}s; admin_group = the first privileged group "
+        "present (PRIV-MEMBERS.groups: its members locked as long as root)"
     )
     auth_stack, account_stack = pam_stack(ctx, "auth"), pam_stack(ctx, "account")
     auth = find_module(auth_stack, "pam_faillock.so")
@@ -305,7 +306,19 @@ def lockout(ctx: Ctx) -> Verdict:
         evidence.append(where)
         if 0 < got_root < root_unlock:
             problems.append(f"root_unlock_time = {got_root}")
-    return verdict(problems, expected, f"deny = {got_deny}, unlock_time = {got_unlock}, even_deny_root", evidence)
+    # roles/accounts: admin_group = the first of PRIV-MEMBERS' groups in /etc/group (faillock takes one)
+    groups = parse.groups(ctx.file("/etc/group"))
+    present = [g for g in ctx.param("PRIV-MEMBERS", "groups") if g in groups]
+    admin = values.get("admin_group")
+    if admin is not None:
+        evidence.append(f"{admin.where}: admin_group = {admin.value}")
+    if not present:
+        evidence.append(f"/etc/group: none of {', '.join(ctx.param('PRIV-MEMBERS', 'groups'))} (no admin_group needed)")
+    elif admin is None or admin.value != present[0]:
+        shown = admin.value if admin is not None else "not set"
+        problems.append(f"admin_group = {shown}, not {present[0]} (its members are not locked as long as root)")
+    ok = f"deny = {got_deny}, unlock_time = {got_unlock}, even_deny_root"
+    return verdict(problems, expected, ok + (f", admin_group = {present[0]}" if present else ""), evidence)
 
 
 # ---- privileged operations (第69条1): cron and at, the files that grant them, su -------------

@@ -7,6 +7,7 @@ import json
 import re
 
 from lgsec import parse
+from lgsec.catalog import ROOT
 from lgsec.checks import Ctx, Unreadable, Verdict, check, linux_desk, linux_software
 from lgsec.checks.common import ENABLED_UNITS as UNITS
 from lgsec.checks.common import enabled_units, verdict
@@ -28,6 +29,15 @@ AIDE_DB = "/var/lib/aide/lgsec-web.db"
 AIDE_DEFAULTS = "/etc/default/lgsec-web-aide"
 AIDE_TIMER = "/etc/systemd/system/lgsec-web-aide.timer"
 AIDE_TIMER_UNIT = "lgsec-web-aide.timer"
+AIDE_SERVICE_UNIT = "lgsec-web-aide.service"
+AIDE_SCRIPT = "/usr/local/sbin/lgsec-web-aide"
+AIDE_SCRIPT_MODE = "find lgsec-web-aide script"
+AIDE_UNITS = "systemctl show lgsec-web-aide units"
+# the check script exactly as the role copies it (its files/), and the one command its service runs
+AIDE_SCRIPT_SOURCE = ROOT / "roles" / "web_integrity" / "files" / "lgsec-web-aide.sh"
+AIDE_EXEC = f"{AIDE_SCRIPT} check"
+# /etc/default/lgsec-web-aide is sourced by the script: only plain assignments of its three names
+AIDE_DEFAULTS_LINE = re.compile(r"""^(CONFIG|DATABASE|MAILTO)=("[^"`$\\]*"|'[^']*'|[^\s"'`$;&|<>()\\]*)$""")
 # The distribution's own AIDE (Debian aide-common): its configuration, the file in which
 # roles/web_integrity adds the web roots to it, and its database.
 AIDE_DISTRO_CONF = "/etc/aide/aide.conf"
@@ -546,6 +556,80 @@ def aide_distribution(ctx: Ctx, paths: list[str], mtimes: dict[str, float]) -> t
     return problems, evidence
 
 
+def systemctl_blocks(stdout: str) -> dict[str, dict[str, list[str]]]:
+    """`systemctl show UNIT… -p …`: unit Id → property → values (ExecStart may repeat)."""
+    units = {}
+    for block in stdout.split("\n\n"):
+        props: dict[str, list[str]] = {}
+        for line in block.splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                props.setdefault(key, []).append(value)
+        if props.get("Id"):
+            units[props["Id"][0]] = props
+    return units
+
+
+def exec_argv(value: str) -> str:
+    """The command line of one Exec* value of systemctl show ({ path=… ; argv[]=… ; …})."""
+    match = re.search(r"\bpath=(\S*) ; argv\[\]=(.*?) ; ignore_errors=", value)
+    return match.group(2) if match and match.group(2).split(" ", 1)[0] == match.group(1) else value
+
+
+def aide_check_job(ctx: Ctx, db_path: str) -> tuple[list[str], list[str]]:
+    """What the timer really runs: the service it starts (systemd's own view: drop-ins, the loaded
+    state), the one command of that service, the check script as the role writes it (text, owner,
+    mode), and the defaults file the script sources. (problems, evidence)"""
+    problems, evidence = [], []
+    units = systemctl_blocks((ctx.command(AIDE_UNITS) or {}).get("stdout", ""))
+    timer, service = units.get(AIDE_TIMER_UNIT), units.get(AIDE_SERVICE_UNIT)
+    if timer is None or service is None:
+        raise Unreadable(f"{AIDE_UNITS}: no {AIDE_TIMER_UNIT if timer is None else AIDE_SERVICE_UNIT} in its output")
+    for unit, props in ((AIDE_TIMER_UNIT, timer), (AIDE_SERVICE_UNIT, service)):
+        state, dropins = props.get("LoadState", [""])[0], " ".join(props.get("DropInPaths", [])).split()
+        if state != "loaded":
+            problems.append(f"{unit} {state or 'not loaded'}")
+        if dropins:
+            problems.append(f"{unit} changed by drop-ins the role does not write: {', '.join(dropins)}")
+        if props.get("NeedDaemonReload", ["no"])[0] != "no":
+            problems.append(f"{unit} changed on disk since systemd loaded it (daemon-reload pending)")
+        evidence.append(f"{AIDE_UNITS}: {unit} {state}, from {props.get('FragmentPath', [''])[0] or 'no file'}")
+    started = timer.get("Unit", [""])[0]
+    evidence.append(f"{AIDE_UNITS}: {AIDE_TIMER_UNIT} starts {started or 'nothing'}")
+    if started != AIDE_SERVICE_UNIT:
+        problems.append(f"{AIDE_TIMER_UNIT} starts {started or 'nothing'}, not {AIDE_SERVICE_UNIT}")
+    steps = ("ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost")
+    runs = [exec_argv(v) for key in steps for v in service.get(key, []) if v]
+    evidence += [f"{AIDE_UNITS}: {AIDE_SERVICE_UNIT} runs {cmd}" for cmd in runs]
+    if runs != [AIDE_EXEC]:
+        problems.append(f"{AIDE_SERVICE_UNIT} runs {'; '.join(runs) or 'nothing'}, not {AIDE_EXEC} alone")
+    script = ctx.file(AIDE_SCRIPT, required=False)
+    if script is None:
+        problems.append(f"no check script {AIDE_SCRIPT}")
+    elif script != AIDE_SCRIPT_SOURCE.read_text(encoding="utf-8"):
+        problems.append(f"{AIDE_SCRIPT} differs from the script roles/web_integrity installs")
+    else:
+        evidence.append(f"{AIDE_SCRIPT}: the script roles/web_integrity installs")
+    found = (ctx.command(AIDE_SCRIPT_MODE) or {}).get("stdout", "").rstrip("\n").split("\t")
+    if script is not None and len(found) == 4 and re.fullmatch(r"[0-7]{3,4}", found[1]):
+        _, mode, owner, group = found
+        evidence.append(f"{AIDE_SCRIPT_MODE}: {AIDE_SCRIPT} mode {mode} {owner}:{group}")
+        if owner != "root" or group != "root" or int(mode, 8) & 0o022 or not int(mode, 8) & 0o100:
+            problems.append(f"{AIDE_SCRIPT} mode {mode} {owner}:{group}, not root's alone to change and run")
+    elif script is not None:
+        raise Unreadable(f"{AIDE_SCRIPT_MODE}: {AIDE_SCRIPT} not listed with its mode, owner and group")
+    defaults = ctx.file(AIDE_DEFAULTS, required=False) or ""
+    for number, line in enumerate(defaults.splitlines(), 1):
+        line = line.strip()
+        if line and not line.startswith("#") and not AIDE_DEFAULTS_LINE.match(line):
+            problems.append(f"{AIDE_DEFAULTS}:{number}: not a plain CONFIG, DATABASE or MAILTO (the script sources it)")
+    values = parse.settings(defaults, AIDE_DEFAULTS, style="shell")
+    for key, want in (("CONFIG", AIDE_CONF), ("DATABASE", db_path)):
+        if key in values and values[key].value != want:
+            problems.append(f"{values[key].where}: the script checks {key}={values[key].value}, not {want}")
+    return problems, evidence
+
+
 @check(
     "WEB-TAMPER",
     "linux",
@@ -556,15 +640,24 @@ def aide_distribution(ctx: Ctx, paths: list[str], mtimes: dict[str, float]) -> t
         "/etc/aide/aide.conf.d/99_lgsec_web",
         "/etc/default/lgsec-web-aide",
         "/etc/systemd/system/lgsec-web-aide.timer",
+        AIDE_SCRIPT,
     ),
-    commands=("dpkg-query -W", "rpm -qa", "find lgsec-web aide files", "enabled unit files"),
+    commands=(
+        "dpkg-query -W",
+        "rpm -qa",
+        "find lgsec-web aide files",
+        "enabled unit files",
+        AIDE_UNITS,
+        AIDE_SCRIPT_MODE,
+    ),
 )
 def web_tamper(ctx: Ctx) -> Verdict:
     paths, schedule, mail_to = (ctx.params[k] for k in ("paths", "schedule", "mail_to"))
     expected = (
         f"AIDE baseline of {', '.join(paths) or '(no web root)'} ({AIDE_CONF}), database newer than its "
         f"configuration, {AIDE_TIMER_UNIT} enabled ({schedule}), reports to {', '.join(mail_to) or 'the journal'}; "
-        f"the distribution's AIDE ({AIDE_DISTRO_CONF}) watches them too, its database {AIDE_DISTRO_DB} initialised"
+        f"the distribution's AIDE ({AIDE_DISTRO_CONF}) watches them too, its database {AIDE_DISTRO_DB} initialised; "
+        f"the timer starts {AIDE_SERVICE_UNIT}, which runs {AIDE_EXEC} alone, the script as the role installs it"
     )
     if not paths:
         return Verdict("not_applicable", expected, "no web root declared for this host", ["lgsec_web_tamper_paths: []"])
@@ -608,6 +701,9 @@ def web_tamper(ctx: Ctx) -> Verdict:
     distro_problems, distro_evidence = aide_distribution(ctx, paths, mtimes)
     problems += distro_problems
     evidence += distro_evidence
+    job_problems, job_evidence = aide_check_job(ctx, db_path)
+    problems += job_problems
+    evidence += job_evidence
     if AIDE_TIMER_UNIT not in enabled_units(ctx):
         problems.append(f"{AIDE_TIMER_UNIT} not enabled (no scheduled check)")
         evidence.append(f"{UNITS}: {AIDE_TIMER_UNIT} not enabled")

@@ -4,6 +4,7 @@ rule and the work record of playbooks/harden.yml run directly (ansible-playbook,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -73,14 +74,27 @@ def test_every_role_control_is_in_the_catalog_and_found_by_its_guarded_import():
         assert len(found) == text.count("not in (lgsec_waived_controls"), role
 
 
-def test_a_compliant_host_skips_every_passing_control_but_those_declared_always():
+def test_a_compliant_host_skips_every_passing_control():
+    """The audit reads everything the Linux roles set (LOCKOUT's admin_group, WEB-TAMPER's check
+    script and service since issue 21): no control runs on a compliant host, no role is entered."""
+    assert not [c.id for c in CATALOG if c.harden_always and c.id in ENFORCED]
     plan = harden.plan_host(CATALOG, ENFORCED, rows_with({}), [])
-    always = {c.id for c in CATALOG if c.harden_always} & set(ENFORCED)
-    assert always == {"WEB-TAMPER", "LOCKOUT"}
-    assert set(plan["run"]) == always and plan["run"]["WEB-TAMPER"].startswith("always (")
-    assert set(plan["skipped"]) == set(ENFORCED) - always
+    assert plan["run"] == {} and set(plan["skipped"]) == set(ENFORCED)
     assert set(plan["skipped"].values()) == {harden.PASSING} and plan["audit"] == "audited"
-    assert harden.roles_to_run(plan, {r: harden.role_controls(r) for r in LINUX_ROLES}) == ["accounts", "web_integrity"]
+    assert harden.roles_to_run(plan, {r: harden.role_controls(r) for r in LINUX_ROLES}) == []
+
+
+def with_always(cid: str, why: str = "reads less than its role sets"):
+    """The catalog with one control declared `harden: always`."""
+    controls = dict(CATALOG.controls)
+    controls[cid] = dataclasses.replace(controls[cid], harden_always=why)
+    return dataclasses.replace(CATALOG, controls=controls)
+
+
+def test_a_control_declared_always_runs_on_a_compliant_host_and_says_why():
+    plan = harden.plan_host(with_always("WEB-TAMPER"), ENFORCED, rows_with({}), [])
+    assert plan["run"] == {"WEB-TAMPER": "always (reads less than its role sets)"}
+    assert harden.roles_to_run(plan, {r: harden.role_controls(r) for r in LINUX_ROLES}) == ["web_integrity"]
 
 
 @pytest.mark.parametrize("status", ["fail", "error", "not_applicable", "manual", "unreachable"])
@@ -118,7 +132,7 @@ def test_a_passing_control_follows_a_control_being_repaired():
     plan = harden.plan_host(CATALOG, ENFORCED, rows_with({"AV-RESIDENT": "fail"}), [])
     assert plan["run"]["LOG-RETENTION"] == "follows AV-RESIDENT"
     # an always-run control whose audit passes is not being repaired: nothing follows it
-    plan = harden.plan_host(CATALOG, ENFORCED, rows_with({}), [])
+    plan = harden.plan_host(with_always("WEB-TAMPER"), ENFORCED, rows_with({}), [])
     assert "WEB-TAMPER" in plan["run"] and plan["skipped"]["LOG-RETENTION"] == harden.PASSING
     # …but one whose audit fails is
     plan = harden.plan_host(CATALOG, ENFORCED, rows_with({"WEB-TAMPER": "fail"}), [])

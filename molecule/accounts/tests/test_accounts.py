@@ -1,6 +1,6 @@
 """roles/accounts on real Debian 12 and 13, checked the way an auditor or a user would.
 
-Run by `molecule verify -s accounts` (testinfra over podman://debian12, podman://debian13),
+Run by `molecule verify -s accounts` (testinfra over podman://accounts-d12, podman://accounts-d13),
 after prepare (fixtures + the audit before hardening), converge and idempotence.
 Figures come from the role's defaults and the scenario's inventory, never from this file.
 """
