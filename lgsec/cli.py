@@ -236,6 +236,9 @@ def cmd_harden(args: argparse.Namespace) -> int:
     print(f"work record: {for_terminal(args.log)} entry {entry['seq']} ({outcome}{mode}) {entry['hash']}")
     if rc == EXIT_INTERRUPTED:
         return EXIT_INTERRUPTED
+    if rc and planned.input_error:  # refused on the controller before any role ran (nothing applied)
+        print(f"lgsec: input error: {for_terminal(planned.input_error)}", file=sys.stderr)
+        return EXIT_INPUT
     return 0 if rc == 0 else EXIT_UNREACHABLE if unreachable else EXIT_RUN_FAILED
 
 

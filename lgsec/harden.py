@@ -145,15 +145,21 @@ def skip_list(plan: dict) -> list[str]:
 
 
 class PlanCatcher:
-    """ansible-runner event handler: the plans of the run's lgsec_harden_plan step."""
+    """ansible-runner event handler: the plans of the run's lgsec_harden_plan step, and the input
+    error a controller-side step stopped the run with (lgsec.action: `lgsec_input_error`), e.g. a
+    host of an OS family the roles do not know, found by the plan on the gather (exit 2)."""
 
     def __init__(self):
         self.plans: dict[str, dict] = {}
+        self.input_error: str | None = None
 
     def __call__(self, event: dict) -> bool:
         data = event.get("event_data") or {}
+        res = data.get("res") or {}
         if event.get("event") == "runner_on_ok" and str(data.get("task_action", "")).endswith("lgsec_harden_plan"):
-            self.plans.update((data.get("res") or {}).get("plans") or {})
+            self.plans.update(res.get("plans") or {})
+        if event.get("event") == "runner_on_failed" and isinstance(res.get("lgsec_input_error"), str):
+            self.input_error = self.input_error or res["lgsec_input_error"]
         return True
 
 

@@ -322,6 +322,16 @@ def test_a_linux_host_of_a_family_the_roles_do_not_know_stops_the_plan(monkeypat
     assert "Debian and RedHat families only" in message
 
 
+def test_the_run_remembers_the_input_error_a_controller_step_failed_with():
+    """lgsec harden exits 2 (not 4) when the plan refuses a host: the error comes as lgsec_input_error."""
+    caught = harden.PlanCatcher()
+    caught({"event": "runner_on_failed", "event_data": {"res": {"failed": True, "msg": "boom"}}})
+    assert caught.input_error is None  # a task that failed otherwise is a failed run (exit 4)
+    refused = {"failed": True, "lgsec_input_error": "/srv/hosts.yml: host edge: /etc/os-release ID: ID=alpine"}
+    caught({"event": "runner_on_failed", "event_data": {"task_action": "lgsec_harden_plan", "res": refused}})
+    assert caught.input_error == refused["lgsec_input_error"]
+
+
 @pytest.mark.parametrize(
     ("os_release", "family"),
     [
