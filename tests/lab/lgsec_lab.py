@@ -77,3 +77,33 @@ def assert_status(rows: Rows, host, control: str, status: str) -> dict:
         f"{control} on {host.backend.name}: {row['status']}, expected {status} ({row['actual']}) {row['evidence']}"
     )
     return row
+
+
+SSHD_DROPINS = "/etc/ssh/sshd_config.d"
+
+
+def lgsec_sshd_dropins(host) -> dict[str, str]:
+    """lgsec's sshd drop-ins on the host (name → text): 30-lgsec-*.conf and any old *lgsec* one."""
+    names = host.check_output(f"find {SSHD_DROPINS} -maxdepth 1 -name '*lgsec*' -printf '%f\\n'").split()
+    return {name: host.file(f"{SSHD_DROPINS}/{name}").content_string for name in sorted(names)}
+
+
+def assert_one_owner(text: str, path: str, writer: str, *controls: str) -> None:
+    """A file lgsec owns: one header line naming the task file that writes it whole and the
+    controls it serves (what an administrator reads to find where to change it)."""
+    header = [line for line in text.splitlines() if line.startswith("# Managed by lgsec")]
+    assert len(header) == 1, f"{path}: {len(header)} 'Managed by lgsec' headers (one owner, one template)"
+    assert f"written whole by {writer}" in header[0], f"{path}: {header[0]}"
+    for control in controls:
+        assert f"{control} (" in header[0], f"{path}: the header does not name {control}"
+
+
+def assert_keywords_once(dropins: dict[str, str]) -> None:
+    """No sshd keyword in two lgsec drop-ins (sshd keeps the first value it reads)."""
+    seen: dict[str, str] = {}
+    for name, text in dropins.items():
+        for line in text.splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                keyword = line.split()[0].lower()
+                assert keyword not in seen, f"{keyword} is set in {seen[keyword]} and {name}"
+                seen[keyword] = name
