@@ -107,3 +107,17 @@ def assert_keywords_once(dropins: dict[str, str]) -> None:
                 keyword = line.split()[0].lower()
                 assert keyword not in seen, f"{keyword} is set in {seen[keyword]} and {name}"
                 seen[keyword] = name
+
+
+def assert_sshd_dropins_owned(host, expected: dict[str, tuple[str, str]]) -> None:
+    """lgsec's drop-ins on the host are exactly expected (name → a control that demands it and
+    that control's task file): no old shared drop-in left, each with one owner header naming
+    them, mode 0600, and no keyword in two of them."""
+    dropins = lgsec_sshd_dropins(host)
+    assert set(dropins) == set(expected), "no old shared drop-in (40-/41-lgsec-*.conf) may stay, nothing else there"
+    for name, (control, task_file) in expected.items():
+        path = f"{SSHD_DROPINS}/{name}"
+        assert_one_owner(dropins[name], path, "roles/sshd/tasks/dropin.yml", control)
+        assert task_file in dropins[name], f"{path}: the header does not name {task_file}"
+        assert host.file(path).mode == 0o600 and host.file(path).user == "root"
+    assert_keywords_once(dropins)

@@ -21,13 +21,11 @@ from lgsec_lab import (
     EPHEMERAL,
     INVENTORY,
     ROOT,
-    assert_keywords_once,
-    assert_one_owner,
+    assert_sshd_dropins_owned,
     assert_status,
     audit,
     audit_before,
     hostvars,
-    lgsec_sshd_dropins,
     scenario,
     sh,
 )
@@ -222,14 +220,7 @@ REMOTE_DROPINS = {
 
 
 def test_sshd_drop_ins_one_per_control_each_with_one_owner(host):
-    dropins = lgsec_sshd_dropins(host)
-    assert set(dropins) == set(REMOTE_DROPINS), "the old 41-lgsec-remote.conf must be gone, nothing else there"
-    for name, (control, task_file) in REMOTE_DROPINS.items():
-        path = f"/etc/ssh/sshd_config.d/{name}"
-        assert_one_owner(dropins[name], path, "roles/sshd/tasks/dropin.yml", control)
-        assert task_file in dropins[name], f"{path}: the header does not name {task_file}"
-        assert host.file(path).mode == 0o600 and host.file(path).user == "root"
-    assert_keywords_once(dropins)
+    assert_sshd_dropins_owned(host, REMOTE_DROPINS)
 
 
 def test_weak_cipher_and_mac_refused(host, v):
