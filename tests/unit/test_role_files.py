@@ -4,7 +4,12 @@ most keywords, so a second one would be dead text that a reader takes for the se
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,3 +194,73 @@ def test_lgsec_owned_files_are_written_whole_by_one_template(path):
     owner = ROOT / next(iter(owners))
     tasks = [t for t in tasks_in(load(owner)) if (t.get("ansible.builtin.template") or {}).get("dest") == path]
     assert len(tasks) == 1, f"{path}: not one template task"
+
+
+CLEANUP_CASES = {
+    # an approved exception waives both controls that demand PermitEmptyPasswords: its file goes;
+    # the old 40-lgsec-accounts.conf goes too (its successors are there or waived), 41- stays
+    # (30-lgsec-remote-minimal.conf is not there yet: its settings would be lost)
+    "waived": (
+        {"lgsec_waived_controls": ["PW-EMPTY", "REMOTE-ENCRYPTED"]},
+        ["30-lgsec-permitemptypasswords.conf", "30-lgsec-permitrootlogin.conf", "30-lgsec-session-limit.conf"],
+        ["30-lgsec-permitrootlogin.conf", "30-lgsec-session-limit.conf", "41-lgsec-remote.conf"],
+    ),
+    # playbooks/harden.yml: lgsec_waived_controls also holds the controls skipped because their
+    # audit passes; only lgsec_validated's waivers remove files, and the old drop-in stays while
+    # one of its successors (30-lgsec-session-limit.conf) is missing
+    "passing is not waived": (
+        {
+            "lgsec_waived_controls": ["PRIV-DEFAULT-ID", "REMOTE-MINIMAL"],
+            "lgsec_validated": {"waived": {"localhost": []}},
+        },
+        ["30-lgsec-permitrootlogin.conf", "30-lgsec-permitemptypasswords.conf"],
+        [
+            "30-lgsec-permitemptypasswords.conf",
+            "30-lgsec-permitrootlogin.conf",
+            "40-lgsec-accounts.conf",
+            "41-lgsec-remote.conf",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CLEANUP_CASES, ids=list(CLEANUP_CASES))
+def test_cleanup_removes_waived_drop_ins_and_old_ones_only_when_nothing_is_lost(tmp_path, case):
+    """roles/sshd/tasks/cleanup.yml run by ansible-playbook on a folder of this test (the play
+    ends before the sshd handler)."""
+    extra, present, left = CLEANUP_CASES[case]
+    folder = tmp_path / "sshd_config.d"
+    folder.mkdir()
+    for name in [*present, "40-lgsec-accounts.conf", "41-lgsec-remote.conf"]:
+        (folder / name).write_text("# lab\n", encoding="utf-8")
+    play = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {"ansible.builtin.include_role": {"name": "sshd", "tasks_from": "cleanup.yml"}},
+                {"ansible.builtin.meta": "end_play"},
+            ],
+        }
+    ]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play), encoding="utf-8")
+    variables = {"lgsec_sshd_dropin_dir": str(folder), "ansible_python_interpreter": sys.executable, **extra}
+    (tmp_path / "vars.json").write_text(json.dumps(variables), encoding="utf-8")
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    playbook = str(beside) if beside.exists() else shutil.which("ansible-playbook")
+    if playbook is None:
+        pytest.skip("no ansible-playbook beside this Python or on PATH: the cleanup cannot be run here")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_ROLES_PATH": str(ROOT / "roles")}
+    argv = [
+        str(playbook),
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"@{tmp_path / 'vars.json'}",
+        str(tmp_path / "play.yml"),
+    ]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert sorted(p.name for p in folder.iterdir()) == left
