@@ -8,6 +8,9 @@ from pathlib import Path
 # an installed lgsec (pip, an execution environment) is found first; a plain checkout's stands beside
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
+from ansible.errors import AnsibleFilterError
+
+from lgsec.catalog import load_catalog
 from lgsec.checks.linux_accounts import idle_accounts
 from lgsec.wipe import wipe_plan
 
@@ -33,10 +36,21 @@ def lgsec_missing_packages(names: str | list, facts: dict | None) -> list[str]:
     return names if installed is None else [name for name in names if name not in installed]
 
 
+def lgsec_catalog_default(variable: str):
+    """The catalog's default of a host variable lgsec_<control>_<param>, the figure the audit judges
+    by when the host sets none: a role that needs another role's figure (the one console TMOUT of
+    SESSION-LIMIT and SCREEN-LOCK) takes the same one whether or not that role has run."""
+    found = load_catalog().variables().get(str(variable))
+    if found is None:
+        raise AnsibleFilterError(f"lgsec_catalog_default: {variable} is no parameter of catalog/controls.yml")
+    return found[1].default
+
+
 class FilterModule:
     def filters(self):
         return {
             "lgsec_idle_accounts": lgsec_idle_accounts,
             "lgsec_wipe_plan": lgsec_wipe_plan,
             "lgsec_missing_packages": lgsec_missing_packages,
+            "lgsec_catalog_default": lgsec_catalog_default,
         }

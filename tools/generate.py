@@ -29,6 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lgsec import harden  # noqa: E402
 from lgsec.catalog import FORMATS, Catalog, Control, Param, load_catalog  # noqa: E402
 
 BEGIN = "BEGIN generated from catalog/controls.yml by tools/generate.py (make generate); do not edit"
@@ -68,14 +69,36 @@ def dump(data: object, indent: int = 0, width: int = 110) -> str:
     return "".join(pad + line if line.strip() else line for line in text.splitlines(keepends=True))
 
 
-def role_variables(catalog: Catalog, role: Path) -> list[tuple[str, Control, Param]]:
-    """The catalog variables the role's own files name, in catalog order."""
+def named(role: Path) -> set[str]:
+    """The lgsec_ variables a role's files name (not the files this writes)."""
     text = "\n".join(
         path.read_text(encoding="utf-8", errors="replace")
         for path in sorted(role.rglob("*"))
         if path.is_file() and path.relative_to(role).parts[0] not in OWN_PARTS
     )
-    names = set(re.findall(r"\blgsec_[a-z0-9_]+\b", text))
+    return set(re.findall(r"\blgsec_[a-z0-9_]+\b", text))
+
+
+def shared_dependencies(role: Path) -> list[Path]:
+    """The shared roles (no tasks/main.yml: task files and templates for others, e.g. roles/sshd)
+    this role depends on in meta/main.yml: their files serve this role's controls too."""
+    meta = (
+        yaml.safe_load((role / "meta" / "main.yml").read_text(encoding="utf-8"))
+        if (role / "meta" / "main.yml").is_file()
+        else {}
+    )
+    names = [d.get("role", d.get("name")) if isinstance(d, dict) else d for d in (meta or {}).get("dependencies") or []]
+    return [role.parent / n for n in names if n and not (role.parent / n / "tasks" / "main.yml").is_file()]
+
+
+def role_variables(catalog: Catalog, role: Path) -> list[tuple[str, Control, Param]]:
+    """The catalog variables the role's own files name, and those of its own controls (the ids its
+    tasks/main.yml guards) that a shared role it depends on names, in catalog order."""
+    names = named(role)
+    if shared_dependencies(role):
+        own = set(harden.role_controls(role.name, role.parent))
+        for dep in shared_dependencies(role):
+            names |= {n for n in named(dep) if n in catalog.variables() and catalog.variables()[n][0].id in own}
     return [(name, control, param) for name, (control, param) in catalog.variables().items() if name in names]
 
 
@@ -201,7 +224,9 @@ def generate(root: Path = ROOT, catalog: Catalog | None = None) -> dict[str, str
     """Every generated file of the roles under root, relative path → content."""
     catalog = catalog or load_catalog(root / "catalog" / "controls.yml")
     out = {}
-    for role in sorted(p for p in (root / "roles").iterdir() if (p / "tasks").is_dir()):
+    # the roles that enforce controls (a tasks/main.yml); a shared one (roles/sshd: task files the
+    # others include, no variables of its own) has no interface to write
+    for role in sorted(p for p in (root / "roles").iterdir() if (p / "tasks" / "main.yml").is_file()):
         out.update(role_files(catalog, role))
     return out
 

@@ -411,7 +411,7 @@ def main() -> int:
 # one control drifted at a time on the hardened host: (figure, the control, the edit)
 DRIFTS = [
     ("harden_drift_s", "REMOTE-ENCRYPTED",
-     "sed -i 's/^MaxAuthTries .*/MaxAuthTries 10/' /etc/ssh/sshd_config.d/41-lgsec-remote.conf"),
+     "sed -i 's/^MaxAuthTries .*/MaxAuthTries 10/' /etc/ssh/sshd_config.d/30-lgsec-remote-encrypted.conf"),
     ("harden_drift_pam_s", "LOCKOUT", "sed -i '/^even_deny_root/d' /etc/security/faillock.conf"),
 ]  # fmt: skip
 

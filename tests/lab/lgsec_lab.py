@@ -77,3 +77,47 @@ def assert_status(rows: Rows, host, control: str, status: str) -> dict:
         f"{control} on {host.backend.name}: {row['status']}, expected {status} ({row['actual']}) {row['evidence']}"
     )
     return row
+
+
+SSHD_DROPINS = "/etc/ssh/sshd_config.d"
+
+
+def lgsec_sshd_dropins(host) -> dict[str, str]:
+    """lgsec's sshd drop-ins on the host (name → text): 30-lgsec-*.conf and any old *lgsec* one."""
+    names = host.check_output(f"find {SSHD_DROPINS} -maxdepth 1 -name '*lgsec*' -printf '%f\\n'").split()
+    return {name: host.file(f"{SSHD_DROPINS}/{name}").content_string for name in sorted(names)}
+
+
+def assert_one_owner(text: str, path: str, writer: str, *controls: str) -> None:
+    """A file lgsec owns: one header line naming the task file that writes it whole and the
+    controls it serves (what an administrator reads to find where to change it)."""
+    header = [line for line in text.splitlines() if line.startswith("# Managed by lgsec")]
+    assert len(header) == 1, f"{path}: {len(header)} 'Managed by lgsec' headers (one owner, one template)"
+    assert f"written whole by {writer}" in header[0], f"{path}: {header[0]}"
+    for control in controls:
+        assert f"{control} (" in header[0], f"{path}: the header does not name {control}"
+
+
+def assert_keywords_once(dropins: dict[str, str]) -> None:
+    """No sshd keyword in two lgsec drop-ins (sshd keeps the first value it reads)."""
+    seen: dict[str, str] = {}
+    for name, text in dropins.items():
+        for line in text.splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                keyword = line.split()[0].lower()
+                assert keyword not in seen, f"{keyword} is set in {seen[keyword]} and {name}"
+                seen[keyword] = name
+
+
+def assert_sshd_dropins_owned(host, expected: dict[str, tuple[str, str]]) -> None:
+    """lgsec's drop-ins on the host are exactly expected (name → a control that demands it and
+    that control's task file): no old shared drop-in left, each with one owner header naming
+    them, mode 0600, and no keyword in two of them."""
+    dropins = lgsec_sshd_dropins(host)
+    assert set(dropins) == set(expected), "no old shared drop-in (40-/41-lgsec-*.conf) may stay, nothing else there"
+    for name, (control, task_file) in expected.items():
+        path = f"{SSHD_DROPINS}/{name}"
+        assert_one_owner(dropins[name], path, "roles/sshd/tasks/dropin.yml", control)
+        assert task_file in dropins[name], f"{path}: the header does not name {task_file}"
+        assert host.file(path).mode == 0o600 and host.file(path).user == "root"
+    assert_keywords_once(dropins)

@@ -13,11 +13,14 @@ from conftest import import_path
 from lgsec.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
+# The roles that enforce controls (a tasks/main.yml); roles/sshd is shared by two of them and
+# has task files only for them to include.
+ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks" / "main.yml").is_file())
+SHARED_ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir() and p not in ROLES)
 CATALOG = load_catalog()
 VARIABLES = CATALOG.variables()
 # Task names may also start with these prefixes: steps that serve every control of the role.
-SHARED_PREFIXES = ("GUARD",)
+SHARED_PREFIXES = ("GUARD", "SSHD")
 
 
 def load(path: Path):
@@ -42,13 +45,14 @@ def test_every_lgsec_default_is_a_catalog_parameter(role):
             assert name in VARIABLES, f"{role.name}: {name} looks like a {owner} parameter but the catalog has none"
 
 
-TASK_FILES = sorted(p for role in ROLES for p in (role / "tasks").glob("*.yml") if p.name != "main.yml")
+TASK_FILES = sorted(p for role in ROLES + SHARED_ROLES for p in (role / "tasks").glob("*.yml") if p.name != "main.yml")
 
 
 def import_tags(path: Path) -> set[str]:
     """Tags given to a task file where the role's main.yml imports it (they apply to every task)."""
     tags = set()
-    for task in load(path.parent / "main.yml"):
+    main = path.parent / "main.yml"
+    for task in load(main) if main.is_file() else []:
         for child in [task, *(task.get("block") or [])]:  # a block's tags apply to the imports in it
             target = child.get("ansible.builtin.import_tasks") or child.get("import_tasks")
             if target == path.name:

@@ -13,7 +13,19 @@ import shlex
 import subprocess
 
 import pytest
-from lgsec_lab import EPHEMERAL, INVENTORY, ROOT, SCENARIO, assert_status, audit, audit_before, hostvars, sh
+from lgsec_lab import (
+    EPHEMERAL,
+    INVENTORY,
+    ROOT,
+    SCENARIO,
+    assert_one_owner,
+    assert_sshd_dropins_owned,
+    assert_status,
+    audit,
+    audit_before,
+    hostvars,
+    sh,
+)
 
 # Section A controls the role enforces: each fails before hardening and passes after.
 CONTROLS = [
@@ -193,13 +205,35 @@ def test_sshd_effective_config(host, v):
     assert conf["permitemptypasswords"] == "no"
     assert conf["clientaliveinterval"] == str(v["lgsec_session_limit_client_alive_interval"])
     assert conf["clientalivecountmax"] == str(v["lgsec_session_limit_client_alive_count_max"])
-    dropin = host.file("/etc/ssh/sshd_config.d/40-lgsec-accounts.conf")
-    assert dropin.mode == 0o600 and dropin.user == "root"
     assert host.service("ssh").is_running
 
 
+# One file, one owner: a drop-in per control (a keyword two controls demand has its own), each
+# written whole by roles/sshd/tasks/dropin.yml; the old shared drop-in (prepare.yml) is gone.
+ACCOUNTS_DROPINS = {
+    "30-lgsec-permitemptypasswords.conf": ("PW-EMPTY", "roles/accounts/tasks/pw_empty.yml"),
+    "30-lgsec-permitrootlogin.conf": ("PRIV-DEFAULT-ID", "roles/accounts/tasks/priv_default_id.yml"),
+    "30-lgsec-session-limit.conf": ("SESSION-LIMIT", "roles/accounts/tasks/session_limit.yml"),
+}
+
+
+def test_sshd_drop_ins_one_per_control_each_with_one_owner(host):
+    assert_sshd_dropins_owned(host, ACCOUNTS_DROPINS)
+
+
+def test_faillock_conf_and_tmout_have_one_owner(host):
+    faillock = host.file("/etc/security/faillock.conf").content_string
+    assert_one_owner(faillock, "faillock.conf", "roles/accounts/tasks/lockout.yml", "LOCKOUT")
+    tmout = host.file("/etc/profile.d/lgsec-tmout.sh").content_string
+    assert_one_owner(tmout, "lgsec-tmout.sh", "roles/accounts/tasks/tmout.yml", "SESSION-LIMIT", "SCREEN-LOCK")
+    assert sh(host, "grep -l TMOUT= /etc/profile.d/*.sh").stdout.split() == ["/etc/profile.d/lgsec-tmout.sh"]
+
+
 def test_tmout_in_a_login_shell(host, v):
-    tmout = v["lgsec_session_limit_tmout"]
+    # the one TMOUT file of SESSION-LIMIT and SCREEN-LOCK: the shorter limit (SCREEN-LOCK's from
+    # roles/desktop's defaults: that role does not run in this scenario)
+    screen_lock = hostvars(host.backend.name, "desktop", "accounts")["lgsec_screen_lock_idle_seconds"]
+    tmout = min(v["lgsec_session_limit_tmout"], screen_lock)
     out = sh(host, "runuser -l lgsectest -c 'echo TMOUT=$TMOUT; unset TMOUT && echo unset'")
     assert f"TMOUT={tmout}" in out.stdout
     assert "unset" not in out.stdout.splitlines()  # readonly: a user cannot lift it

@@ -17,7 +17,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from lgsec_lab import EPHEMERAL, INVENTORY, ROOT, assert_status, audit, audit_before, hostvars, scenario, sh
+from lgsec_lab import (
+    EPHEMERAL,
+    INVENTORY,
+    ROOT,
+    assert_sshd_dropins_owned,
+    assert_status,
+    audit,
+    audit_before,
+    hostvars,
+    scenario,
+    sh,
+)
 
 KEY = EPHEMERAL / "lgsecadmin_ed25519"
 
@@ -195,9 +206,21 @@ def test_sshd_effective_config(host, v):
     assert int(conf["maxauthtries"]) <= v["lgsec_remote_encrypted_max_auth_tries"]
     assert conf["allowgroups"].split() == v["lgsec_remote_minimal_allow_groups"]
     assert (conf["x11forwarding"], conf["permitrootlogin"], conf["permitemptypasswords"]) == ("no", "no", "no")
-    dropin = host.file("/etc/ssh/sshd_config.d/41-lgsec-remote.conf")
-    assert dropin.mode == 0o600 and dropin.user == "root"
     assert host.service("ssh").is_running
+
+
+# One file, one owner: a drop-in per control (a keyword two controls demand has its own), each
+# written whole by roles/sshd/tasks/dropin.yml; the old shared drop-in (prepare.yml) is gone.
+REMOTE_DROPINS = {
+    "30-lgsec-permitemptypasswords.conf": ("REMOTE-ENCRYPTED", "roles/network_access/tasks/remote_encrypted.yml"),
+    "30-lgsec-permitrootlogin.conf": ("REMOTE-MINIMAL", "roles/network_access/tasks/remote_minimal.yml"),
+    "30-lgsec-remote-encrypted.conf": ("REMOTE-ENCRYPTED", "roles/network_access/tasks/remote_encrypted.yml"),
+    "30-lgsec-remote-minimal.conf": ("REMOTE-MINIMAL", "roles/network_access/tasks/remote_minimal.yml"),
+}
+
+
+def test_sshd_drop_ins_one_per_control_each_with_one_owner(host):
+    assert_sshd_dropins_owned(host, REMOTE_DROPINS)
 
 
 def test_weak_cipher_and_mac_refused(host, v):
