@@ -74,12 +74,28 @@ def text_block(draw) -> str:
     if kind == "macro":
         return f"macro name M{draw(st.integers(0, 99))}\n{body.replace('@', '')}\n@"
     delim = draw(st.sampled_from(["^C", "#", "%", "$", "~", "*", "X", "^", "@", "|"]))
-    body = body.replace(delim, "") if len(delim) == 1 else body.replace("^C", "")
+    while delim in body:  # "^^CC" without "^C" is "^C" again: the body must not hold its delimiter
+        body = body.replace(delim, "")
+    if delim == "^" and body.startswith("C"):  # `^C…` is how show running-config writes the ^C delimiter
+        body = " " + body
     head = "aaa authentication " + draw(st.sampled_from(["banner", "fail-message"])) if kind == "aaa" else "banner"
     if kind == "banner" and draw(st.sampled_from(TYPES)):
         head += " " + draw(st.sampled_from(TYPES[:-1]))
     tail = draw(st.sampled_from(["", " ", "  trailing words ip http server"]))
     return f"{head} {delim}{body}\n{delim}{tail}" if draw(st.booleans()) else f"{head} {delim}\n{body}{delim}{tail}"
+
+
+def banner_lines(lines: list[str]) -> set[int]:
+    """Indices of the lines after a multi-line `banner … ^C` of the fixture, up to its closing ^C."""
+    inside, open_at = set(), None
+    for i, line in enumerate(lines):
+        if open_at is not None:
+            inside.add(i)
+            if "^C" in line:
+                open_at = None
+        elif line.startswith("banner ") and line.count("^C") == 1:
+            open_at = i
+    return inside
 
 
 @st.composite
@@ -88,7 +104,8 @@ def hostile(draw, host: str) -> str:
     top-level commands, description bodies with any Unicode, lines after `end`."""
     lines = fixture(host).rstrip("\n").split("\n")
     end = lines.index("end")
-    tops = [i for i in range(1, end + 1) if not lines[i].startswith(" ")]
+    inside = banner_lines(lines)  # inserting there would end the fixture's own banner early (IOS executes the rest)
+    tops = [i for i in range(1, end + 1) if not lines[i].startswith(" ") and i not in inside]
     inserts: dict[int, list[str]] = {}
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.one_of(st.just(end), st.sampled_from(tops)))  # before `end`: nothing later overrides
