@@ -20,6 +20,8 @@ import testinfra
 import yaml
 from lgsec_lab import INVENTORY, ROOT, SCENARIO, audit
 
+from lgsec.catalog import load_catalog
+
 
 @pytest.fixture(scope="session")
 def hosts():
@@ -31,7 +33,11 @@ def hosts():
 def stale_audit(hosts, tmp_path_factory):
     """Package lists aged past max_pending_days (and no update-stamp), then one audit of both
     hosts, with the host's state taken before and after it. The lists' times are restored."""
-    limit = sw.defaults()["lgsec_sw_patched_max_pending_days"]
+    # the audit's figure: the scenario's own or the catalog default (the role does not read it: make generate
+    # writes only what the role's files name)
+    limit = sw.defaults().get(
+        "lgsec_sw_patched_max_pending_days", load_catalog()["SW-PATCHED"].params["max_pending_days"].default
+    )
     seen = {}
     for name, node in hosts.items():
         aged = int(node.check_output("date +%s")) - (limit + 6) * 86400
