@@ -266,4 +266,6 @@ def test_files_a_login_shell_creates_are_not_readable_by_others(host, v):
         "runuser -l deskuser -c 'touch ~/lgsec-umask-probe; stat -c %a ~/lgsec-umask-probe; rm -f ~/lgsec-umask-probe'",
     )
     assert int(created.stdout.strip(), 8) & 0o007 == 0, created.stdout
-    assert host.file("/etc/login.defs").contains(f"^UMASK\\s+{v['lgsec_pw_nostore_umask']}$")
+    # contains() is grep's basic syntax (`+` is a plain character there): read the line as login.defs does
+    umask = [ln.split() for ln in host.file("/etc/login.defs").content_string.splitlines() if ln.startswith("UMASK")]
+    assert umask == [["UMASK", v["lgsec_pw_nostore_umask"]]], umask
