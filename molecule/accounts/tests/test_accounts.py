@@ -177,6 +177,7 @@ def test_su_only_for_the_su_group(host, v):
     (test_operator_logs_in_over_ssh_and_uses_sudo)."""
     group, password = v["lgsec_priv_members_su_group"], v["lgsec_lab_test_password"]
     assert host.group(group).exists
+    sh(host, "faillock --user lgsectest --reset")  # the LOCKOUT tests may leave lgsectest locked
     probe = f"echo {shlex.quote(password)} | runuser -u {{who}} -- pamtester su lgsectest authenticate"
     refused = sh(host, probe.format(who="lgsecadmin"))
     assert refused.rc != 0 and "successfully authenticated" not in refused.stdout, refused.stdout
