@@ -491,3 +491,17 @@ def tracking(stdout: str) -> dict[str, str]:
         if sep:
             out[key.strip()] = value.strip()
     return out
+
+
+def systemctl_blocks(stdout: str) -> dict[str, dict[str, list[str]]]:
+    """`systemctl show UNIT… -p …`: unit Id → property → values (ExecStart may repeat)."""
+    units = {}
+    for block in stdout.split("\n\n"):
+        props: dict[str, list[str]] = {}
+        for line in block.splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                props.setdefault(key, []).append(value)
+        if props.get("Id"):
+            units[props["Id"][0]] = props
+    return units

@@ -24,6 +24,7 @@ from lgsec.parse_logs import (
     ini_section,
     logrotate,
     rsyslog_forwards,
+    systemctl_blocks,
     timespan,
     tracking,
 )
@@ -224,13 +225,8 @@ VIRT = "systemd-detect-virt --container"
 
 
 def unit_blocks(stdout: str) -> dict[str, dict[str, str]]:
-    """`systemctl show` of several units: Id → its properties (blocks separated by a blank line)."""
-    out = {}
-    for block in stdout.split("\n\n"):
-        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-        if props.get("Id"):
-            out[props["Id"]] = props
-    return out
+    """`systemctl show` of several units: Id → its properties (the first value of each)."""
+    return {unit: {k: v[0] for k, v in props.items()} for unit, props in systemctl_blocks(stdout).items()}
 
 
 def process_accounting(ctx: Ctx, problems: list[str], evidence: list[str]) -> str:

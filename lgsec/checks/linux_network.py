@@ -12,6 +12,7 @@ from lgsec.checks import Ctx, Unreadable, Verdict, check, linux_desk, linux_soft
 from lgsec.checks.common import ENABLED_UNITS as UNITS
 from lgsec.checks.common import enabled_units, verdict
 from lgsec.checks.linux_accounts import sysctl_effective, sysctl_files  # shared with PW-NOSTORE (fs.suid_dumpable)
+from lgsec.parse_logs import systemctl_blocks
 
 NFT = "nft -j list ruleset"
 SS = "ss -H -tulpn"
@@ -554,20 +555,6 @@ def aide_distribution(ctx: Ctx, paths: list[str], mtimes: dict[str, float]) -> t
     else:
         evidence.append(f"{AIDE_FILES}: {AIDE_DISTRO_DB} mtime {mtimes[AIDE_DISTRO_DB]:.0f}")
     return problems, evidence
-
-
-def systemctl_blocks(stdout: str) -> dict[str, dict[str, list[str]]]:
-    """`systemctl show UNIT… -p …`: unit Id → property → values (ExecStart may repeat)."""
-    units = {}
-    for block in stdout.split("\n\n"):
-        props: dict[str, list[str]] = {}
-        for line in block.splitlines():
-            key, sep, value = line.partition("=")
-            if sep:
-                props.setdefault(key, []).append(value)
-        if props.get("Id"):
-            units[props["Id"][0]] = props
-    return units
 
 
 def exec_argv(value: str) -> str:
