@@ -173,21 +173,25 @@ def test_files_that_grant_privileged_operations_are_roots(host):
 
 def test_su_only_for_the_su_group(host, v):
     """pam_wheel (第69条1): the operator, not in the su group, is refused su to an account whose
-    password it gives; a member is let through; root keeps su (pam_rootok). sudo is untouched
-    (test_operator_logs_in_over_ssh_and_uses_sudo)."""
+    password it gives; a member giving the same password is let through; root keeps su
+    (pam_rootok). sudo is untouched (test_operator_logs_in_over_ssh_and_uses_sudo).
+
+    The probe is the real, setuid su reading the password from stdin: pamtester run as a user
+    cannot test another account's password (unix_chkpwd checks only the caller's own), so it
+    would be refused whatever pam_wheel said."""
     group, password = v["lgsec_priv_members_su_group"], v["lgsec_lab_test_password"]
     assert host.group(group).exists
     sh(host, "faillock --user lgsectest --reset")  # the LOCKOUT tests may leave lgsectest locked
-    probe = f"echo {shlex.quote(password)} | runuser -u {{who}} -- pamtester su lgsectest authenticate"
-    refused = sh(host, probe.format(who="lgsecadmin"))
-    assert refused.rc != 0 and "successfully authenticated" not in refused.stdout, refused.stdout
+    probe = f"echo {shlex.quote(password)} | runuser -u lgsecadmin -- su -c 'id -un' lgsectest"
+    refused = sh(host, probe)
+    assert refused.rc != 0 and "Permission denied" in refused.stderr, refused.stdout + refused.stderr
     sh(host, f"gpasswd -a lgsecadmin {group}")
     try:
-        allowed = sh(host, probe.format(who="lgsecadmin"))
+        allowed = sh(host, probe)
     finally:
         sh(host, f"gpasswd -d lgsecadmin {group}")
-    assert "successfully authenticated" in allowed.stdout, allowed.stdout + allowed.stderr
-    assert "successfully authenticated" in sh(host, "pamtester su lgsectest authenticate </dev/null").stdout
+    assert allowed.rc == 0 and allowed.stdout.strip() == "lgsectest", allowed.stdout + allowed.stderr
+    assert sh(host, "su -c 'id -un' lgsectest </dev/null").stdout.strip() == "lgsectest"
 
 
 def test_unused_id_locked_and_expired(host, v):
