@@ -35,9 +35,8 @@ def stale_audit(hosts, tmp_path_factory):
     hosts, with the host's state taken before and after it. The lists' times are restored."""
     # the audit's figure: the scenario's own or the catalog default (the role does not read it: make generate
     # writes only what the role's files name)
-    limit = sw.defaults().get(
-        "lgsec_sw_patched_max_pending_days", load_catalog()["SW-PATCHED"].params["max_pending_days"].default
-    )
+    var = "lgsec_sw_patched_max_pending_days"
+    limit = sw.defaults().get(var, load_catalog().variables()[var][1].default)
     seen = {}
     for name, node in hosts.items():
         aged = int(node.check_output("date +%s")) - (limit + 6) * 86400
