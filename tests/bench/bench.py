@@ -41,6 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "tests" / "lab"))
+from lgsec_lab import container_only  # noqa: E402  (tests/lab: the rows a container cannot show)
+
 IMAGE = os.environ.get("LGSEC_BENCH_IMAGE", "localhost/lgsec-debian:12")
 RUNS = int(os.environ.get("LGSEC_BENCH_RUNS", "5"))
 # fleet sizes audited (the largest is started); LGSEC_BENCH_FLEETS="" measures one host only
@@ -259,17 +262,25 @@ def expect(condition: bool, what: str, entry: dict | None = None) -> None:
 
 
 def audit_passes(audit_command: list[str], out: str, label: str) -> None:
-    """The audit of the hardened host: no control fails (exit 0). It logs in as the operator with
-    sudo: the hardening has forbidden root's SSH login (PRIV-DEFAULT-ID)."""
+    """The audit of the hardened host: no control fails (exit 0), or the only failing rows are
+    those a container cannot show (tests/lab/lgsec_lab.py CONTAINER_ONLY, the end-to-end test's
+    list), each failing for that reason alone. It logs in as the operator with sudo: the
+    hardening has forbidden root's SSH login (PRIV-DEFAULT-ID)."""
     proc = subprocess.run(audit_command, capture_output=True, text=True, cwd=ROOT)
-    if proc.returncode != 0:
-        report = json.loads(Path(out, "report.json").read_text(encoding="utf-8"))
-        bad = [
-            f"{r['control']}: {r['status']} {r['actual']}"
-            for r in report["results"]
-            if r["status"] in ("fail", "error")
-        ]
-        raise SystemExit(f"bench: the audit {label} exited {proc.returncode}: " + "; ".join(bad)[:3000])
+    if proc.returncode == 0:
+        say(f"  the audit {label}: every control passes (exit 0)")
+        return
+    report = Path(out, "report.json")
+    if proc.returncode != 1 or not report.exists():
+        raise SystemExit(f"bench: the audit {label} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    failing = [r for r in json.loads(report.read_text(encoding="utf-8"))["results"] if r["status"] in ("fail", "error")]
+    bad = [f"{r['control']}: {r['status']} {r['actual']}" for r in failing if not container_only(r)]
+    if bad:
+        raise SystemExit(f"bench: the audit {label} exited 1: " + "; ".join(bad)[:3000])
+    say(
+        f"  the audit {label}: every control passes but those a container cannot show: "
+        f"{', '.join(r['control'] for r in failing)}"
+    )
 
 
 def module_run_s(inventory_path: Path, tmp: Path) -> float:
@@ -327,7 +338,6 @@ def harden_figures(names, tmp: Path, one_ssh: float, audit, ssh_one: Path, opera
     first_s, first = harden(operator_one, log)  # the stock host: installs and configures
     say(f"harden_first_s: {first_s:.2f} ({summary(first)})")
     audit_passes(audit(operator_one), out, "after the first hardening")
-    say("audit_after_first_harden: pass (exit 0)")
     reruns = [harden(operator_one, log) for _ in range(HARDEN_RUNS)]
     rerun_s, rerun = statistics.median(r[0] for r in reruns), reruns[-1][1]
     for _, entry in reruns:

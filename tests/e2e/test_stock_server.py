@@ -1,6 +1,6 @@
 """End to end (issue 17): one stock Debian 12 server, hardened ONCE by `lgsec harden` with the
 catalog defaults, then audited. No control may fail afterwards except those a container cannot
-show, each named below with its reason and recognised by what its row says; SW-PATCHED (the
+show (tests/lab/lgsec_lab.py CONTAINER_ONLY: each with its reason, recognised by what its row says); SW-PATCHED (the
 security updates) must pass. One container from the lab image, reached over the podman
 connection. Its time is printed. Not part of `make test`: the first hardening run installs ClamAV,
 AIDE, auditd, nftables, chrony and the pending security updates from Debian's mirror, and on
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+from lgsec_lab import container_only
 
 ROOT = Path(__file__).resolve().parents[2]
 LGSEC = str(Path(sys.executable).parent / "lgsec")
@@ -31,29 +32,6 @@ NAME = f"lgsec-e2e-{os.getpid()}"
 OPERATOR = "tanaka"
 PEOPLE = ["--operator", OPERATOR, "--confirmed-by", "suzuki"]
 SIGDB = ROOT / "molecule" / "antivirus" / "files"
-
-# What a container cannot show, and how its row says so (a fail for another reason is a defect).
-CONTAINER_ONLY = {
-    "KERNEL-NET": (
-        "the running net values: a container's /proc/sys is read-only and podman sets ip_forward 1 "
-        "(the sysctl files are judged and pass)",
-        lambda row: all("running value" in p for p in row["actual"].split("; ")),
-    ),
-    "LOG-AUDIT": (
-        "process accounting cannot be turned on in a container (the kernel's accounting is the host's: accton "
-        "is refused), nor can auditd run (its rules are written, the daemon and the loaded rules cannot be shown)",
-        lambda row: all("container" in p for p in row["actual"].split("; ")),
-    ),
-    "TIME-SYNC": (
-        "no NTP server is reachable from the lab (only Debian's mirror is): chrony is configured, the clock "
-        "cannot be shown synchronised",
-        lambda row: "synchron" in row["actual"] or "source" in row["actual"],
-    ),
-    "BACKUP-RECENT": (
-        "the site declares its backup job (lgsec_backup_recent_job or stamp_file): a stock server has none",
-        lambda row: "declared" in row["actual"] or "no backup" in row["actual"].lower(),
-    ),
-}
 
 if not shutil.which("podman") or subprocess.run(["podman", "image", "exists", IMAGE], check=False).returncode:
     pytest.skip(f"needs podman and the lab image {IMAGE} (make lab)", allow_module_level=True)
@@ -147,7 +125,7 @@ def test_stock_server_hardened_once_passes_its_audit(stock_server):
         print(f"[e2e]   {cid}: {after[cid]['status']}: {after[cid]['actual'][:300]}")
     assert "SW-PATCHED" in failing(before)
     assert after["SW-PATCHED"]["status"] == "pass", after["SW-PATCHED"]["actual"]
-    unexplained = [c for c in failing(after) if c not in CONTAINER_ONLY or not CONTAINER_ONLY[c][1](after[c])]
+    unexplained = [c for c in failing(after) if not container_only(after[c])]
     assert not unexplained, {c: after[c]["actual"] for c in unexplained}
     for cid in failing(after):
-        print(f"[e2e]   {cid} is container-only: {CONTAINER_ONLY[cid][0]}")
+        print(f"[e2e]   {cid} is container-only: {container_only(after[cid])}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -121,3 +122,51 @@ def assert_sshd_dropins_owned(host, expected: dict[str, tuple[str, str]]) -> Non
         assert task_file in dropins[name], f"{path}: the header does not name {task_file}"
         assert host.file(path).mode == 0o600 and host.file(path).user == "root"
     assert_keywords_once(dropins)
+
+
+# ---- what a lab container cannot show ---------------------------------------------------------
+# The rows that fail in a podman container for a reason the container itself causes, each with
+# that reason and how the row says it (every "; "-separated problem must be of that kind: one
+# configuration problem among them is a real fail). Used by the molecule scenarios, the
+# end-to-end stock-server test (tests/e2e) and `make bench` (tests/bench), so all three accept
+# exactly the same rows.
+
+
+def _problems(row: dict) -> list[str]:
+    return row["actual"].split("; ")
+
+
+CONTAINER_ONLY: dict[str, tuple[str, object]] = {
+    "KERNEL-NET": (
+        "the running net values: a container's /proc/sys is read-only and podman sets ip_forward 1 in it "
+        "(the sysctl files and the modprobe.d rules are judged and pass)",
+        lambda row: (
+            all(re.fullmatch(r"\S+ running value \S*", p) for p in _problems(row))
+            and any("read-only here (a container)" in e for e in row["evidence"])
+        ),
+    ),
+    "LOG-AUDIT": (
+        "process accounting cannot be turned on in a container (the kernel's accounting is the host's: accton "
+        "is refused), nor can auditd run (its rules are written and judged, the daemon and the loaded rules "
+        "cannot be shown)",
+        lambda row: all(
+            re.match(r"process accounting cannot be shown on: this host is a \S+ container, whose kernel accounting", p)
+            for p in _problems(row)
+        ),
+    ),
+    "TIME-SYNC": (
+        "no NTP server is reachable from the lab (only Debian's mirror is): chrony is configured with lgsec's "
+        "sources, the clock cannot be shown synchronised",
+        lambda row: all(p.startswith(("not synchronised (", "no source selected (")) for p in _problems(row)),
+    ),
+    "BACKUP-RECENT": (
+        "the site declares its backup job (lgsec_backup_recent_job or stamp_file): a stock server has none",
+        lambda row: row["actual"] == "no backup job declared for this host",
+    ),
+}
+
+
+def container_only(row: dict) -> str | None:
+    """The reason a failing row is one a container cannot show, or None (a real fail)."""
+    entry = CONTAINER_ONLY.get(row["control"])
+    return entry[0] if entry and row["status"] == "fail" and entry[1](row) else None
