@@ -225,7 +225,7 @@ def cmd_harden(args: argparse.Namespace) -> int:
             why = list(plan["skipped"].values())
             state += (
                 f"; {len(plan['run'])} control(s) run, {why.count(harden.PASSING)} skipped as passing,"
-                f" {why.count(harden.WAIVED)} waived"
+                f" {why.count(harden.NOT_APPLICABLE)} as not applicable, {why.count(harden.WAIVED)} waived"
             )
         print(textsafe.for_terminal(f"{host}: {state}"))
         for item in seen.get("changed", []) + seen.get("failed", []):

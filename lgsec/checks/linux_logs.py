@@ -343,6 +343,7 @@ def log_audit(ctx: Ctx) -> Verdict:
 
 RSYSLOG = "/etc/rsyslog.conf"
 RSYSLOG_DIR = "/etc/rsyslog.d/"
+LGSEC_FORWARD = RSYSLOG_DIR + "90-lgsec-forward.conf"  # roles/logging writes it (lgsec_logging_rsyslog_forward)
 
 
 def log_hosts(hosts: list[str], port: int) -> list[tuple[str, int]]:
@@ -366,11 +367,21 @@ def log_hosts(hosts: list[str], port: int) -> list[tuple[str, int]]:
 def log_central(ctx: Ctx) -> Verdict:
     hosts, protocol, port = ctx.params["hosts"], ctx.params["protocol"], ctx.params["port"]
     if not hosts:
+        expected = "logs forwarded to the log hosts, when the inventory names them"
+        left = ctx.files(RSYSLOG_DIR).get(LGSEC_FORWARD)
+        if left is not None:  # roles/logging removes it when the inventory names no log host
+            targets = ", ".join(f.target for f in rsyslog_forwards(left, LGSEC_FORWARD)) or "no forwarding action"
+            return Verdict(
+                "fail",
+                expected + "; none to a host it no longer names",
+                f"no log host configured, but lgsec's forwarding {LGSEC_FORWARD} is still in place ({targets})",
+                ["lgsec_log_central_hosts: []", f"{LGSEC_FORWARD}: present"],
+            )
         return Verdict(
             "not_applicable",
-            "logs forwarded to the log hosts, when the inventory names them",
+            expected,
             "no log host configured (lgsec_log_central_hosts is empty)",
-            ["lgsec_log_central_hosts: []"],
+            ["lgsec_log_central_hosts: []", f"{LGSEC_FORWARD}: not present"],
         )
     wanted = log_hosts(hosts, port)
     expected = (

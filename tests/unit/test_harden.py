@@ -97,10 +97,19 @@ def test_a_control_declared_always_runs_on_a_compliant_host_and_says_why():
     assert harden.roles_to_run(plan, {r: harden.role_controls(r) for r in LINUX_ROLES}) == ["web_integrity"]
 
 
-@pytest.mark.parametrize("status", ["fail", "error", "not_applicable", "manual", "unreachable"])
-def test_anything_but_pass_runs(status):
+@pytest.mark.parametrize("status", ["fail", "error", "manual", "unreachable"])
+def test_anything_but_pass_or_not_applicable_runs(status):
     plan = harden.plan_host(CATALOG, ENFORCED, rows_with({"LOCKOUT": status}), [])
     assert plan["run"]["LOCKOUT"] == f"audit: {status}" and "LOCKOUT" not in plan["skipped"]
+
+
+def test_a_control_the_policy_does_not_ask_of_the_host_is_skipped_and_enters_no_role():
+    """LOG-CENTRAL with no log host named (the catalog default) is not applicable: a rerun on a
+    compliant host must not enter roles/logging for it (make bench, 2026-12-02: it did, and
+    LOG-RETENTION followed it)."""
+    plan = harden.plan_host(CATALOG, ENFORCED, rows_with({"LOG-CENTRAL": "not_applicable"}), [])
+    assert plan["skipped"]["LOG-CENTRAL"] == harden.NOT_APPLICABLE and not plan["run"]
+    assert harden.roles_to_run(plan, {r: harden.role_controls(r) for r in LINUX_ROLES}) == []
 
 
 def test_a_control_the_audit_did_not_judge_runs():
@@ -146,7 +155,7 @@ def test_the_stock_debian_host_runs_what_its_audit_finds_failing():
     plan = harden.plan_host(CATALOG, ENFORCED, rows, [])
     assert {"LOCKOUT", "PW-LENGTH", "FW-DEFAULT-DENY"} <= set(plan["run"])
     for cid, why in plan["skipped"].items():
-        assert why == harden.PASSING and status[cid] == "pass", cid
+        assert (why, status[cid]) in ((harden.PASSING, "pass"), (harden.NOT_APPLICABLE, "not_applicable")), cid
     for cid in plan["run"]:
         assert status.get(cid) != "pass" or CATALOG[cid].harden_always or plan["run"][cid].startswith("follows"), cid
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import FIXTURES, load_base, load_fixture, status_of
+import yaml
+from conftest import FIXTURES, ROOT, load_base, load_fixture, status_of
 
 
 def fixture(cid: str, kind: str) -> tuple[dict, dict]:
@@ -402,3 +403,29 @@ def test_process_accounting_can_be_left_out_by_the_site(catalog):
     facts, _ = fixture("LOG-AUDIT", "fail")
     row = status_of(catalog, facts, "LOG-AUDIT", {"lgsec_log_audit_process_accounting": False})
     assert "process accounting" not in row["actual"]
+
+
+# ---- LOG-CENTRAL: not applicable means nothing of lgsec's left --------------------------------
+# An audit-driven run skips a not-applicable control, so the audit must see what its role would
+# still do there: remove lgsec's forwarding when the inventory names no log host any more.
+
+
+def test_no_log_host_and_no_forwarding_is_not_applicable(catalog):
+    facts, _ = fixture("LOG-CENTRAL", "pass")
+    del facts["files"]["/etc/rsyslog.d/90-lgsec-forward.conf"]
+    row = status_of(catalog, facts, "LOG-CENTRAL", {"lgsec_log_central_hosts": []})
+    assert row["status"] == "not_applicable", row
+
+
+def test_forwarding_left_to_log_hosts_no_longer_named_fails(catalog):
+    facts, _ = fixture("LOG-CENTRAL", "pass")  # 90-lgsec-forward.conf to log01 and log02
+    row = status_of(catalog, facts, "LOG-CENTRAL", {"lgsec_log_central_hosts": []})
+    assert row["status"] == "fail" and "still in place" in row["actual"], row
+    assert "log01.example.jp" in row["actual"] and "log02.example.jp" in row["actual"]
+
+
+def test_the_check_reads_the_file_the_role_writes():
+    from lgsec.checks.linux_logs import LGSEC_FORWARD
+
+    role_vars = yaml.safe_load((ROOT / "roles/logging/vars/main.yml").read_text(encoding="utf-8"))
+    assert role_vars["lgsec_logging_rsyslog_forward"] == LGSEC_FORWARD
