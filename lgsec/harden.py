@@ -169,10 +169,19 @@ class PlanCatcher:
 
 def with_plans(changes: dict[str, dict], plans: dict[str, dict]) -> dict[str, dict]:
     """The record's per-host changes, each with the plan: which controls were to run and why,
-    which were skipped and why (passing, waived)."""
+    which were skipped and why (passing, not applicable, waived)."""
     out = {host: dict(seen) for host, seen in changes.items()}
     for host, plan in plans.items():
-        out.setdefault(host, {})["plan"] = plan
+        seen = out.setdefault(host, {})
+        seen["plan"] = plan
+        # a control the plan skipped whose shared read or guard steps ran for the others (named
+        # after it) did not run: listed apart, unless one of its tasks changed something
+        changed = {c for item in seen.get("changed", []) for c in item.get("controls", [item.get("control")])}
+        ran = seen.get("controls_run", [])
+        seen["controls_run"] = [c for c in ran if c not in plan["skipped"] or c in changed]
+        shared = [c for c in ran if c in plan["skipped"] and c not in changed]
+        if shared:
+            seen["controls_read_only"] = shared
     return out
 
 

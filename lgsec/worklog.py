@@ -25,9 +25,33 @@ import fcntl
 import hashlib
 import json
 import os
+import re
+from functools import cache
 from pathlib import Path
 
+import yaml
+
+from lgsec.catalog import ROOT
+
 GENESIS = "0" * 64
+SSHD_VARS = ROOT / "roles" / "sshd" / "vars" / "main.yml"  # in a checkout and in the wheel
+SSHD_DROPIN = re.compile(r"/30-lgsec-([a-z0-9-]+)\.conf$")
+
+
+@cache
+def sshd_dropins() -> dict[str, list[str]]:
+    """roles/sshd's drop-ins: name → the controls that demand it (lgsec_sshd_dropins)."""
+    try:
+        found = yaml.safe_load(SSHD_VARS.read_text(encoding="utf-8"))["lgsec_sshd_dropins"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return {}
+    return {name: list(entry.get("controls", [])) for name, entry in found.items()}
+
+
+def sshd_controls(res: dict) -> list[str]:
+    """The controls a change of roles/sshd's shared drop-in writer made (its file names them)."""
+    match = SSHD_DROPIN.search(str(res.get("dest") or res.get("path") or ""))
+    return sshd_dropins().get(match.group(1), []) if match else []
 
 
 def digest(entry: dict) -> str:
@@ -171,6 +195,9 @@ class Collector:
             seen["failed"].append({**item, "msg": str(res.get("msg", ""))[:500]})
         elif kind == "runner_on_ok" and res.get("changed"):
             diff = json.dumps(res["diff"], ensure_ascii=False)[:2000] if res.get("diff") else None
+            demanded = sshd_controls(res) if control == "SSHD" else []
+            if demanded:  # the drop-in of these controls (one file may serve two: PermitRootLogin)
+                item = {**item, "control": demanded[0], "controls": demanded}
             seen["changed"].append({**item, "diff": diff} if diff else item)
         if control:
             ran = kind != "runner_on_skipped"

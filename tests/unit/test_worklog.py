@@ -327,3 +327,35 @@ def test_a_work_record_that_cannot_be_written_is_exit_2_before_anything_runs(tmp
     args = ["harden", "-i", str(inventory), "--operator", "tanaka", "--confirmed-by", "suzuki", "--log", str(log)]
     assert main(args) == 2
     assert f"{log}: --log: cannot write the work record" in capsys.readouterr().err
+
+
+# ---- make bench, 2026-12-02: the drift repair was recorded as "SSHD", and the guards' reads
+# listed controls the plan had skipped as run ---------------------------------------------------
+
+
+def test_a_change_of_the_shared_sshd_writer_is_recorded_under_the_controls_its_file_serves():
+    collect = worklog.Collector()
+    task = "SSHD | lgsec's drop-in for the control, written whole and checked by sshd -t"
+    for dest, controls in (
+        ("/etc/ssh/sshd_config.d/30-lgsec-remote-encrypted.conf", ["REMOTE-ENCRYPTED"]),
+        ("/etc/ssh/sshd_config.d/30-lgsec-permitrootlogin.conf", ["PRIV-DEFAULT-ID", "REMOTE-MINIMAL"]),
+    ):
+        res = {"changed": True, "dest": dest}
+        collect({"event": "runner_on_ok", "event_data": {"host": "web01", "task": task, "res": res}})
+        item = collect.hosts["web01"]["changed"][-1]
+        assert (item["control"], item["controls"]) == (controls[0], controls)
+    restart = {"host": "web01", "task": "SSHD | restart sshd", "res": {"changed": True}}
+    collect({"event": "runner_on_ok", "event_data": restart})
+    assert collect.hosts["web01"]["changed"][-1]["control"] == "SSHD"
+
+
+def test_a_skipped_controls_shared_reads_are_listed_apart_unless_it_changed_something():
+    from lgsec import harden
+
+    plan = {"run": {"REMOTE-ENCRYPTED": "audit: fail"}, "skipped": {"FW-DEFAULT-DENY": "passing",
+            "REMOTE-MINIMAL": "passing", "PRIV-DEFAULT-ID": "passing"}, "audit": "audited"}  # fmt: skip
+    seen = {"changed": [{"task": "x", "control": "PRIV-DEFAULT-ID", "controls": ["PRIV-DEFAULT-ID", "REMOTE-MINIMAL"]}],
+            "controls_run": ["FW-DEFAULT-DENY", "REMOTE-ENCRYPTED", "REMOTE-MINIMAL", "SSHD"]}  # fmt: skip
+    out = harden.with_plans({"web01": seen}, {"web01": plan})["web01"]
+    assert out["controls_run"] == ["REMOTE-ENCRYPTED", "REMOTE-MINIMAL", "SSHD"]  # REMOTE-MINIMAL's file changed
+    assert out["controls_read_only"] == ["FW-DEFAULT-DENY"]
