@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from lgsec_lab import container_only
+from lgsec_lab import container_only, lab_chrony, lab_signatures
 
 ROOT = Path(__file__).resolve().parents[2]
 LGSEC = str(Path(sys.executable).parent / "lgsec")
@@ -31,7 +31,6 @@ IMAGE = "localhost/lgsec-debian:12"
 NAME = f"lgsec-e2e-{os.getpid()}"
 OPERATOR = "tanaka"
 PEOPLE = ["--operator", OPERATOR, "--confirmed-by", "suzuki"]
-SIGDB = ROOT / "molecule" / "antivirus" / "files"
 
 if not shutil.which("podman") or subprocess.run(["podman", "image", "exists", IMAGE], check=False).returncode:
     pytest.skip(f"needs podman and the lab image {IMAGE} (make lab)", allow_module_level=True)
@@ -56,8 +55,9 @@ def audit(inventory: Path, outdir: Path) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def stock_server(tmp_path_factory):
-    """The stock lab image booted; the union's signature mirror stood in for by a fresh lab
-    database (as molecule/antivirus does: no ClamAV mirror is reachable here)."""
+    """The stock lab image booted; what the lab stands in for (tests/lab/lgsec_lab.py, as
+    `make bench` does): the union's signature mirror by a fresh lab database (no ClamAV mirror is
+    reachable here), and chronyd allowed to run without CAP_SYS_TIME (-x: it never sets the clock)."""
     work = tmp_path_factory.mktemp("e2e")
     podman("rm", "-f", NAME, check=False)
     podman("run", "-d", "--name", NAME, "--cap-add", "NET_ADMIN", "--systemd=always", IMAGE, "/sbin/init")
@@ -71,23 +71,8 @@ def stock_server(tmp_path_factory):
             time.sleep(0.2)
         # the site's operator, in sudo as the installer leaves the first user (the lab image has none)
         podman("exec", NAME, "useradd", "-m", "-s", "/bin/bash", "-G", "sudo", OPERATOR)
-        for db in ("main", "daily"):
-            subprocess.run(
-                [sys.executable, str(SIGDB / "lab_sigdb.py"), str(work / f"{db}.cud"), str(SIGDB / "lab-sample.txt"),
-                 "--age-days=0"],
-                check=True, capture_output=True,
-            )  # fmt: skip
-        podman("exec", NAME, "mkdir", "-p", "/var/lib/clamav", "/etc/systemd/system/clamav-daemon.service.d",
-               "/etc/systemd/system/clamav-daemon.socket.d")  # fmt: skip
-        for db in ("main", "daily"):
-            podman("cp", str(work / f"{db}.cud"), f"{NAME}:/var/lib/clamav/{db}.cud")
-        dropin = (
-            "[Unit]\nConditionPathExistsGlob=\nConditionPathExistsGlob=/var/lib/clamav/main.{c[vl]d,cud}\n"
-            "ConditionPathExistsGlob=/var/lib/clamav/daily.{c[vl]d,cud}\n"
-        )
-        for unit in ("service", "socket"):
-            (work / f"lab-{unit}.conf").write_text("# lgsec lab: unsigned lab database (tests/e2e)\n" + dropin)
-            podman("cp", str(work / f"lab-{unit}.conf"), f"{NAME}:/etc/systemd/system/clamav-daemon.{unit}.d/lab.conf")
+        lab_signatures(podman, NAME, work)
+        lab_chrony(podman, NAME)
         inventory = work / "hosts.yml"
         site = {
             "lgsec_importance": "II",
@@ -96,6 +81,7 @@ def stock_server(tmp_path_factory):
             # the site's decisions a stock server cannot make for it
             "lgsec_remote_minimal_allow_groups": ["sudo"],
             "lgsec_priv_members_approved": [OPERATOR],
+            "lgsec_time_sync_servers": ["127.0.0.1"],  # the union's NTP server, stood in for (none is reachable)
             "lgsec_av_current_mirror": "http://127.0.0.1:9",
             "lgsec_av_current_private_mirror": True,
         }

@@ -12,6 +12,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -170,3 +171,41 @@ def container_only(row: dict) -> str | None:
     """The reason a failing row is one a container cannot show, or None (a real fail)."""
     entry = CONTAINER_ONLY.get(row["control"])
     return entry[0] if entry and row["status"] == "fail" and entry[1](row) else None
+
+
+# ---- a stock lab container made ready for a first hardening -------------------------------------
+# What the lab has to stand in for (used by the e2e stock-server test and `make bench`; podman:
+# a function running `podman ARGV…` that raises on failure).
+
+LAB_SIGDB = ROOT / "molecule" / "antivirus" / "files"
+
+
+def lab_chrony(podman, name: str) -> None:
+    """A container has no CAP_SYS_TIME, so chrony.service's condition skips it (chronyd never runs,
+    and every hardening starts it again). As in molecule/logging: chronyd runs with -x (it never
+    sets the clock) once lgsec's sources file exists."""
+    folder = "/etc/systemd/system/chrony.service.d"
+    dropin = (
+        "[Unit]\nConditionCapability=\nConditionPathExists=/etc/chrony/sources.d/lgsec.sources\n"
+        "[Service]\nExecStart=\nExecStart=!/usr/sbin/chronyd -x $DAEMON_OPTS\n"
+    )
+    podman("exec", name, "bash", "-c", f"mkdir -p {folder} && printf '{dropin}' > {folder}/lab-container.conf")
+
+
+def lab_signatures(podman, name: str, tmp: Path) -> None:
+    """No signature mirror is reachable from the lab: the host gets the database molecule/antivirus
+    builds (lab_sigdb.py), as the union's private mirror would deliver it, and Debian's clamd units
+    accept its unsigned .cud files (as in that scenario)."""
+    podman("exec", name, "mkdir", "-p", "/var/lib/clamav",
+           "/etc/systemd/system/clamav-daemon.service.d", "/etc/systemd/system/clamav-daemon.socket.d")  # fmt: skip
+    for db in ("main", "daily"):
+        subprocess.run([sys.executable, str(LAB_SIGDB / "lab_sigdb.py"), str(tmp / f"{db}.cud"),
+                        str(LAB_SIGDB / "lab-sample.txt")], check=True, capture_output=True)  # fmt: skip
+        podman("cp", str(tmp / f"{db}.cud"), f"{name}:/var/lib/clamav/{db}.cud")
+    dropin = (
+        "[Unit]\nConditionPathExistsGlob=\nConditionPathExistsGlob=/var/lib/clamav/main.{c[vl]d,cud}\n"
+        "ConditionPathExistsGlob=/var/lib/clamav/daily.{c[vl]d,cud}\n"
+    )
+    for unit in ("service", "socket"):
+        path = f"/etc/systemd/system/clamav-daemon.{unit}.d/lgsec-lab-unsigned-db.conf"
+        podman("exec", name, "bash", "-c", f"printf '{dropin}' > {path}")
