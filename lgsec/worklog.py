@@ -50,7 +50,7 @@ def sshd_dropins() -> dict[str, list[str]]:
 
 def sshd_controls(res: dict) -> list[str]:
     """The controls a change of roles/sshd's shared drop-in writer made (its file names them)."""
-    match = SSHD_DROPIN.search(str(res.get("dest") or res.get("path") or ""))
+    match = SSHD_DROPIN.search(str(res.get("dest") or ""))  # the template module's result
     return sshd_dropins().get(match.group(1), []) if match else []
 
 

@@ -406,8 +406,8 @@ def main() -> int:
                 harden_figures(names, Path(tmp), one_ssh, audit, ssh_one, operator_one, out, log)
             if FLEETS:  # the fleet last: the hardening figures are not measured beside 200 containers
                 names += start_hosts(1, max(FLEETS) - 1, key)
+            hardened = frozenset({0}) if HARDEN else frozenset()  # host 0's root may no longer use SSH
             for count in FLEETS:
-                hardened = frozenset({0}) if HARDEN else frozenset()
                 fleet_inv = inventory(Path(tmp, f"ssh{count}.yml"), names[:count], key, "ssh", hardened)
                 runs = [timed_with_peak_memory(audit(fleet_inv), (0, 1)) for _ in range(FLEET_RUNS)]
                 fleet_s, rss, pss = (

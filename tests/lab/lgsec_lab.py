@@ -128,7 +128,7 @@ def assert_sshd_dropins_owned(host, expected: dict[str, tuple[str, str]]) -> Non
 # ---- what a lab container cannot show ---------------------------------------------------------
 # The rows that fail in a podman container for a reason the container itself causes, each with
 # that reason and how the row says it (every "; "-separated problem must be of that kind: one
-# configuration problem among them is a real fail). Used by the molecule scenarios, the
+# configuration problem among them is a real fail). Used by molecule/network_access, the
 # end-to-end stock-server test (tests/e2e) and `make bench` (tests/bench), so all three accept
 # exactly the same rows.
 
